@@ -1,0 +1,1 @@
+"""vnreorg.eval stage."""

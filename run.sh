@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The README's two commands live here.
+#   ./run.sh          set everything up (idempotent) and run the main job (the whole pipeline)
+#   ./run.sh test     set everything up (idempotent) and run the test suite
+# Needs only Python 3.11 and the package registry. Creates .venv (the project) and
+# .venv-ls (the Label Studio server, kept apart from our dependencies).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then PY="$cand"; break; fi
+  done
+fi
+[ -n "$PY" ] || { echo "error: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 2; }
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+export HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+
+stamp_ok() { [ -f "$1" ] && [ "$1" -nt pyproject.toml ] && [ "$1" -nt run.sh ]; }
+
+if ! stamp_ok .venv/.installed; then
+  echo "== setting up .venv (project and test dependencies)"
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  touch .venv/.installed
+fi
+
+LS_VERSION="1.23.2"
+if ! stamp_ok .venv-ls/.installed; then
+  echo "== setting up .venv-ls (label-studio $LS_VERSION server)"
+  [ -x .venv-ls/bin/python ] || "$PY" -m venv .venv-ls
+  .venv-ls/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
+  .venv-ls/bin/python -m pip install -q "label-studio==$LS_VERSION"
+  touch .venv-ls/.installed
+fi
+export VNREORG_LABEL_STUDIO="$PWD/.venv-ls/bin/label-studio"
+
+case "${1:-all}" in
+  test) shift; exec .venv/bin/python -m pytest "$@" ;;
+  all) shift || true; exec .venv/bin/vnreorg all "$@" ;;
+  *) exec .venv/bin/vnreorg "$@" ;;
+esac

@@ -1,0 +1,74 @@
+"""The one command line: a sub-command group per stage.
+
+Each stage owns its commands in `<stage>/cli.py` (a Typer app); this module only mounts them
+and turns `VnreorgError` into one clear line and a non-zero exit.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from vnreorg.errors import VnreorgError
+
+app = typer.Typer(help="vnreorg: Vietnamese apparatus-restructuring facts, from news to data.", no_args_is_help=True)
+
+# (module, name, help). Mounted when the module exists; a stage under construction is simply absent.
+STAGES = [
+    ("vnreorg.corpus.cli", "corpus", "Ingest seeds, validate and export the gold corpus."),
+    ("vnreorg.annotation.cli", "annotate", "Label Studio server, push and pull, offline conversion."),
+    # models/cli.py and eval/cli.py expose top-level commands (train, package, extract, evaluate)
+    # through TOP_LEVEL = {"name": function}, and may also have an `app` group.
+    ("vnreorg.models.cli", "model", "Train, cross-validate, package, extract."),
+    ("vnreorg.eval.cli", "eval", "Scoring utilities."),
+]
+
+
+def _mount() -> None:
+    for module_name, name, help_text in STAGES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        sub = getattr(module, "app", None)
+        if sub is not None:
+            app.add_typer(sub, name=name, help=help_text)
+        for cmd_name, fn in getattr(module, "TOP_LEVEL", {}).items():
+            app.command(cmd_name)(fn)
+
+
+_mount()
+
+from vnreorg import pipeline as _pipeline  # noqa: E402
+
+app.command("all")(_pipeline.run_all)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except VnreorgError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", None)
+        if code is None:
+            code = getattr(exc, "code", 0)
+        sys.exit(code or 0)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()
