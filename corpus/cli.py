@@ -38,3 +38,77 @@ def build(
     n_removed = sum(len(r) for r in result.removed.values())
     typer.echo(f"corpus: {len(result.documents)} documents, {n_par} paragraphs, {n_sent} sentences, "
                f"{n_words} words; {n_removed} chrome/metadata lines removed -> {out}")
+
+
+# --- gold: validate, export, stats, folds (corpus/validate.py, export*.py, stats.py, card.py) ---
+
+DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
+
+
+@app.command("validate")
+def validate(
+    path: Path = typer.Argument(DEFAULT_GOLD, help="Gold JSONL (one Document a line)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the problems as a JSON list."),
+) -> None:
+    """Check gold against the schema; list every problem with file:line, doc, span and offset; exit 1 if any."""
+    import json
+
+    from vnreorg.corpus.validate import read_with_problems, validate_path
+
+    problems = validate_path(path)
+    if as_json:
+        typer.echo(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2))
+    else:
+        for p in problems:
+            typer.echo(str(p))
+    if problems:
+        typer.secho(f"{path}: {len(problems)} problem(s)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    docs, _, _ = read_with_problems(path)
+    if not as_json:
+        typer.echo(f"{path}: ok ({len(docs)} documents, {sum(len(d.spans) for d in docs)} spans, "
+                   f"{sum(len(d.relations) for d in docs)} relations)")
+
+
+@app.command("export")
+def export(
+    gold: Path = typer.Option(DEFAULT_GOLD, "--gold", "-g", help="Gold JSONL."),
+    out: Path = typer.Option(Path("corpus/export"), "--out", "-o", help="Export folder (hf/, spacy/, conll/)."),
+    folds: Path = typer.Option(None, "--folds", help="Folds JSON to write (default: folds.json beside gold)."),
+    sources: Path = typer.Option(Path("seeds/SOURCES.md"), "--sources", help="Sources list quoted in the card."),
+) -> None:
+    """Validate gold, then write the Parquet dataset and card, spaCy DocBins, CoNLL BIO and the folds."""
+    from vnreorg.corpus.export import export_all
+
+    written = export_all(gold, out, folds, sources)
+    for kind, paths in written.items():
+        typer.echo(f"{kind}: {len(paths)} file(s), e.g. {paths[0]}")
+
+
+@app.command("stats")
+def stats(
+    path: Path = typer.Argument(DEFAULT_GOLD, help="Gold JSONL."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Documents, sentences, tokens, spans and relations per label, and agreement if measured."""
+    import json
+
+    from vnreorg.corpus.stats import corpus_stats, read_agreement, stats_tables
+    from vnreorg.jsonio import read_documents
+
+    result = corpus_stats(read_documents(path), read_agreement(path))
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else stats_tables(result))
+
+
+@app.command("folds")
+def folds_cmd(
+    path: Path = typer.Argument(DEFAULT_GOLD, help="Gold JSONL."),
+    out: Path = typer.Option(None, "--out", "-o", help="Folds JSON (default: folds.json beside gold)."),
+) -> None:
+    """Write leave-one-document-out folds (test one document, dev the next, train the rest)."""
+    from vnreorg.corpus.export_folds import make_folds, write_folds
+    from vnreorg.jsonio import read_documents
+
+    folds = make_folds([d.id for d in read_documents(path)])
+    written = write_folds(out or path.with_name("folds.json"), folds)
+    typer.echo(f"{len(folds['folds'])} folds -> {written}")

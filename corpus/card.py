@@ -1,0 +1,156 @@
+"""The dataset card (corpus/export/hf/README.md): YAML metadata that `datasets` reads, then prose and tables.
+
+Everything here is derived from gold, the schema, the folds, seeds/SOURCES.md and agreement.json, so
+the card is regenerated with every export and never edited by hand.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from vnreorg.corpus.export_hf import META_FIELDS, PARQUET_NAME
+from vnreorg.corpus.stats import agreement_table, markdown_table, stats_tables
+from vnreorg.schema import (
+    ENTITY_DESCRIPTIONS,
+    ENTITY_LABELS,
+    RELATION_CHILD_LABELS,
+    RELATION_HEAD_LABELS,
+    RELATION_LABELS,
+    SCHEMA_VERSION,
+    Document,
+    bio_tags,
+)
+
+LICENSE_NAME = "news-texts-copyright-of-their-outlets"
+
+LICENSE_NOTE = """\
+The texts are news and commentary articles published by Vietnamese outlets (see *Sources*); their
+copyright stays with those outlets and authors. They are redistributed here, unchanged apart from
+removing site navigation and footers, only so that the annotations can be studied and reproduced
+(research and evaluation of information extraction). No licence to the texts is granted by this
+project: if you reuse the texts beyond research, ask the outlets. The annotations, the code and the
+derived files are the project's own work (code under Apache-2.0)."""
+
+
+def yaml_header(features, n_examples: int, n_bytes: int) -> str:
+    import yaml
+
+    meta: dict[str, Any] = {
+        "pretty_name": "vnreorg: restructuring of Vietnam's political-system apparatus (gold)",
+        "language": ["vi"],
+        "license": "other",
+        "license_name": LICENSE_NAME,
+        "multilinguality": "monolingual",
+        "size_categories": ["n<1K"],
+        "source_datasets": ["original"],
+        "task_categories": ["token-classification"],
+        "task_ids": ["named-entity-recognition"],
+        "tags": ["relation-extraction", "vietnamese", "public-administration", "news"],
+        "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*.parquet"}]}],
+        "dataset_info": {
+            "features": features._to_yaml_list(),
+            "splits": [{"name": "train", "num_bytes": n_bytes, "num_examples": n_examples}],
+        },
+    }
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
+
+
+def _schema_section() -> str:
+    ents = markdown_table(["label", "meaning"], [[lab, ENTITY_DESCRIPTIONS.get(lab, "")] for lab in ENTITY_LABELS])
+    rels = markdown_table(["relation", "head", "child"],
+                          [[lab, " or ".join(sorted(RELATION_HEAD_LABELS)), " or ".join(sorted(RELATION_CHILD_LABELS[lab]))]
+                           for lab in RELATION_LABELS])
+    return (f"Schema version {SCHEMA_VERSION} (`vnreorg/schema.py`). Flat, non-overlapping spans with character "
+            "offsets into the NFC text (end exclusive), on token edges of the project tokenizer.\n\n"
+            f"{ents}\n\nDirected relations within one sentence, from a MERGE_ACTION:\n\n{rels}\n\n"
+            f"`ner_tags` use IOB2 with these ClassLabel names, in order: {', '.join(f'`{t}`' for t in bio_tags())}.")
+
+
+FIELDS = [
+    ("id", "document id (first 16 hex digits of the SHA-256 of the raw article)"),
+    ("text", "the cleaned article, NFC; all offsets index into it"),
+    ("tokens", "tokens of the project tokenizer (spaCy rule-based `vi` tokenizer, punctuation split, no pyvi)"),
+    ("token_starts / token_ends", "character offsets of each token; `text[start:end] == token`"),
+    ("ner_tags", "IOB2 tag per token (ClassLabel)"),
+    ("sentences", "sentence offsets {start, end}"),
+    ("spans", "gold spans {id, start, end, text, label (ClassLabel)}"),
+    ("relations", "gold relations {head, child (span ids), label (ClassLabel)}"),
+] + [(name, "article metadata as extracted from the raw page (may be empty)") for name in META_FIELDS]
+
+
+def _sources_section(docs: list[Document], sources_md: str | None) -> str:
+    table = markdown_table(["document", "source file", "outlet", "date", "title"],
+                           [[d.id, d.meta.get("source_file"), d.meta.get("outlet"), d.meta.get("date"),
+                             d.meta.get("title")] for d in sorted(docs, key=lambda d: d.id)])
+    text = f"As recorded in each document's metadata:\n\n{table}"
+    if sources_md:
+        body = "\n".join(("##" + line) if line.startswith("#") else line for line in sources_md.strip().splitlines())
+        text += f"\n\nFrom `seeds/SOURCES.md`:\n\n{body}"
+    return text
+
+
+def _provenance_section(docs: list[Document]) -> str:
+    rows = []
+    for d in sorted(docs, key=lambda d: d.id):
+        entries = ["; ".join(f"{k}: {v}" for k, v in p.items()) if isinstance(p, dict) else str(p)
+                   for p in d.provenance]
+        rows.append([d.id, " / ".join(entries) or "(none recorded)"])
+    return markdown_table(["document", "provenance (who, which pass, when)"], rows)
+
+
+def _folds_section(folds: dict) -> str:
+    return (f"Scheme: `{folds['scheme']}` (recorded in `corpus/gold/folds.json`; the spaCy export has one folder "
+            "per fold).\n\n" + markdown_table(["fold", "test", "dev", "train"],
+                                              [[f["name"], f["test"], f["dev"], f["train"]] for f in folds["folds"]]))
+
+
+def render_card(docs: list[Document], features, n_bytes: int, stats: dict, folds: dict, gold_bytes: bytes,
+                sources_md: str | None = None, guidelines_link: str = "../../../annotation/GUIDELINES.md") -> str:
+    agreement = stats.get("agreement")
+    agreement_text = (
+        "A second, independent annotation, compared with the first (figures from `corpus/gold/agreement.json`, "
+        "written by the agreement study; see the guidelines for how disagreements were adjudicated). This is the "
+        "human ceiling for a model.\n\n" + agreement_table(agreement) if agreement else
+        "Not measured yet: `corpus/gold/agreement.json` did not exist when this card was generated.")
+    stats_text = stats_tables(stats, with_agreement=False).rstrip()
+    fields = markdown_table(["field", "content"], [[f"`{n}`", d] for n, d in FIELDS])
+    sha = hashlib.sha256(gold_bytes).hexdigest()
+    sections = [
+        yaml_header(features, len(docs), n_bytes),
+        "# vnreorg gold corpus: restructuring of Vietnam's political-system apparatus\n",
+        "Vietnamese news articles about merging, dissolving and streamlining Party, State and mass-organisation "
+        "bodies (Resolution 18-NQ/TW and its follow-ups), annotated with agencies, titles, restructuring actions "
+        "and numbers, and with the relations from each action to what it acts on (`source`), what results or "
+        "receives (`target`) and how much (`amount`). Every sentence of every document is annotated.\n\n"
+        "This folder is generated from `corpus/gold/gold.jsonl` by `vnreorg corpus export`; do not edit it by hand. "
+        f"Gold SHA-256: `{sha}`.",
+        "## Loading\n\n```python\nimport datasets\nds = datasets.load_dataset(\"corpus/export/hf\")[\"train\"]\n"
+        "tags = ds.features[\"ner_tags\"].feature.names\n```\n\n"
+        f"One split, `train`, one row per document (`{PARQUET_NAME}`). Use the document-level folds below for "
+        "cross-validation. The same gold is also exported as spaCy DocBin files (`../spacy/all.spacy`, "
+        "`../spacy/folds/<fold>/{train,dev,test}.spacy`; relations in `doc.user_data[\"relations\"]` as "
+        "(head_start, head_end, child_start, child_end, label) character offsets) and as CoNLL-style IOB2 "
+        "(`../conll/gold.conll`).",
+        "## Schema\n\n" + _schema_section(),
+        f"Annotation guidelines: [annotation/GUIDELINES.md]({guidelines_link}).",
+        "## Fields\n\n" + fields,
+        "## Statistics\n\n" + stats_text,
+        "## Agreement\n\n" + agreement_text,
+        "## Cross-validation folds\n\n" + _folds_section(folds),
+        "## Sources\n\n" + _sources_section(docs, sources_md),
+        "## Annotation provenance\n\n" + _provenance_section(docs),
+        "## Licence\n\n" + LICENSE_NOTE,
+        "## Limitations\n\n"
+        f"{len(docs)} documents is a very small corpus: scores measured on it have wide confidence intervals, and "
+        "the articles come from a few local outlets and years, so names, styles and restructuring steps elsewhere "
+        "may differ. Most documents were annotated by one annotator (see provenance and agreement).",
+    ]
+    return "\n\n".join(s.rstrip("\n") for s in sections) + "\n"
+
+
+def write_card(path: Path, text: str) -> Path:
+    from vnreorg.jsonio import write_atomic
+
+    write_atomic(path, text)
+    return path

@@ -1,0 +1,68 @@
+"""`export_all`: every derived file from gold in one call (the main job and `vnreorg corpus export`).
+
+Gold is validated first; an invalid gold stops the export with the first problems located. Layout:
+
+    <out>/hf/README.md                          dataset card (YAML metadata + prose + tables)
+    <out>/hf/data/train-00000-of-00001.parquet  `datasets` train split, one row per document
+    <out>/spacy/all.spacy                       DocBin of every document
+    <out>/spacy/folds/<fold>/{train,dev,test}.spacy
+    <out>/conll/gold.conll                      IOB2, token TAB tag
+    <gold folder>/folds.json                    leave-one-document-out folds
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from vnreorg.corpus.card import render_card, write_card
+from vnreorg.corpus.export_conll import write_conll
+from vnreorg.corpus.export_folds import make_folds, write_folds
+from vnreorg.corpus.export_hf import PARQUET_NAME, features, write_parquet
+from vnreorg.corpus.export_spacy import write_spacy_exports
+from vnreorg.corpus.stats import corpus_stats, read_agreement
+from vnreorg.corpus.validate import load_valid
+
+DEFAULT_EXPORT = Path("corpus/export")
+DEFAULT_SOURCES = Path("seeds/SOURCES.md")
+
+
+def _prune_stale_folds(folds_dir: Path, keep: set[str]) -> None:
+    """Remove fold folders of documents no longer in gold (only folders we wrote: .spacy files only)."""
+    if not folds_dir.is_dir():
+        return
+    for sub in folds_dir.iterdir():
+        if sub.is_dir() and sub.name.startswith("fold-") and sub.name not in keep:
+            if all(f.suffix == ".spacy" for f in sub.iterdir()):
+                shutil.rmtree(sub)
+
+
+def export_all(
+    gold_path: str | os.PathLike = Path("corpus/gold/gold.jsonl"),
+    out_dir: str | os.PathLike = DEFAULT_EXPORT,
+    folds_path: str | os.PathLike | None = None,
+    sources_path: str | os.PathLike | None = DEFAULT_SOURCES,
+) -> dict[str, list[Path]]:
+    """Validate gold and write every export; return the paths written, by kind."""
+    gold_path, out_dir = Path(gold_path), Path(out_dir)
+    docs = load_valid(gold_path)
+    folds = make_folds([d.id for d in docs])
+    folds_file = write_folds(folds_path or gold_path.with_name("folds.json"), folds)
+
+    dsd = write_parquet(docs, out_dir / "hf")
+    stats = corpus_stats(docs, read_agreement(gold_path))
+    sources_md = None
+    if sources_path is not None and Path(sources_path).exists():
+        sources_md = Path(sources_path).read_text(encoding="utf-8")
+    card = render_card(docs, features(), dsd["train"].data.nbytes, stats, folds, gold_path.read_bytes(), sources_md)
+    card_path = write_card(out_dir / "hf" / "README.md", card)
+
+    _prune_stale_folds(out_dir / "spacy" / "folds", {f["name"] for f in folds["folds"]})
+    spacy_paths = write_spacy_exports(docs, folds, out_dir / "spacy")
+    conll_path = write_conll(out_dir / "conll" / "gold.conll", docs)
+    return {
+        "folds": [folds_file],
+        "hf": [out_dir / "hf" / PARQUET_NAME, card_path],
+        "spacy": spacy_paths,
+        "conll": [conll_path],
+    }
