@@ -1,0 +1,98 @@
+"""From exported tasks to an updated gold corpus: convert, diff against gold, and (only when asked) write.
+
+Gold documents keep their order; pulled documents not yet in gold are appended (their metadata and
+layout come from the cleaned corpus when it has them). A document whose pulled annotation equals its
+gold annotation is left byte-for-byte as it was.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vnreorg.annotation.convert import Choice, ExportResult, check_document, convert_export
+from vnreorg.annotation.diff import DocumentDiff, diff_documents, format_diff
+from vnreorg.jsonio import backup, write_documents, write_jsonl
+from vnreorg.schema import Document
+
+
+@dataclass
+class PullPlan:
+    gold: list[Document]
+    diffs: list[DocumentDiff] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    result: ExportResult = field(default_factory=ExportResult)
+
+    @property
+    def changed(self) -> list[DocumentDiff]:
+        return [d for d in self.diffs if d.changed or d.new_document]
+
+
+def plan_pull(tasks: list[dict[str, Any]], *, gold: list[Document], documents: list[Document] | None = None,
+              choose: Choice = Choice(), users: dict[int, str] | None = None, where: str = "export") -> PullPlan:
+    for doc in gold:
+        check_document(doc, "gold")
+    gold_by_id = {d.id: d for d in gold}
+    base = {d.id: d for d in documents or []}
+    base.update(gold_by_id)
+    result = convert_export(tasks, base=base, choose=choose, users=users, where=where)
+    pulled = {d.id: d for d in result.documents}
+    plan = PullPlan(gold=[], result=result)
+    for doc in result.documents:
+        old = gold_by_id.get(doc.id)
+        d = diff_documents(old, doc)
+        plan.diffs.append(d)
+        plan.texts[doc.id] = doc.text
+        rec = result.chosen[doc.id]
+        plan.headers[doc.id] = f" (task {rec.task_id}, annotation {rec.annotation_id} by {rec.annotator})"
+        if d.changed or old is None:
+            doc.spans.sort(key=lambda s: (s.start, s.end))
+            doc.provenance = [*doc.provenance, {"source": "label-studio", "task": rec.task_id, "annotation": rec.annotation_id,
+                                                "annotator": rec.annotator, "updated_at": rec.updated_at}]
+    diffs = {d.doc_id: d for d in plan.diffs}
+    for old in gold:
+        new = pulled.get(old.id)
+        plan.gold.append(new if new is not None and diffs[old.id].changed else old)
+    plan.gold.extend(d for d in result.documents if d.id not in gold_by_id)
+    return plan
+
+
+def report_lines(plan: PullPlan, verbose: bool = True) -> list[str]:
+    r = plan.result
+    lines = []
+    for d in plan.changed:
+        lines.append(format_diff(d, plan.texts[d.doc_id], plan.headers[d.doc_id]) if verbose else
+                     f"{'new ' if d.new_document else ''}doc {d.doc_id}: {d.summary()}")
+    unchanged = len(plan.diffs) - len(plan.changed)
+    lines.append(f"{len(plan.diffs)} annotated task(s): {len(plan.changed)} document(s) would change, {unchanged} unchanged")
+    if r.several:
+        lines.append(f"{len(r.several)} task(s) with several annotations (all kept on the server): "
+                     + "; ".join(f"doc {doc} by {', '.join(who)} -> {r.chosen[doc].annotator if doc in r.chosen else 'none chosen'}"
+                                 for _, doc, who in r.several[:10]))
+    if r.skipped:
+        lines.append(f"{len(r.skipped)} task(s) skipped/cancelled, gold unchanged for them: "
+                     + ", ".join(f"task {t} doc {doc} (by {', '.join(who)})" for t, doc, who in r.skipped[:10]))
+    if r.not_by_annotator:
+        lines.append(f"{len(r.not_by_annotator)} annotated task(s) have no annotation by the chosen annotator: "
+                     + ", ".join(f"doc {doc}" for _, doc in r.not_by_annotator[:10]))
+    if r.unannotated:
+        lines.append(f"{len(r.unannotated)} task(s) not annotated yet")
+    return lines
+
+
+def write_gold(path: str | os.PathLike, plan: PullPlan) -> Path | None:
+    """Back up the current gold file (if any), then write the new gold atomically; returns the backup path."""
+    saved = backup(path)
+    write_documents(path, plan.gold)
+    return saved
+
+
+def write_all_annotations(path: str | os.PathLike, plan: PullPlan) -> int:
+    """Every (non-cancelled) annotation of every task, one record a line, for agreement studies."""
+    records = [{"doc_id": a.doc_id, "task": a.task_id, "annotation": a.annotation_id, "annotator": a.annotator,
+                "updated_at": a.updated_at, "spans": [s.to_dict() for s in a.spans], "relations": [x.to_dict() for x in a.relations]}
+               for a in plan.result.all_annotations]
+    write_jsonl(path, records)
+    return len(records)
