@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from vnreorg.schema import ENTITY_DESCRIPTIONS, ENTITY_LABELS, LABEL_COLOURS, RELATION_LABELS
+from vnreorg import schema
 
 FROM_NAME = "label"  # the <Labels> control
 TO_NAME = "text"  # the <Text> object
@@ -22,13 +22,15 @@ def labeling_config() -> str:
     header = ET.SubElement(view, "Header", value=f"${ID_FIELD}: ${TITLE_FIELD}")
     header.set("size", "5")
     relations = ET.SubElement(view, "Relations")
-    for label in RELATION_LABELS:
+    for label in schema.RELATION_LABELS:
         ET.SubElement(relations, "Relation", value=label)
     labels = ET.SubElement(view, "Labels", name=FROM_NAME, toName=TO_NAME)
-    for i, label in enumerate(ENTITY_LABELS, 1):
-        attrs = {"value": label, "background": LABEL_COLOURS.get(label, "#777777"), "hotkey": str(i)}
-        if label in ENTITY_DESCRIPTIONS:
-            attrs["hint"] = ENTITY_DESCRIPTIONS[label]
+    for i, label in enumerate(schema.ENTITY_LABELS, 1):
+        attrs = {"value": label, "background": schema.LABEL_COLOURS.get(label, "#777777")}
+        if i < 10:
+            attrs["hotkey"] = str(i)
+        if label in schema.ENTITY_DESCRIPTIONS:
+            attrs["hint"] = schema.ENTITY_DESCRIPTIONS[label]
         ET.SubElement(labels, "Label", attrs)
     ET.SubElement(view, "Text", name=TO_NAME, value=f"${TEXT_FIELD}")
     ET.indent(view, space="  ")

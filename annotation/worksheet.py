@@ -79,25 +79,36 @@ def _split_occ(text: str) -> tuple[str, int]:
     return text, 1
 
 
-def _occurrences(sentence: str, needle: str) -> list[tuple[int, int]]:
+def _occurrences(sentence: str, needle: str, count_all: bool = False) -> list[tuple[int, int]]:
     """(start, end) inside the sentence of needle on word edges; a space in needle matches any
-    whitespace run (the text may hold no-break spaces or double spaces the annotator cannot see)."""
-    pattern = r"\s+".join(re.escape(part) for part in needle.split())
+    whitespace run (the text may hold no-break spaces or double spaces the annotator cannot see).
+
+    `#k` counts occurrences on word edges (guidelines v1.1). With count_all, `#k` counts every
+    occurrence, inside longer words too (how one annotator read v1.0); a match inside a word is then
+    returned as None so that choosing it fails loudly."""
+    pattern = re.escape(needle)
+    if not re.search(pattern, sentence):  # the annotator could not see a no-break or double space
+        pattern = r"\s+".join(re.escape(part) for part in needle.split())
     found = []
     for m in re.finditer(pattern, sentence):
         i, j = m.start(), m.end()
         before = sentence[i - 1] if i > 0 else " "
         after = sentence[j] if j < len(sentence) else " "
         if (before.isalnum() and needle[0].isalnum()) or (after.isalnum() and needle[-1].isalnum()):
+            if count_all:
+                found.append(None)
             continue
         found.append((i, j))
     return found
 
 
-def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet", strict_occurrence: bool = True) -> Document:
+def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet", strict_occurrence: bool = True,
+                    count_all: bool | None = None) -> Document:
     """Resolve one worksheet document against the cleaned document; return a Document with spans and relations."""
     if ws.doc_id != doc.id:
         raise VnreorgError(f"worksheet is for {ws.doc_id}, document is {doc.id}", source)
+    if count_all is None:
+        count_all = ws.header.get("occurrences", "edges").strip() == "all"
     missing = [i for i in range(len(doc.sentences)) if i not in ws.blocks]
     if missing:
         raise VnreorgError(f"sentence blocks missing (not reviewed): {', '.join(f'S{i}' for i in missing[:10])}", f"{source} doc={doc.id}")
@@ -124,13 +135,15 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
             if label not in ENTITY_LABELS:
                 raise VnreorgError(f"unknown label {label!r}", where)
             text, occ = _split_occ(rest)
-            starts = _occurrences(sentence, text)
+            starts = _occurrences(sentence, text, count_all)
             if not starts:
                 raise VnreorgError(f"text {text!r} not found in the sentence", where)
             if occ > len(starts):
                 raise VnreorgError(f"text {text!r} occurs {len(starts)} time(s), #{occ} asked", where)
             if strict_occurrence and len(starts) > 1 and not rest.endswith(f"#{occ}"):
                 raise VnreorgError(f"text {text!r} occurs {len(starts)} times in the sentence: add #k", where)
+            if starts[occ - 1] is None:
+                raise VnreorgError(f"occurrence #{occ} of {text!r} is inside a longer word", where)
             off, off_end = starts[occ - 1]
             span = Span(id="", start=s_start + off, end=s_start + off_end, label=label)
             key = (text, occ)

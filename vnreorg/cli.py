@@ -17,6 +17,7 @@ app = typer.Typer(help="vnreorg: Vietnamese apparatus-restructuring facts, from 
 # (module, name, help). Mounted when the module exists; a stage under construction is simply absent.
 STAGES = [
     ("vnreorg.corpus.cli", "corpus", "Ingest seeds, validate and export the gold corpus."),
+    ("vnreorg.annotation.worksheet_cli", "worksheet", "Annotation worksheets: templates, gold import, agreement."),
     ("vnreorg.annotation.cli", "annotate", "Label Studio server, push and pull, offline conversion."),
     # models/cli.py and eval/cli.py expose top-level commands (train, package, extract, evaluate)
     # through TOP_LEVEL = {"name": function}, and may also have an `app` group.

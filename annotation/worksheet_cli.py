@@ -1,0 +1,121 @@
+"""`vnreorg worksheet ...`: blank worksheets, gold from reviewed worksheets, agreement between passes."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from vnreorg.annotation.worksheet import parse_worksheet, read_worksheets, template
+from vnreorg.errors import VnreorgError
+from vnreorg.jsonio import backup, read_documents, write_atomic, write_documents
+from vnreorg.schema import Document
+
+app = typer.Typer(no_args_is_help=True)
+
+DEFAULT_DOCUMENTS = Path("corpus/documents.jsonl")
+DEFAULT_WORKSHEETS = Path("annotation/worksheets")
+DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
+DEFAULT_ADJUDICATED = Path("annotation/worksheets/adjudicated")
+
+
+def load_worksheet_docs(paths: list[Path], documents: dict[str, Document]) -> dict[str, tuple[Document, dict]]:
+    """Parse worksheets (files or folders of ws_*.txt) into annotated documents, keyed by doc id."""
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(p.glob("ws_*.txt")) if p.is_dir() else [p]
+    if not files:
+        raise VnreorgError("no worksheet files found", ", ".join(map(str, paths)))
+    out: dict[str, tuple[Document, dict]] = {}
+    for f in files:
+        for ws in read_worksheets(f):
+            if ws.doc_id not in documents:
+                raise VnreorgError(f"document {ws.doc_id} is not in the corpus (rebuild the corpus?)", str(f))
+            if ws.doc_id in out:
+                raise VnreorgError(f"document {ws.doc_id} annotated twice", str(f))
+            doc = parse_worksheet(ws, documents[ws.doc_id], source=str(f))
+            out[ws.doc_id] = (doc, {"worksheet": str(f), **ws.header})
+    return out
+
+
+@app.command("template")
+def template_cmd(
+    out_dir: Path = typer.Argument(..., help="Folder for blank worksheets (one per document)."),
+    documents: Path = typer.Option(DEFAULT_DOCUMENTS, help="Cleaned corpus JSONL."),
+) -> None:
+    """Write one blank worksheet per document: every sentence as a block to review."""
+    for doc in read_documents(documents):
+        stem = Path(doc.meta.get("source_file", doc.id)).stem[:3]
+        path = out_dir / f"ws_{stem}.txt"
+        if path.exists():
+            raise VnreorgError("exists; refusing to overwrite a worksheet", str(path))
+        write_atomic(path, template(doc))
+        typer.echo(f"{path}: {len(doc.sentences)} sentence blocks")
+
+
+@app.command("import")
+def import_cmd(
+    worksheets: list[Path] = typer.Argument(None, help="Worksheet files or folders (default: the adjudicated set, else the first pass)."),
+    documents: Path = typer.Option(DEFAULT_DOCUMENTS, help="Cleaned corpus JSONL."),
+    gold: Path = typer.Option(DEFAULT_GOLD, help="Gold JSONL to write."),
+    provenance: Path = typer.Option(Path("corpus/gold/provenance.json"), help="Per-document provenance records."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing gold that differs (a backup is kept)."),
+) -> None:
+    """Resolve reviewed worksheets into gold JSONL (offsets), with provenance and a review-complete list."""
+    if not worksheets:
+        worksheets = [DEFAULT_ADJUDICATED if DEFAULT_ADJUDICATED.exists() else DEFAULT_WORKSHEETS]
+    docs = {d.id: d for d in read_documents(documents)}
+    annotated = load_worksheet_docs(worksheets, docs)
+    missing = [d for d in docs if d not in annotated]
+    if missing:
+        raise VnreorgError(f"no worksheet for document(s) {', '.join(missing)}: every document must be reviewed")
+    prov = json.loads(provenance.read_text(encoding="utf-8")) if provenance.exists() else {}
+    out = []
+    for doc_id in docs:  # corpus order
+        doc, header = annotated[doc_id]
+        doc.provenance = prov.get(doc_id, {}).get("passes", [])
+        doc.meta = {k: v for k, v in doc.meta.items() if k != "removed_lines"}
+        doc.meta["review"] = {"sentences": len(doc.sentences), "reviewed": len(doc.sentences), "complete": True,
+                              "worksheet": header["worksheet"]}
+        out.append(doc)
+    new_text = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in out)
+    if gold.exists() and gold.read_text(encoding="utf-8") != new_text:
+        if not force:
+            raise VnreorgError("gold exists and differs; pass --force to overwrite (a backup is kept)", str(gold))
+        bak = backup(gold)
+        typer.echo(f"backup: {bak}")
+    write_documents(gold, out)
+    review = {d.id: {"source_file": d.meta.get("source_file"), "sentences": len(d.sentences),
+                     "reviewed_sentences": len(d.sentences), "complete": True,
+                     "spans": len(d.spans), "relations": len(d.relations)} for d in out}
+    write_atomic(gold.parent / "review.json", json.dumps(review, ensure_ascii=False, indent=2) + "\n")
+    n_spans = sum(len(d.spans) for d in out)
+    n_rels = sum(len(d.relations) for d in out)
+    typer.echo(f"gold: {len(out)} documents, {n_spans} spans, {n_rels} relations -> {gold}")
+
+
+@app.command("agreement")
+def agreement_cmd(
+    first: Path = typer.Argument(..., help="First annotator's worksheets (file or folder)."),
+    second: Path = typer.Argument(..., help="Second annotator's worksheets (file or folder)."),
+    documents: Path = typer.Option(DEFAULT_DOCUMENTS, help="Cleaned corpus JSONL."),
+    out: Path = typer.Option(Path("corpus/gold/agreement.json"), help="JSON with the agreement figures."),
+    report: Path = typer.Option(Path("corpus/gold/AGREEMENT.md"), help="Markdown report with disagreements."),
+) -> None:
+    """Inter-annotator agreement on the documents both passes annotated."""
+    from vnreorg.annotation.agreement import agreement, agreement_markdown
+
+    docs = {d.id: d for d in read_documents(documents)}
+    a = load_worksheet_docs([first], docs)
+    b = load_worksheet_docs([second], docs)
+    common = [d for d in docs if d in a and d in b]
+    if not common:
+        raise VnreorgError("the two passes share no document")
+    result = agreement([a[d][0] for d in common], [b[d][0] for d in common])
+    result["documents"] = [{"id": d, "source_file": docs[d].meta.get("source_file")} for d in common]
+    result["computed"] = time.strftime("%Y-%m-%d")
+    write_atomic(out, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    write_atomic(report, agreement_markdown(result, [a[d][0] for d in common], [b[d][0] for d in common]))
+    typer.echo(f"agreement over {len(common)} documents: span F1 strict {result['spans']['micro']['strict_f1']:.3f}, "
+               f"overlap {result['spans']['micro']['overlap_f1']:.3f}; relation F1 {result['relations']['micro']['f1']:.3f} -> {out}")
