@@ -122,18 +122,25 @@ def _is_grid(value: Any) -> bool:
             and all(not isinstance(x, (dict, list)) for v in value.values() for x in v.values()))
 
 
+def _render(path: str, value: Any, flat: list[tuple[str, Any]], grids: list[str]) -> None:
+    if _is_grid(value):
+        columns: list[str] = []
+        for row in value.values():
+            columns += [c for c in row if c not in columns]
+        table = markdown_table(["", *columns], [[name, *(row.get(c) for c in columns)] for name, row in value.items()])
+        grids.append(f"**{path}**\n\n{table}" if path else table)
+    elif isinstance(value, dict) and value:
+        for key, sub in value.items():
+            _render(f"{path}.{key}" if path else str(key), sub, flat, grids)
+    else:
+        flat += flatten(value, path)
+
+
 def agreement_table(agreement: dict) -> str:
-    """Render a free-form nested dict: grids (dict of dicts of scalars) as 2-D tables, the rest flat."""
+    """Render a free-form nested dict: every dict of dicts of scalars as a rows x columns table under its
+    dotted key, every other leaf as a `measure | value` row."""
     flat: list[tuple[str, Any]] = []
     grids: list[str] = []
-    for key, value in agreement.items():
-        if _is_grid(value):
-            columns: list[str] = []
-            for row in value.values():
-                columns += [c for c in row if c not in columns]
-            grids.append(f"**{key}**\n\n" + markdown_table(
-                ["", *columns], [[name, *(row.get(c) for c in columns)] for name, row in value.items()]))
-        else:
-            flat += flatten(value, str(key))
+    _render("", agreement, flat, grids)
     parts = ([markdown_table(["measure", "value"], [[k, v] for k, v in flat])] if flat else []) + grids
     return "\n\n".join(parts)

@@ -149,6 +149,7 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
             report("span-id", f"span id used {n} times", span_id=span_id)
     starts, ends, tokens = _token_edges(text)
     good: dict[str, Span] = {}
+    in_range: list[Span] = []
     for span in doc.spans:
         sid = span.id
         if span.label not in ENTITY_LABELS:
@@ -160,6 +161,7 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
             report("span-offsets", f"[{span.start}, {span.end}) outside text of length {len(text)} or empty",
                    sid, span.start)
             continue
+        in_range.append(span)
         covered = text[span.start : span.end]
         edge = _edge_problem(covered)
         if edge:
@@ -177,8 +179,7 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
                    sid, span.start)
         if ids[sid] == 1:
             good[sid] = span
-    ordered = sorted((s for s in doc.spans if isinstance(s.start, int) and isinstance(s.end, int)),
-                     key=lambda s: (s.start, s.end))
+    ordered = sorted(in_range, key=lambda s: (s.start, s.end))
     reach: Span | None = None
     for span in ordered:
         if reach is not None and span.start < reach.end:
@@ -211,7 +212,8 @@ def _check_relations(doc: Document, spans: dict[str, Span], report: _Reporter) -
         head, child = spans.get(rel.head), spans.get(rel.child)
         if head is None or child is None:  # ambiguous id or bad offsets, already reported
             continue
-        if rel.label in RELATION_LABELS and not relation_allowed(rel.label, head.label, child.label):
+        known = rel.label in RELATION_LABELS and head.label in ENTITY_LABELS and child.label in ENTITY_LABELS
+        if known and not relation_allowed(rel.label, head.label, child.label):
             report("relation-type", f"{name}: {rel.label!r} not allowed from {head.label} to {child.label}",
                    rel.head, head.start)
         if doc.sentences:

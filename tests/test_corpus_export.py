@@ -1,0 +1,262 @@
+"""Exports derived from gold: Parquet dataset + card (loads offline), spaCy DocBin, CoNLL BIO, folds."""
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+from vnreorg.corpus.export import export_all  # noqa: E402
+from vnreorg.corpus.export_bio import bio_tags_for, doc_tokens, sentence_groups  # noqa: E402
+from vnreorg.corpus.export_conll import read_conll  # noqa: E402
+from vnreorg.corpus.export_folds import make_folds, read_folds  # noqa: E402
+from vnreorg.corpus.export_spacy import read_docbin, to_spacy_doc  # noqa: E402
+from vnreorg.corpus.segment import sentences  # noqa: E402
+from vnreorg.corpus.tokenize import blank_vi  # noqa: E402
+from vnreorg.errors import VnreorgError  # noqa: E402
+from vnreorg.jsonio import write_documents  # noqa: E402
+from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Relation, Span, bio_tags  # noqa: E402
+
+
+def make_doc(doc_id, text, spans, relations=(), meta=None) -> Document:
+    """Spans as (label, surface text); relations as (head index, child index, label)."""
+    doc = Document(id=doc_id, text=text, sentences=sentences(text), meta=meta or {})
+    pos = 0
+    for i, (label, surface) in enumerate(spans):
+        pos = text.index(surface, pos)
+        doc.spans.append(Span(f"T{i + 1}", pos, pos + len(surface), label))
+        pos += len(surface)
+    doc.relations = [Relation(f"T{h + 1}", f"T{c + 1}", lab) for h, c, lab in relations]
+    doc.provenance = [{"who": "test", "pass": "fixture", "date": "2026-11-23"}]
+    return doc
+
+
+def gold_docs() -> list[Document]:
+    a = make_doc(
+        "doc-a",
+        "Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
+        "Thị xã giảm 03 tổ dân phố và 10% biên chế.",
+        [("AGENCY", "Thành ủy Sóc Trăng"), ("MERGE_ACTION", "nhất thể hóa"), ("TITLE", "Bí thư Đảng ủy"),
+         ("TITLE", "Chủ tịch UBND Phường 6"), ("MERGE_ACTION", "giảm"), ("NUMBER", "03"), ("NUMBER", "10%")],
+        [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")],
+        meta={"title": "Tin A", "outlet": "Báo Sóc Trăng", "date": "2018-05-14T06:00", "source_file": "000_a.txt"},
+    )
+    b = make_doc(
+        "doc-b",
+        "Sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố; giải thể Trung tâm Dân số.",
+        [("MERGE_ACTION", "Sáp nhập"), ("AGENCY", "Phòng Y tế"), ("AGENCY", "Phòng Nội vụ thành phố"),
+         ("MERGE_ACTION", "giải thể"), ("AGENCY", "Trung tâm Dân số")],
+        [(0, 1, "source"), (0, 2, "target"), (3, 4, "source")],
+        meta={"title": "Tin B", "outlet": None, "date": None, "source_file": "001_b.txt"},
+    )
+    c = make_doc(
+        "doc-c",
+        "Xã Điền Công có 887/888 hộ đồng thuận.\n\nHội Chữ thập đỏ hoạt động hiệu quả.",
+        [("AGENCY", "Xã Điền Công"), ("NUMBER", "887/888"), ("AGENCY", "Hội Chữ thập đỏ")],
+        meta={"title": "Tin C", "source_file": "002_c.txt"},
+    )
+    return [c, a, b]  # not sorted: exports must not depend on gold order
+
+
+AGREEMENT = {"documents": ["doc-a", "doc-b"],
+             "spans_strict": {"AGENCY": {"f1": 0.9, "n": 10}, "TITLE": {"f1": 0.75, "n": 4}},
+             "relations": {"f1": 0.6}}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    gold = root / "gold" / "gold.jsonl"
+    write_documents(gold, gold_docs())
+    (root / "gold" / "agreement.json").write_text(json.dumps(AGREEMENT), encoding="utf-8")
+    sources = root / "SOURCES.md"
+    sources.write_text("# Sources\n\n- 000_a.txt: Báo Sóc Trăng, 14/05/2018\n", encoding="utf-8")
+    written = export_all(gold, root / "export", sources_path=sources)
+    return {"root": root, "gold": gold, "out": root / "export", "written": written}
+
+
+@pytest.fixture(scope="module")
+def hf_train(exported, tmp_path_factory):
+    import datasets
+
+    cache = tmp_path_factory.mktemp("hf-cache")
+    dsd = datasets.load_dataset(str(exported["out"] / "hf"), cache_dir=str(cache))
+    return dsd["train"]
+
+
+def test_export_writes_every_kind(exported):
+    out = exported["out"]
+    assert (out / "hf" / "README.md").exists()
+    assert (out / "hf" / "data" / "train-00000-of-00001.parquet").exists()
+    assert (out / "spacy" / "all.spacy").exists() and (out / "conll" / "gold.conll").exists()
+    assert (exported["root"] / "gold" / "folds.json").exists()
+    for kind in ("folds", "hf", "spacy", "conll"):
+        assert all(p.exists() for p in exported["written"][kind])
+    assert len(exported["written"]["spacy"]) == 1 + 3 * 3  # all + (train, dev, test) per fold
+
+
+def test_parquet_loads_offline_with_class_label_names(hf_train):
+    feats = hf_train.features
+    assert feats["ner_tags"].feature.names == bio_tags()
+    assert feats["spans"].feature["label"].names == list(ENTITY_LABELS)
+    assert feats["relations"].feature["label"].names == list(RELATION_LABELS)
+    assert hf_train["id"] == ["doc-a", "doc-b", "doc-c"]
+    assert len(hf_train) == 3
+
+
+def test_parquet_tokens_offsets_spans_relations_reproduce_gold(hf_train):
+    gold = {d.id: d for d in gold_docs()}
+    span_names = hf_train.features["spans"].feature["label"].names
+    rel_names = hf_train.features["relations"].feature["label"].names
+    for row in hf_train:
+        doc = gold[row["id"]]
+        assert row["text"] == doc.text
+        for tok, start, end in zip(row["tokens"], row["token_starts"], row["token_ends"], strict=True):
+            assert doc.text[start:end] == tok
+        spans = {(s["id"], s["start"], s["end"], span_names[s["label"]]) for s in row["spans"]}
+        assert spans == {(s.id, s.start, s.end, s.label) for s in doc.spans}
+        assert all(doc.text[s["start"]:s["end"]] == s["text"] for s in row["spans"])
+        rels = [(r["head"], r["child"], rel_names[r["label"]]) for r in row["relations"]]
+        assert rels == [(r.head, r.child, r.label) for r in doc.relations]
+        assert [(s["start"], s["end"]) for s in row["sentences"]] == [tuple(s) for s in doc.sentences]
+        assert row["source_file"] == doc.meta["source_file"]
+
+
+def spans_from_bio(tags: list[str], starts: list[int], ends: list[int]) -> set[tuple[int, int, str]]:
+    """Decode IOB2 back to character spans (the inverse the exports must satisfy)."""
+    out, cur = set(), None
+    for tag, s, e in zip(tags + ["O"], starts + [0], ends + [0]):
+        if cur and not (tag.startswith("I-") and tag[2:] == cur[2]):
+            out.add(tuple(cur))
+            cur = None
+        if tag.startswith("B-"):
+            cur = [s, e, tag[2:]]
+        elif tag.startswith("I-"):
+            assert cur is not None, "I- tag without B-"
+            cur[1] = e
+    return out
+
+
+def test_bio_tags_decode_back_to_every_gold_span(hf_train):
+    names = hf_train.features["ner_tags"].feature.names
+    gold = {d.id: d for d in gold_docs()}
+    for row in hf_train:
+        tags = [names[t] for t in row["ner_tags"]]
+        decoded = spans_from_bio(tags, row["token_starts"], row["token_ends"])
+        assert decoded == {(s.start, s.end, s.label) for s in gold[row["id"]].spans}
+
+
+def test_docbin_bio_equals_parquet_bio_and_keeps_relations(exported, hf_train):
+    names = hf_train.features["ner_tags"].feature.names
+    parquet = {row["id"]: (row["tokens"], [names[t] for t in row["ner_tags"]]) for row in hf_train}
+    gold = {d.id: d for d in gold_docs()}
+    sdocs = read_docbin(exported["out"] / "spacy" / "all.spacy")
+    assert sorted(d.user_data["doc_id"] for d in sdocs) == sorted(parquet)
+    for sdoc in sdocs:
+        doc_id = sdoc.user_data["doc_id"]
+        toks = [t for t in sdoc if not t.is_space]
+        bio = [t.ent_iob_ + "-" + t.ent_type_ if t.ent_iob_ in ("B", "I") else "O" for t in toks]
+        assert ([t.text for t in toks], bio) == parquet[doc_id]
+        doc = gold[doc_id]
+        by_id = doc.span_by_id()
+        expected = [(by_id[r.head].start, by_id[r.head].end, by_id[r.child].start, by_id[r.child].end, r.label)
+                    for r in doc.relations]
+        assert [tuple(r) for r in sdoc.user_data["relations"]] == expected
+        assert [s.start_char for s in sdoc.sents] == [s for s, _ in doc.sentences]
+
+
+def test_conll_equals_parquet_bio_sentence_by_sentence(exported, hf_train):
+    names = hf_train.features["ner_tags"].feature.names
+    sents = read_conll((exported["out"] / "conll" / "gold.conll").read_text(encoding="utf-8"))
+    gold = {d.id: d for d in gold_docs()}
+    for row in hf_train:
+        mine = [s for s in sents if s["doc_id"] == row["id"]]
+        assert len(mine) == len(gold[row["id"]].sentences)
+        assert [t for s in mine for t in s["tokens"]] == row["tokens"]
+        assert [t for s in mine for t in s["tags"]] == [names[t] for t in row["ner_tags"]]
+    text = (exported["out"] / "conll" / "gold.conll").read_text(encoding="utf-8")
+    assert "# doc_id = doc-a\n# sent_id = doc-a-0\n" in text
+    assert "phố\tI-AGENCY\n;\tO\n" in text  # the project tokenizer splits "phố;"
+
+
+def test_folds_leave_one_document_out(exported):
+    folds = read_folds(exported["root"] / "gold" / "folds.json")
+    assert folds["scheme"] == "leave-one-document-out"
+    ids = ["doc-a", "doc-b", "doc-c"]
+    assert [f["test"] for f in folds["folds"]] == [[i] for i in ids]
+    assert sorted(f["dev"][0] for f in folds["folds"]) == ids
+    for f in folds["folds"]:
+        assert f["name"] == f"fold-{f['test'][0]}"
+        assert f["dev"] != f["test"]
+        assert sorted(f["test"] + f["dev"] + f["train"]) == ids
+    assert make_folds(list(reversed(ids))) == folds
+
+
+def test_fold_docbins_hold_the_fold_documents(exported):
+    folds = read_folds(exported["root"] / "gold" / "folds.json")
+    nlp = blank_vi()
+    for f in folds["folds"]:
+        for part in ("train", "dev", "test"):
+            sdocs = read_docbin(exported["out"] / "spacy" / "folds" / f["name"] / f"{part}.spacy", nlp)
+            assert [d.user_data["doc_id"] for d in sdocs] == f[part]
+
+
+def test_folds_need_three_documents():
+    with pytest.raises(VnreorgError, match="at least 3"):
+        make_folds(["x", "y"])
+
+
+def test_card_yaml_and_sections(exported):
+    card = (exported["out"] / "hf" / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\n")
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert meta["language"] == ["vi"] and meta["license"] == "other"
+    assert meta["task_categories"] == ["token-classification"]
+    assert meta["configs"][0]["data_files"][0]["path"] == "data/train-*.parquet"
+    assert meta["dataset_info"]["splits"][0]["num_examples"] == 3
+    assert "copyright" in card and "Báo Sóc Trăng, 14/05/2018" in card  # licence note and SOURCES.md
+    assert "annotation/GUIDELINES.md" in card
+    assert "| spans_strict.AGENCY" not in card  # grids render as tables, not dotted keys
+    assert "| AGENCY | 0.900 | 10 |" in card and "| relations.f1 | 0.600 |" in card
+    assert "| fold-doc-a | doc-a | doc-b | doc-c |" in card
+
+
+def test_export_is_reproducible(exported, tmp_path):
+    again = export_all(exported["gold"], tmp_path / "export", folds_path=tmp_path / "folds.json",
+                       sources_path=exported["root"] / "SOURCES.md")
+    for kind in ("hf", "spacy", "conll"):
+        for path in again[kind]:
+            twin = exported["out"] / path.relative_to(tmp_path / "export")
+            assert path.read_bytes() == twin.read_bytes(), path
+    assert (tmp_path / "folds.json").read_bytes() == (exported["root"] / "gold" / "folds.json").read_bytes()
+
+
+def test_export_refuses_invalid_gold_with_location(tmp_path):
+    docs = gold_docs()
+    docs[2].spans[1].end -= 1  # "Phòng Y t": ends inside a token
+    gold = tmp_path / "gold.jsonl"
+    write_documents(gold, docs)
+    with pytest.raises(VnreorgError, match=r"doc=doc-b span=T2 offset=\d+"):
+        export_all(gold, tmp_path / "export")
+    assert not (tmp_path / "export").exists()
+
+
+def test_unaligned_span_is_an_error_in_every_token_export_never_dropped():
+    doc = gold_docs()[1]
+    doc.spans[0].end -= 2  # "Thành ủy Sóc Tră"
+    with pytest.raises(VnreorgError, match=f"doc=doc-a span=T1 offset={doc.spans[0].start}"):
+        bio_tags_for(doc, doc_tokens(doc))
+    with pytest.raises(VnreorgError, match=f"doc=doc-a span=T1 offset={doc.spans[0].start}"):
+        to_spacy_doc(blank_vi(), doc)
+
+
+def test_tokens_outside_sentences_are_kept():
+    doc = gold_docs()[0]
+    doc.sentences = doc.sentences[1:]  # first sentence missing from the offsets
+    groups = sentence_groups(doc, doc_tokens(doc))
+    assert sum(len(idx) for _, idx in groups) == len(doc_tokens(doc))
+    assert groups[0][0] == "doc-c-gap0"
