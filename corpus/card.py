@@ -90,13 +90,18 @@ def _sources_section(docs: list[Document], sources_md: str | None) -> str:
     return text
 
 
-def _provenance_section(docs: list[Document]) -> str:
-    rows = []
+def _provenance_section(docs: list[Document], review: dict | None) -> str:
+    """One row per document and annotation pass, columns from the provenance records themselves."""
+    rows, columns = [], []
     for d in sorted(docs, key=lambda d: d.id):
-        entries = ["; ".join(f"{k}: {v}" for k, v in p.items()) if isinstance(p, dict) else str(p)
-                   for p in d.provenance]
-        rows.append([d.id, " / ".join(entries) or "(none recorded)"])
-    return markdown_table(["document", "provenance (who, which pass, when)"], rows)
+        for p in d.provenance or [{"pass": "(none recorded)"}]:
+            p = p if isinstance(p, dict) else {"pass": str(p)}
+            columns += [c for c in p if c not in columns]
+            rows.append((d.id, p))
+    text = markdown_table(["document", *columns], [[doc_id, *(p.get(c) for c in columns)] for doc_id, p in rows])
+    if review:
+        text += "\n\nReview status (`corpus/gold/review.json`):\n\n" + agreement_table(review)
+    return text
 
 
 def _folds_section(folds: dict) -> str:
@@ -105,8 +110,14 @@ def _folds_section(folds: dict) -> str:
                                               [[f["name"], f["test"], f["dev"], f["train"]] for f in folds["folds"]]))
 
 
+def _annotators(docs: list[Document]) -> str:
+    who = sorted({str(p.get("who")) for d in docs for p in d.provenance if isinstance(p, dict) and p.get("who")})
+    return "; ".join(who) if who else "not recorded"
+
+
 def render_card(docs: list[Document], features, n_bytes: int, stats: dict, folds: dict, gold_bytes: bytes,
-                sources_md: str | None = None, guidelines_link: str = "../../../annotation/GUIDELINES.md") -> str:
+                sources_md: str | None = None, review: dict | None = None,
+                guidelines_link: str = "../../../annotation/GUIDELINES.md") -> str:
     agreement = stats.get("agreement")
     agreement_text = (
         "A second, independent annotation, compared with the first (figures from `corpus/gold/agreement.json`, "
@@ -139,12 +150,14 @@ def render_card(docs: list[Document], features, n_bytes: int, stats: dict, folds
         "## Agreement\n\n" + agreement_text,
         "## Cross-validation folds\n\n" + _folds_section(folds),
         "## Sources\n\n" + _sources_section(docs, sources_md),
-        "## Annotation provenance\n\n" + _provenance_section(docs),
+        "## Annotation provenance\n\n" + _provenance_section(docs, review),
         "## Licence\n\n" + LICENSE_NOTE,
         "## Limitations\n\n"
         f"{len(docs)} documents is a very small corpus: scores measured on it have wide confidence intervals, and "
         "the articles come from a few local outlets and years, so names, styles and restructuring steps elsewhere "
-        "may differ. Most documents were annotated by one annotator (see provenance and agreement).",
+        "may differ. Annotators, as recorded in the provenance: " + _annotators(docs) + ". " + (
+            "Agreement was measured only on the documents listed under *Agreement*; the others rest on one "
+            "annotation pass." if agreement else "No second annotation has been compared yet."),
     ]
     return "\n\n".join(s.rstrip("\n") for s in sections) + "\n"
 

@@ -20,7 +20,7 @@ from vnreorg.corpus.export_conll import write_conll
 from vnreorg.corpus.export_folds import make_folds, write_folds
 from vnreorg.corpus.export_hf import PARQUET_NAME, features, write_parquet
 from vnreorg.corpus.export_spacy import write_spacy_exports
-from vnreorg.corpus.stats import corpus_stats, read_agreement
+from vnreorg.corpus.stats import corpus_stats, read_agreement, read_json_beside
 from vnreorg.corpus.validate import load_valid
 
 DEFAULT_EXPORT = Path("corpus/export")
@@ -54,7 +54,9 @@ def export_all(
     sources_md = None
     if sources_path is not None and Path(sources_path).exists():
         sources_md = Path(sources_path).read_text(encoding="utf-8")
-    card = render_card(docs, features(), dsd["train"].data.nbytes, stats, folds, gold_path.read_bytes(), sources_md)
+    review = read_json_beside(gold_path, "review.json")
+    card = render_card(docs, features(), dsd["train"].data.nbytes, stats, folds, gold_path.read_bytes(), sources_md,
+                       review)
     card_path = write_card(out_dir / "hf" / "README.md", card)
 
     _prune_stale_folds(out_dir / "spacy" / "folds", {f["name"] for f in folds["folds"]})

@@ -18,7 +18,11 @@ AGREEMENT_NAME = "agreement.json"
 
 def read_agreement(gold_path: str | os.PathLike) -> dict | None:
     """corpus/gold/agreement.json beside the gold file, or None when it does not exist yet."""
-    path = Path(gold_path).with_name(AGREEMENT_NAME)
+    return read_json_beside(gold_path, AGREEMENT_NAME)
+
+
+def read_json_beside(gold_path: str | os.PathLike, name: str) -> dict | None:
+    path = Path(gold_path).with_name(name)
     if not path.exists():
         return None
     try:
@@ -116,31 +120,68 @@ def stats_tables(stats: dict[str, Any], with_agreement: bool = True) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+def _is_record(value: Any) -> bool:
+    """A non-empty dict of scalars: one table row."""
+    return isinstance(value, dict) and bool(value) and all(_is_scalar(x) for x in value.values())
+
+
 def _is_grid(value: Any) -> bool:
-    """A dict of dicts of scalars: rendered as rows x columns."""
-    return (isinstance(value, dict) and bool(value) and all(isinstance(v, dict) and v for v in value.values())
-            and all(not isinstance(x, (dict, list)) for v in value.values() for x in v.values()))
+    """A dict of records: rendered as rows x columns."""
+    return isinstance(value, dict) and bool(value) and all(_is_record(v) for v in value.values())
 
 
-def _render(path: str, value: Any, flat: list[tuple[str, Any]], grids: list[str]) -> None:
+def _grid_rows(value: dict) -> dict[str, dict] | None:
+    """Rows of a table for `value`: a grid, or a dict of grids and records merged into one grid
+    (e.g. {"per_label": {AGENCY: {...}, ...}, "micro": {...}} -> rows AGENCY, ..., micro)."""
     if _is_grid(value):
-        columns: list[str] = []
-        for row in value.values():
-            columns += [c for c in row if c not in columns]
-        table = markdown_table(["", *columns], [[name, *(row.get(c) for c in columns)] for name, row in value.items()])
-        grids.append(f"**{path}**\n\n{table}" if path else table)
+        return value
+    if not (isinstance(value, dict) and value and all(_is_grid(v) or _is_record(v) for v in value.values())):
+        return None
+    rows: dict[str, dict] = {}
+    for key, sub in value.items():
+        for name, row in (sub.items() if _is_grid(sub) else [(key, sub)]):
+            rows[name if name not in rows else f"{key}.{name}"] = row
+    return rows
+
+
+def _table(rows: dict[str, dict] | list[dict], first: str = "") -> str:
+    items = list(rows.items()) if isinstance(rows, dict) else [(None, r) for r in rows]
+    columns: list[str] = []
+    for _, row in items:
+        columns += [c for c in row if c not in columns]
+    if isinstance(rows, dict):
+        return markdown_table([first, *columns], [[name, *(row.get(c) for c in columns)] for name, row in items])
+    return markdown_table(columns, [[row.get(c) for c in columns] for _, row in items])
+
+
+def _render(path: str, value: Any, flat: list[tuple[str, Any]], blocks: list[str]) -> None:
+    def titled(table: str) -> str:
+        return f"**{path}**\n\n{table}" if path else table
+
+    rows = _grid_rows(value) if isinstance(value, dict) else None
+    if rows is not None:
+        blocks.append(titled(_table(rows)))
+    elif _is_record(value) and path:
+        blocks.append(titled(markdown_table(["measure", "value"], [[k, v] for k, v in value.items()])))
     elif isinstance(value, dict) and value:
         for key, sub in value.items():
-            _render(f"{path}.{key}" if path else str(key), sub, flat, grids)
+            _render(f"{path}.{key}" if path else str(key), sub, flat, blocks)
+    elif isinstance(value, list) and value and all(_is_record(v) for v in value):
+        blocks.append(titled(_table(value)))
     else:
         flat += flatten(value, path)
 
 
 def agreement_table(agreement: dict) -> str:
-    """Render a free-form nested dict: every dict of dicts of scalars as a rows x columns table under its
-    dotted key, every other leaf as a `measure | value` row."""
+    """Render a free-form nested dict as Markdown: grids (dicts of records, possibly with summary records
+    beside them) as rows x columns tables, records and lists of records as tables under their dotted key,
+    and remaining leaves as `measure | value` rows first."""
     flat: list[tuple[str, Any]] = []
-    grids: list[str] = []
-    _render("", agreement, flat, grids)
-    parts = ([markdown_table(["measure", "value"], [[k, v] for k, v in flat])] if flat else []) + grids
+    blocks: list[str] = []
+    _render("", agreement, flat, blocks)
+    parts = ([markdown_table(["measure", "value"], [[k, v] for k, v in flat])] if flat else []) + blocks
     return "\n\n".join(parts)

@@ -73,6 +73,8 @@ def exported(tmp_path_factory):
     gold = root / "gold" / "gold.jsonl"
     write_documents(gold, gold_docs())
     (root / "gold" / "agreement.json").write_text(json.dumps(AGREEMENT), encoding="utf-8")
+    (root / "gold" / "review.json").write_text(json.dumps({"doc-c": {"sentences": 4, "complete": True}}),
+                                               encoding="utf-8")
     sources = root / "SOURCES.md"
     sources.write_text("# Sources\n\n- 000_a.txt: Báo Sóc Trăng, 14/05/2018\n", encoding="utf-8")
     written = export_all(gold, root / "export", sources_path=sources)
@@ -221,7 +223,9 @@ def test_card_yaml_and_sections(exported):
     assert "copyright" in card and "Báo Sóc Trăng, 14/05/2018" in card  # licence note and SOURCES.md
     assert "annotation/GUIDELINES.md" in card
     assert "| spans_strict.AGENCY" not in card  # grids render as tables, not dotted keys
-    assert "| AGENCY | 0.900 | 10 |" in card and "| relations.f1 | 0.600 |" in card
+    assert "| AGENCY | 0.900 | 10 |" in card and "**relations**\n\n| measure | value |\n|---|---|\n| f1 | 0.600 |" in card
+    assert "| document | who | pass | date |\n|---|---|---|---|\n| doc-a | test | fixture | 2026-11-23 |" in card
+    assert "| doc-c | 4 | True |" in card  # review.json rendered
     assert "| fold-doc-a | doc-a | doc-b | doc-c |" in card
 
 

@@ -59,15 +59,18 @@ def test_agreement_is_read_beside_gold_and_rendered(tmp_path):
     write_documents(gold, docs())
     assert read_agreement(gold) is None
     agreement = {"span_f1": {"strict": {"AGENCY": 0.8125, "NUMBER": 1.0}, "overlap": {"AGENCY": 0.9}},
-                 "by_doc": {"d1": {"spans": {"AGENCY": {"f1": 0.5, "n": 3}}}},
-                 "kappa": {"AGENCY": {"kappa": 0.77}}, "note": "two documents", "docs": ["d1", "d2"]}
+                 "by_doc": {"d1": {"spans": {"AGENCY": {"f1": 0.5, "n": 3}}, "micro": {"f1": 0.25}}},
+                 "kappa": {"overall": 0.77, "tokens": 120}, "note": "two documents", "docs": ["d1", "d2"],
+                 "documents": [{"id": "d1", "source_file": "a.txt"}, {"id": "d2"}]}
     (tmp_path / "agreement.json").write_text(json.dumps(agreement), encoding="utf-8")
     assert read_agreement(gold) == agreement
     table = agreement_table(agreement)
     assert "**span_f1**" in table and "| strict | 0.812 | 1.000 |" in table  # a grid: rows x columns
     assert "| overlap | 0.900 |  |" in table  # missing cell left empty
-    assert "**by_doc.d1.spans**" in table and "| AGENCY | 0.500 | 3 |" in table  # deeper grid, titled by path
-    assert "**kappa**" in table and "| AGENCY | 0.770 |" in table
+    # a grid with a summary record beside it becomes one table, titled by its dotted path
+    assert "**by_doc.d1**\n\n|  | f1 | n |\n|---|---|---|\n| AGENCY | 0.500 | 3 |\n| micro | 0.250 |  |" in table
+    assert "**kappa**\n\n| measure | value |" in table and "| overall | 0.770 |" in table  # a record
+    assert "| id | source_file |" in table and "| d2 |  |" in table  # a list of records
     assert "| note | two documents |" in table and "| docs | d1, d2 |" in table  # scalars and lists
 
 
