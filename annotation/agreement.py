@@ -154,7 +154,26 @@ def agreement_markdown(result: dict, ref: list[Document], other: list[Document])
     lines.append(f"| **micro** | {rel['micro']['ref']} | {rel['micro']['other']} | {rel['micro']['f1']:.3f} |")
     g = rel["given_agreed_spans"]
     lines += ["", f"Relation F1 restricted to argument pairs both passes marked as spans: {g['f1']:.3f} "
-              f"({g['match']} of A {g['ref']} / B {g['other']}).", "", "## Span disagreements (before adjudication)", ""]
+              f"({g['match']} of A {g['ref']} / B {g['other']}).", ""]
+    if result.get("by_second_pass"):
+        lines += ["Per second pass:", "", "| second pass | documents | span strict F1 | span overlap F1 | token kappa | relation F1 |",
+                  "|---|---|---|---|---|---|"]
+        for who, r in result["by_second_pass"].items():
+            lines.append(f"| {who} | {', '.join(r['documents'])} | {r['span_strict_f1']:.3f} | {r['span_overlap_f1']:.3f} | "
+                         f"{r['token_kappa']:.3f} | {r['relation_f1']:.3f} |")
+        lines.append("")
+    ov = result.get("guideline_example_overlap")
+    if ov:
+        lines += ["## How to read these figures", "",
+                  f"- {ov['quoted_in_guidelines']} of {ov['spans']} first-pass spans ({ov['share']:.0%}) have their exact text quoted as an",
+                  "  example in the guidelines, which were written from these same five articles. The figures therefore measure",
+                  "  how consistently two annotators apply guidelines that already settle most cases of this corpus; agreement",
+                  "  on unseen articles will be lower.",
+                  "- All three annotators are AI model sessions (independent sessions, no shared context: B and C saw only",
+                  "  the guidelines and the sentences). Their errors may be correlated in ways two humans' would not be.",
+                  "  The figures are an upper bound, not a human ceiling; a human second pass is the first item of future work.",
+                  "- B worked from guidelines v1.0, C from v1.1 (amended after adjudicating B).", ""]
+    lines += ["## Span disagreements (before adjudication)", ""]
     for da, db in zip(ref, other):
         dis = disagreements(da, db)
         lines.append(f"### {da.meta.get('source_file', da.id)} ({len(dis)})")

@@ -95,10 +95,23 @@ def import_cmd(
     typer.echo(f"gold: {len(out)} documents, {n_spans} spans, {n_rels} relations -> {gold}")
 
 
+def guideline_overlap(docs: list[Document], guidelines: Path = Path("annotation/GUIDELINES.md")) -> dict:
+    """Share of spans whose exact text is quoted as an example in the guidelines.
+
+    The guidelines were written from these very articles, so a high share means the agreement
+    figures measure how consistently the guidelines are applied more than how hard the task is."""
+    import re
+
+    examples = set(re.findall(r"`([^`]+)`", guidelines.read_text(encoding="utf-8"))) if guidelines.exists() else set()
+    texts = [d.text[s.start:s.end] for d in docs for s in d.spans]
+    quoted = sum(t in examples for t in texts)
+    return {"spans": len(texts), "quoted_in_guidelines": quoted, "share": quoted / len(texts) if texts else 0.0}
+
+
 @app.command("agreement")
 def agreement_cmd(
     first: Path = typer.Argument(..., help="First annotator's worksheets (file or folder)."),
-    second: Path = typer.Argument(..., help="Second annotator's worksheets (file or folder)."),
+    second: list[Path] = typer.Argument(..., help="Independent second-pass worksheets (files or folders; several passes may each cover some documents)."),
     documents: Path = typer.Option(DEFAULT_DOCUMENTS, help="Cleaned corpus JSONL."),
     out: Path = typer.Option(Path("corpus/gold/agreement.json"), help="JSON with the agreement figures."),
     report: Path = typer.Option(Path("corpus/gold/AGREEMENT.md"), help="Markdown report with disagreements."),
@@ -108,13 +121,25 @@ def agreement_cmd(
 
     docs = {d.id: d for d in read_documents(documents)}
     a = load_worksheet_docs([first], docs)
-    b = load_worksheet_docs([second], docs)
+    b = load_worksheet_docs(list(second), docs)
     common = [d for d in docs if d in a and d in b]
     if not common:
         raise VnreorgError("the two passes share no document")
     result = agreement([a[d][0] for d in common], [b[d][0] for d in common])
-    result["documents"] = [{"id": d, "source_file": docs[d].meta.get("source_file")} for d in common]
+    result["documents"] = [{"id": d, "source_file": docs[d].meta.get("source_file"),
+                            "second_pass": b[d][1].get("annotator", ""), "second_pass_worksheet": b[d][1]["worksheet"]}
+                           for d in common]
+    result["by_second_pass"] = {}
+    for who in sorted({b[d][1].get("annotator", "") for d in common}):
+        ids = [d for d in common if b[d][1].get("annotator", "") == who]
+        sub = agreement([a[d][0] for d in ids], [b[d][0] for d in ids])
+        result["by_second_pass"][who] = {"documents": [docs[d].meta.get("source_file") for d in ids],
+                                         "span_strict_f1": sub["spans"]["micro"]["strict_f1"],
+                                         "span_overlap_f1": sub["spans"]["micro"]["overlap_f1"],
+                                         "token_kappa": sub["token_kappa"]["overall"],
+                                         "relation_f1": sub["relations"]["micro"]["f1"]}
     result["computed"] = time.strftime("%Y-%m-%d")
+    result["guideline_example_overlap"] = guideline_overlap([a[d][0] for d in common])
     write_atomic(out, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     write_atomic(report, agreement_markdown(result, [a[d][0] for d in common], [b[d][0] for d in common]))
     typer.echo(f"agreement over {len(common)} documents: span F1 strict {result['spans']['micro']['strict_f1']:.3f}, "
