@@ -264,3 +264,25 @@ def test_tokens_outside_sentences_are_kept():
     groups = sentence_groups(doc, doc_tokens(doc))
     assert sum(len(idx) for _, idx in groups) == len(doc_tokens(doc))
     assert groups[0][0] == "doc-c-gap0"
+
+
+@pytest.mark.e2e
+def test_committed_exports_are_derived_from_current_gold(tmp_path):
+    """corpus/export and corpus/gold/folds.json are exactly what `vnreorg corpus export` makes from gold now.
+
+    If this fails, gold changed after the last export: run `vnreorg corpus export` and commit the result.
+    """
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    committed = repo / "corpus" / "export"
+    if not (committed / "hf" / "README.md").exists():
+        pytest.fail("corpus/export is missing: run `vnreorg corpus export`")
+    fresh = export_all(repo / "corpus" / "gold" / "gold.jsonl", tmp_path / "export",
+                       folds_path=tmp_path / "folds.json", sources_path=repo / "seeds" / "SOURCES.md")
+    rel = {str(p.relative_to(tmp_path / "export")): p for kind in ("hf", "spacy", "conll") for p in fresh[kind]}
+    present = {str(p.relative_to(committed)) for p in committed.rglob("*") if p.is_file()}
+    assert present == set(rel), f"files differ from a fresh export: {sorted(present ^ set(rel))}"
+    stale = [name for name, p in rel.items() if (committed / name).read_bytes() != p.read_bytes()]
+    assert stale == [], f"stale exports (run `vnreorg corpus export`): {stale}"
+    assert (repo / "corpus" / "gold" / "folds.json").read_bytes() == (tmp_path / "folds.json").read_bytes()

@@ -218,3 +218,14 @@ def test_offsets_off_token_edges_are_always_reported(a, b):
         assert codes(problems) == ["span-offsets"]
     elif start not in starts or end not in ends:
         assert "span-token" in codes(problems)
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.e2e
+def test_gold_corpus_validates():
+    """CI runs the validator on the real gold: every rule holds."""
+    gold = REPO / "corpus" / "gold" / "gold.jsonl"
+    problems = validate_path(gold)
+    assert problems == [], "\n".join(str(p) for p in problems[:20])
