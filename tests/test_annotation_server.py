@@ -1,0 +1,195 @@
+"""Round trips through a real Label Studio server (session-scoped: started once, ~35 s on first start).
+
+The server comes from .venv-ls (./run.sh) or $VNREORG_LABEL_STUDIO. In CI (CI=true) a server that
+cannot be found or started fails the suite; elsewhere a missing install skips these tests, and a
+server that is installed but does not start fails them.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from vnreorg.annotation.cli import app as annotate_app
+from vnreorg.annotation.client import LabelStudioSession, push, resolve_connection
+from vnreorg.annotation.convert import tasks_for_documents
+from vnreorg.annotation.server import LabelStudioServer, find_label_studio, free_port
+from vnreorg.corpus.ingest import build_corpus
+from vnreorg.errors import VnreorgError
+from vnreorg.jsonio import read_documents, write_documents
+from vnreorg.schema import Document, Relation, Span, nfc
+
+pytestmark = pytest.mark.server
+REPO = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PROJECT = "vnreorg round trip"
+
+
+@pytest.fixture(scope="session")
+def ls_server(tmp_path_factory):
+    try:
+        executable = find_label_studio()
+    except VnreorgError as exc:
+        if IN_CI:
+            pytest.fail(f"Label Studio is required in CI: {exc}")
+        pytest.skip(f"Label Studio not installed: {exc}")
+    server = LabelStudioServer(tmp_path_factory.mktemp("ls-data"), free_port(), executable=executable)
+    try:
+        server.start(timeout=300)
+    except VnreorgError as exc:
+        pytest.fail(f"the Label Studio server did not start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def session(ls_server) -> LabelStudioSession:
+    return LabelStudioSession(ls_server.url, ls_server.credentials.token)
+
+
+def u16(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+def find(doc: Document, sid: str, needle: str, label: str, score: float | None = None) -> Span:
+    start = doc.text.index(needle)
+    return Span(sid, start, start + len(needle), label, score)
+
+
+def seed_documents() -> list[Document]:
+    docs = build_corpus(REPO / "seeds").documents
+    assert len(docs) >= 3
+    emoji = Document("emoji-crlf", nfc("👍 Hợp nhất Sở Kế hoạch và Đầu tư với Sở Tài chính 🇻🇳\r\ngiảm 2 sở."),
+                     meta={"title": "Thử nghiệm emoji"})
+    return [*docs, emoji]
+
+
+def test_push_annotate_pull_through_the_real_server(session, ls_server, tmp_path):
+    docs = seed_documents()
+    d0, d1, d2, emoji = docs[0], docs[1], docs[2], docs[-1]
+    d0.spans = [find(d0, "a1", "Thành ủy Sóc Trăng", "AGENCY"), find(d0, "a2", "nhất thể hóa", "MERGE_ACTION"),
+                find(d0, "a3", "Bí thư Thành ủy", "TITLE")]
+    d0.relations = [Relation("a2", "a3", "source")]
+    model_out = Document(d1.id, d1.text, spans=[find(d1, "p1", "sáp nhập", "MERGE_ACTION", 0.91),
+                                                find(d1, "p2", "Thị xã Kỳ Anh", "AGENCY", 0.62)],
+                         relations=[Relation("p1", "p2", "target", 0.4)])
+    gold_path, docs_path = tmp_path / "gold.jsonl", tmp_path / "documents.jsonl"
+    write_documents(gold_path, [d0])
+    write_documents(docs_path, [Document(d.id, d.text, d.meta, d.paragraphs, d.sentences) for d in docs])
+
+    # Push gold as annotations and model output as predictions; a second push changes nothing.
+    first = push(session, docs, project=PROJECT, predictions=[model_out], model_version="test-model-1")
+    assert (first.project_created, first.tasks_created, first.annotations_created, first.predictions_created) == (True, len(docs), 1, 1)
+    again = push(session, docs, project=PROJECT, predictions=[model_out], model_version="test-model-1")
+    assert (again.tasks_created, again.tasks_existing, again.annotations_created) == (0, len(docs), 0)
+    assert again.annotations_kept == [d0.id] and again.predictions_replaced == 1
+    pid = first.project_id
+    tasks = session.export(pid)
+    assert sorted(t["data"]["doc_id"] for t in tasks) == sorted(d.id for d in docs)
+    task_of = {t["data"]["doc_id"]: t["id"] for t in tasks}
+    assert [len(t["annotations"]) for t in tasks if t["data"]["doc_id"] == d0.id] == [1]
+
+    preds = session.predictions(pid)
+    assert [(p.task, p.model_version) for p in preds] == [(task_of[d1.id], "test-model-1")]
+    assert preds[0].score == pytest.approx((0.91 + 0.62 + 0.4) / 3)
+    assert sorted(r.get("score") for r in preds[0].result) == [0.4, 0.62, 0.91]
+
+    # The annotator's browser: POST an annotation with UTF-16 offsets and a relation (ids made by the frontend).
+    text = emoji.text
+    def region(rid, needle, label):
+        s = text.index(needle)
+        return {"id": rid, "from_name": "label", "to_name": "text", "type": "labels", "origin": "manual",
+                "value": {"start": u16(text[:s]), "end": u16(text[:s]) + u16(needle), "text": needle, "labels": [label]}}
+    browser_result = [region("Xk3_p9QwLm", "Hợp nhất", "MERGE_ACTION"), region("b7HqZ2s-0e", "Sở Kế hoạch và Đầu tư", "AGENCY"),
+                      region("R2d2C3poAa", "Sở Tài chính", "AGENCY"), region("n0mB3r_x1y", "2", "NUMBER"),
+                      {"type": "relation", "from_id": "Xk3_p9QwLm", "to_id": "b7HqZ2s-0e", "direction": "right", "labels": ["source"]},
+                      {"type": "relation", "from_id": "Xk3_p9QwLm", "to_id": "R2d2C3poAa", "direction": "right", "labels": ["target"]}]
+    assert browser_result[2]["value"]["start"] == text.index("Sở Tài chính") + 1  # past the astral emoji
+    resp = httpx.post(f"{ls_server.url}/api/tasks/{task_of[emoji.id]}/annotations/?project={pid}",
+                      headers={"Authorization": f"Token {ls_server.credentials.token}"},
+                      json={"result": browser_result, "lead_time": 41.5, "project": str(pid), "draft_id": 0, "parent_prediction": None},
+                      timeout=30)
+    assert resp.status_code == 201, resp.text
+
+    # A second annotator on d0 drops the TITLE (and its relation); d2 is skipped.
+    annotator = session.client.users.create(username="ann", email="ann@example.com", password="ann-pass-12345")
+    second = [r for r in tasks[[t["data"]["doc_id"] for t in tasks].index(d0.id)]["annotations"][0]["result"]
+              if r.get("id") != "a3" and r.get("type") != "relation"]
+    session.client.annotations.create(id=task_of[d0.id], result=second, completed_by=annotator.id)
+    session.client.annotations.create(id=task_of[d2.id], result=[], was_cancelled=True)
+
+    cli = CliRunner()
+    common = ["--gold", str(gold_path), "--documents", str(docs_path), "--project", PROJECT,
+              "--url", ls_server.url, "--api-key", ls_server.credentials.token]
+    before = gold_path.read_bytes()
+    refused = cli.invoke(annotate_app, ["pull", *common])
+    assert isinstance(refused.exception, VnreorgError) and "several annotations" in str(refused.exception)
+
+    dry = cli.invoke(annotate_app, ["pull", *common, "--choose", "latest"])
+    assert dry.exit_code == 0, dry.output
+    assert f"doc {d0.id} (task {task_of[d0.id]}" in dry.output and "-1 span" in dry.output and "-1 relation" in dry.output
+    assert f"new doc {emoji.id}" in dry.output and "+4 spans, +2 relations" in dry.output
+    assert "1 task(s) skipped/cancelled" in dry.output and "ann@example.com" in dry.output
+    assert "dry run" in dry.output and gold_path.read_bytes() == before
+
+    all_path = tmp_path / "all.jsonl"
+    wrote = cli.invoke(annotate_app, ["pull", *common, "--choose", "latest", "--write", "--all-annotations", str(all_path)])
+    assert wrote.exit_code == 0, wrote.output
+    backups = list(tmp_path.glob("gold.jsonl.bak-*"))
+    assert len(backups) == 1 and backups[0].read_bytes() == before
+    gold = {d.id: d for d in read_documents(gold_path)}
+    assert set(gold) == {d0.id, emoji.id}
+    assert [(s.id, s.label) for s in gold[d0.id].spans] == [("a1", "AGENCY"), ("a2", "MERGE_ACTION")] and gold[d0.id].relations == []
+    got = gold[emoji.id]
+    assert got.text == text and got.meta == emoji.meta
+    assert [(text[s.start:s.end], s.label, s.id) for s in got.spans] == [
+        ("Hợp nhất", "MERGE_ACTION", "Xk3_p9QwLm"), ("Sở Kế hoạch và Đầu tư", "AGENCY", "b7HqZ2s-0e"),
+        ("Sở Tài chính", "AGENCY", "R2d2C3poAa"), ("2", "NUMBER", "n0mB3r_x1y")]
+    assert got.relations == [Relation("Xk3_p9QwLm", "b7HqZ2s-0e", "source"), Relation("Xk3_p9QwLm", "R2d2C3poAa", "target")]
+    kept = [json.loads(line) for line in all_path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["annotator"] for r in kept if r["doc_id"] == d0.id) == ["admin@example.com", "ann@example.com"]
+
+    # Pulling again finds nothing to change; choosing the first annotator restores d0's gold in the diff.
+    same = cli.invoke(annotate_app, ["pull", *common, "--choose", "latest"])
+    assert "gold is up to date" in same.output
+    by_admin = cli.invoke(annotate_app, ["pull", *common, "--choose", "annotator:admin@example.com", "-q"])
+    assert f"doc {d0.id}: +1 span, +1 relation" in by_admin.output
+
+    # A changed text for an annotated task is refused, and nothing is pushed.
+    changed = copy.deepcopy(emoji)
+    changed.text = changed.text.replace("giảm", "giảm bớt")
+    with pytest.raises(VnreorgError, match=f"task {task_of[emoji.id]} doc={emoji.id}.*offsets would drift"):
+        push(session, [changed], project=PROJECT)
+    assert len(session.export(pid)) == len(docs)
+
+
+def test_credentials_of_the_embedded_server_are_found(ls_server):
+    url, token = resolve_connection(None, None, ls_server.data_dir)
+    assert (url, token) == (ls_server.url, ls_server.credentials.token)
+    assert LabelStudioSession(url, token).user.email == ls_server.credentials.username
+
+
+def test_rejected_token_and_a_server_that_is_down(ls_server):
+    with pytest.raises(VnreorgError, match="rejected the API token"):
+        LabelStudioSession(ls_server.url, "0" * 40)
+    down = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(VnreorgError, match="not answering") as exc:
+        LabelStudioSession(down, ls_server.credentials.token)
+    assert down in str(exc.value)
+
+
+def test_port_in_use_is_reported_before_starting(ls_server, tmp_path):
+    with pytest.raises(VnreorgError, match=f"port {ls_server.port} .* is in use"):
+        LabelStudioServer(tmp_path / "other", ls_server.port, executable=ls_server.executable).start()
+
+
+def test_bad_labels_never_reach_the_server(session):
+    doc = Document("bad-label", "Bộ Nội vụ", spans=[Span("x", 0, 9, "ORG")])
+    with pytest.raises(VnreorgError, match="doc=bad-label span 'x' offset 0.*unknown label 'ORG'"):
+        tasks_for_documents([doc])
+    assert session.find_project("never created") is None
