@@ -286,3 +286,21 @@ def test_committed_exports_are_derived_from_current_gold(tmp_path):
     stale = [name for name, p in rel.items() if (committed / name).read_bytes() != p.read_bytes()]
     assert stale == [], f"stale exports (run `vnreorg corpus export`): {stale}"
     assert (repo / "corpus" / "gold" / "folds.json").read_bytes() == (tmp_path / "folds.json").read_bytes()
+
+
+@pytest.mark.e2e
+def test_committed_parquet_dataset_loads_offline(tmp_path):
+    """The committed dataset loads with `datasets.load_dataset("corpus/export/hf")`, one row per gold document."""
+    from pathlib import Path
+
+    import datasets
+
+    from vnreorg.jsonio import read_documents
+
+    repo = Path(__file__).resolve().parents[1]
+    ds = datasets.load_dataset(str(repo / "corpus" / "export" / "hf"), cache_dir=str(tmp_path))["train"]
+    gold = read_documents(repo / "corpus" / "gold" / "gold.jsonl")
+    assert sorted(ds["id"]) == sorted(d.id for d in gold)
+    assert ds.features["ner_tags"].feature.names == bio_tags()
+    assert sum(len(s) for s in ds["spans"]) == sum(len(d.spans) for d in gold)
+    assert sum(len(r) for r in ds["relations"]) == sum(len(d.relations) for d in gold)
