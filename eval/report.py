@@ -1,0 +1,537 @@
+"""Reports from one result object: Markdown (terminal, GitHub), self-contained HTML with plots, JSON.
+
+Why three: people read the Markdown in review, the HTML to look at errors and plots, and machines
+(CI, the model card) read the JSON. All three are rendered from `EvalResult.to_dict()`, so they
+cannot disagree. The HTML has no external resources: CSS inline, plots as base64 PNG.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from vnreorg.eval.scoring import ERROR_KIND_TITLES, ERROR_KINDS, RELATION_SCHEMES, SCHEMES, EvalResult
+from vnreorg.jsonio import write_atomic
+from vnreorg.schema import ENTITY_LABELS, LABEL_COLOURS, RELATION_LABELS
+
+SCHEME_HELP = {
+    "strict": "exact boundaries and label",
+    "exact": "exact boundaries, label ignored",
+    "partial": "overlap earns half credit, label ignored",
+    "type": "overlap and same label",
+}
+RELATION_SCHEME_HELP = {
+    "strict": "both argument spans exact (boundaries and label) and the relation label",
+    "boundaries": "both argument spans' boundaries exact and the relation label; entity labels ignored",
+}
+EXAMPLES_SHOWN = 25
+_NONE_COLOUR = "#7f7f7f"
+
+
+def _f(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _ci(ci: list[float] | None) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "–"
+
+
+# --------------------------------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------------------------------
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_entity_f1(d: dict[str, Any]) -> str:
+    """Grouped bars: F1 per label under each scheme, and micro F1 with its bootstrap interval."""
+    plt = _plt()
+    import numpy as np
+
+    groups = list(ENTITY_LABELS) + ["micro"]
+    x = np.arange(len(groups))
+    width = 0.2
+    fig, ax = plt.subplots(figsize=(8.5, 3.6))
+    colours = ["#4c72b0", "#55a868", "#c44e52", "#8172b2"]
+    for i, s in enumerate(SCHEMES):
+        vals = [d["entities"][s]["per_label"][lab]["f1"] for lab in ENTITY_LABELS] + [d["entities"][s]["micro"]["f1"]]
+        pos = x + (i - 1.5) * width
+        ax.bar(pos, vals, width, label=s, color=colours[i])
+        ci = d.get("ci95", {}).get(f"entities.{s}")
+        if ci:
+            m = vals[-1]
+            ax.errorbar(pos[-1], m, yerr=[[max(m - ci[0], 0)], [max(ci[1] - m, 0)]], color="black", capsize=3, lw=1)
+    ax.set_xticks(x, groups)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("F1")
+    ax.set_title("Entity F1 per label and scheme (micro with 95% bootstrap interval)")
+    ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def plot_relation_f1(d: dict[str, Any]) -> str:
+    plt = _plt()
+    import numpy as np
+
+    groups = list(RELATION_LABELS) + ["micro"]
+    x = np.arange(len(groups))
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    for i, s in enumerate(RELATION_SCHEMES):
+        vals = [d["relations"][s]["per_label"][lab]["f1"] for lab in RELATION_LABELS] + [d["relations"][s]["micro"]["f1"]]
+        pos = x + (i - 0.5) * 0.35
+        ax.bar(pos, vals, 0.35, label=s, color=["#4c72b0", "#dd8452"][i])
+        ci = d.get("ci95", {}).get(f"relations.{s}")
+        if ci:
+            m = vals[-1]
+            ax.errorbar(pos[-1], m, yerr=[[max(m - ci[0], 0)], [max(ci[1] - m, 0)]], color="black", capsize=3, lw=1)
+    ax.set_xticks(x, groups)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("F1")
+    ax.set_title("Relation F1 per label (micro with 95% bootstrap interval)")
+    ax.legend(ncol=2, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def plot_confusion(conf: dict[str, Any]) -> str:
+    plt = _plt()
+    import numpy as np
+
+    labels = conf["labels"]
+    m = np.array(conf["matrix"], dtype=float)
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    # Colour by row share (what happened to gold spans of this label); annotate raw counts.
+    share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if m[i, j]:
+                ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=8,
+                        color="white" if share[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title("Label confusion (colour = share of the gold row)")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    return _png(fig)
+
+
+def plot_cv(comparison: dict[str, Any]) -> str:
+    """Per system and metric: mean ± sd bars, fold values as dots."""
+    plt = _plt()
+    import numpy as np
+
+    metrics = comparison["metrics"]
+    systems = list(comparison["systems"])
+    x = np.arange(len(metrics))
+    width = 0.8 / max(len(systems), 1)
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for i, name in enumerate(systems):
+        s = comparison["systems"][name]
+        pos = x + (i - (len(systems) - 1) / 2) * width
+        ax.bar(pos, [s["mean"][m] for m in metrics], width, yerr=[s["sd"][m] for m in metrics], capsize=3, label=name, alpha=0.85)
+        for fold_vals in s["folds"].values():
+            ax.scatter(pos, [fold_vals[m] for m in metrics], s=8, color="black", zorder=3)
+    ax.set_xticks(x, [m.replace("entities.", "ent. ").replace("relations.", "rel. ") for m in metrics], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("micro F1")
+    ax.set_title("Cross-validation: mean ± sd over folds (dots = folds)")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+# --------------------------------------------------------------------------------------------------
+# Highlighted sentences
+# --------------------------------------------------------------------------------------------------
+
+
+def _crop(err: dict[str, Any], margin: int = 90) -> tuple[int, int]:
+    s0, s1 = err["sentence"]["start"], err["sentence"]["end"]
+    spans = err["gold"] + err["pred"]
+    lo = min(x["start"] for x in spans)
+    hi = max(x["end"] for x in spans)
+    return max(s0, lo - margin), min(s1, hi + margin)
+
+
+def highlight_text(err: dict[str, Any]) -> str:
+    """Plain-text markup for Markdown: gold ⟦…⟧ and predictions ⟨…⟩, labels after the closing mark."""
+    s0, s1 = _crop(err)
+    text = err["sentence"]["text"]
+    base = err["sentence"]["start"]
+    inserts: list[tuple[int, int, str]] = []  # (offset, order, text): closings before openings
+    for sp in err["gold"]:
+        inserts += [(sp["start"], 2, "⟦"), (sp["end"], 0, f"⟧`gold:{sp['label']}`")]
+    for sp in err["pred"]:
+        inserts += [(sp["start"], 3, "⟨"), (sp["end"], 1, f"⟩`pred:{sp['label']}`")]
+    out = []
+    pos = s0
+    for off, _, mark in sorted(inserts):
+        out.append(text[pos - base: off - base])
+        out.append(mark)
+        pos = off
+    out.append(text[pos - base: s1 - base])
+    body = "".join(out).replace("\n", " ").replace("|", "\\|")
+    return ("…" if s0 > err["sentence"]["start"] else "") + body + ("…" if s1 < err["sentence"]["end"] else "")
+
+
+def highlight_html(err: dict[str, Any]) -> str:
+    """HTML: gold spans underlined in their label colour, predictions shaded; badges after each end."""
+    s0, s1 = _crop(err)
+    text = err["sentence"]["text"]
+    base = err["sentence"]["start"]
+    cuts = {s0, s1}
+    for sp in err["gold"] + err["pred"]:
+        cuts.update((max(s0, min(s1, sp["start"])), max(s0, min(s1, sp["end"]))))
+    cuts_sorted = sorted(cuts)
+    out = ["…" if s0 > err["sentence"]["start"] else ""]
+    for a, b in zip(cuts_sorted, cuts_sorted[1:]):
+        seg = html.escape(text[a - base: b - base])
+        style = []
+        g = next((sp for sp in err["gold"] if sp["start"] <= a and b <= sp["end"]), None)
+        p = next((sp for sp in err["pred"] if sp["start"] <= a and b <= sp["end"]), None)
+        if g:
+            style.append(f"border-bottom:3px solid {LABEL_COLOURS.get(g['label'], _NONE_COLOUR)}")
+        if p:
+            style.append(f"background:{LABEL_COLOURS.get(p['label'], _NONE_COLOUR)}33;outline:1px dashed {LABEL_COLOURS.get(p['label'], _NONE_COLOUR)}")
+        out.append(f'<span style="{";".join(style)}">{seg}</span>' if style else seg)
+        for sp in err["gold"]:
+            if sp["end"] == b:
+                out.append(f'<sup class="badge gold" style="background:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)}">gold {html.escape(sp["label"])}</sup>')
+        for sp in err["pred"]:
+            if sp["end"] == b:
+                out.append(f'<sup class="badge pred" style="color:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)};border-color:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)}">pred {html.escape(sp["label"])}</sup>')
+    out.append("…" if s1 < err["sentence"]["end"] else "")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------------------------------
+
+
+def _md_table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _meta_rows(d: dict[str, Any]) -> list[list[str]]:
+    meta = d.get("meta", {})
+    c = d["counts"]
+    rows = [[k, f"`{v}`" if k in ("command", "corpus sha256") else str(v)] for k, v in (
+        ("model", meta.get("model") or "–"), ("gold", meta.get("gold", "–")), ("prediction", meta.get("pred", "–")),
+        ("corpus sha256", (meta.get("corpus_version") or {}).get("sha256", "–")), ("command", meta.get("command", "–")),
+        ("created", meta.get("created", "–")))]
+    rows.append(["documents / gold spans / predicted spans",
+                 f"{c['documents']} / {c['gold_spans']} / {c['pred_spans']}"])
+    rows.append(["gold relations / predicted relations", f"{c['gold_relations']} / {c['pred_relations']}"])
+    b = d.get("bootstrap", {})
+    rows.append(["bootstrap", f"{b.get('n_boot', 0)} document resamples, seed {b.get('seed', '–')}"])
+    return rows
+
+
+def _entity_rows(d: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for s in SCHEMES:
+        m = d["entities"][s]["micro"]
+        rows.append([f"**{s}**", SCHEME_HELP[s], _f(m["precision"]), _f(m["recall"]), f"**{_f(m['f1'])}**",
+                     _ci(d.get("ci95", {}).get(f"entities.{s}")), m["correct"], m["incorrect"], m["partial"], m["missed"], m["spurious"]])
+    return rows
+
+
+def render_markdown(d: dict[str, Any], *, title: str, comparison: dict[str, Any] | None = None) -> str:
+    parts = [f"# {title}", "", _md_table(["", ""], _meta_rows(d)), ""]
+    parts += ["## Entities (micro)", "",
+              _md_table(["scheme", "rule", "P", "R", "F1", "F1 95% CI", "COR", "INC", "PAR", "MIS", "SPU"], _entity_rows(d)), ""]
+    parts += ["Macro (unweighted mean over labels present in gold or prediction):", "",
+              _md_table(["scheme", "P", "R", "F1"], [[s, _f(d["entities"][s]["macro"]["precision"]), _f(d["entities"][s]["macro"]["recall"]),
+                                                     _f(d["entities"][s]["macro"]["f1"])] for s in SCHEMES]), ""]
+    parts += ["## Entities per label", "", _md_table(
+        ["label", "support", "predicted", "strict P", "strict R", "strict F1", "exact F1", "partial F1", "type F1", "COR/INC/MIS/SPU (strict)"],
+        [[lab, d["entities"]["strict"]["per_label"][lab]["support"], d["entities"]["strict"]["per_label"][lab]["predicted"],
+          _f(d["entities"]["strict"]["per_label"][lab]["precision"]), _f(d["entities"]["strict"]["per_label"][lab]["recall"]),
+          _f(d["entities"]["strict"]["per_label"][lab]["f1"])] + [_f(d["entities"][s]["per_label"][lab]["f1"]) for s in ("exact", "partial", "type")]
+         + ["/".join(str(d["entities"]["strict"]["per_label"][lab][k]) for k in ("correct", "incorrect", "missed", "spurious"))]
+         for lab in ENTITY_LABELS]), ""]
+    parts += ["## Relations", "", _md_table(
+        ["scheme", "rule", "P", "R", "F1", "F1 95% CI", "correct", "predicted", "gold"],
+        [[f"**{s}**", RELATION_SCHEME_HELP[s], _f(d["relations"][s]["micro"]["precision"]), _f(d["relations"][s]["micro"]["recall"]),
+          f"**{_f(d['relations'][s]['micro']['f1'])}**", _ci(d.get("ci95", {}).get(f"relations.{s}")), d["relations"][s]["micro"]["tp"],
+          d["relations"][s]["micro"]["pred"], d["relations"][s]["micro"]["gold"]] for s in RELATION_SCHEMES]), ""]
+    parts += [_md_table(["relation", "gold", "predicted", "strict P", "strict R", "strict F1", "boundaries F1"],
+                        [[lab, d["relations"]["strict"]["per_label"][lab]["gold"], d["relations"]["strict"]["per_label"][lab]["pred"],
+                          _f(d["relations"]["strict"]["per_label"][lab]["precision"]), _f(d["relations"]["strict"]["per_label"][lab]["recall"]),
+                          _f(d["relations"]["strict"]["per_label"][lab]["f1"]), _f(d["relations"]["boundaries"]["per_label"][lab]["f1"])]
+                         for lab in RELATION_LABELS]), ""]
+    if comparison:
+        parts += _comparison_md(comparison)
+    conf = d["confusion"]
+    parts += ["## Label confusion", "", conf.get("note", ""), "",
+              _md_table(["gold \\ pred"] + conf["labels"], [[lab] + row for lab, row in zip(conf["labels"], conf["matrix"])]), ""]
+    parts += _errors_md(d)
+    if d.get("notes"):
+        parts += ["## Notes", ""] + [f"- {n}" for n in d["notes"]] + [""]
+    parts += ["## How to read this", "",
+              "Counts: COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. P = (COR + ½·PAR) / (COR+INC+PAR+SPU), "
+              "R = (COR + ½·PAR) / (COR+INC+PAR+MIS). Spans are paired one to one: exact matches first, then overlaps "
+              "(see eval/README.md, *Matching rule*). Intervals: percentile bootstrap over documents.", ""]
+    return "\n".join(parts)
+
+
+def _comparison_md(comparison: dict[str, Any]) -> list[str]:
+    meta = comparison.get("_meta", {})
+    rows = []
+    for m, e in comparison.items():
+        if m.startswith("_"):
+            continue
+        rows.append([m, _f(e["a"]), _f(e["b"]), f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"])
+    names = comparison.get("_names", {"a": "this run", "b": "compared run"})
+    return [f"## Comparison: {names['a']} (a) vs {names['b']} (b)", "",
+            f"Paired bootstrap over {meta.get('documents', '?')} documents, {meta.get('n_boot', '?')} resamples, seed {meta.get('seed', '?')}.", "",
+            _md_table(["micro F1", "a", "b", "a − b", "95% CI of a − b", "p"], rows), ""]
+
+
+def _errors_md(d: dict[str, Any]) -> list[str]:
+    counts = d.get("error_counts", {})
+    parts = ["## Errors", "", "Kinds from the strict alignment. Gold spans are marked ⟦…⟧, predictions ⟨…⟩.", "",
+             _md_table(["kind", "count"], [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS]), ""]
+    by_kind: dict[str, list[dict]] = {}
+    for e in d.get("errors", []):
+        by_kind.setdefault(e["kind"], []).append(e)
+    for k in ERROR_KINDS:
+        errs = by_kind.get(k, [])
+        if not errs:
+            continue
+        shown = errs[:EXAMPLES_SHOWN]
+        parts += [f"### {ERROR_KIND_TITLES[k]} ({counts.get(k, len(errs))}; {len(shown)} shown)", ""]
+        for e in shown:
+            extra = f" — {e['relation']}: {e['reason']}" if "relation" in e else ""
+            parts.append(f"- `{e['doc_id']}`{extra}: {highlight_text(e)}")
+        parts.append("")
+    return parts
+
+
+# --------------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans","DejaVu Sans",sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.45;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}td.l{text-align:left}.meta td{text-align:left}
+.big{font-weight:700}.muted{color:#777;font-size:.85rem}img{max-width:100%;margin:.5rem 0}
+.err{margin:.35rem 0;padding:.35rem .6rem;background:#fafafa;border-left:3px solid #ccc;font-size:.95rem}
+.badge{font-size:.65rem;padding:0 .25rem;border-radius:3px;margin:0 .15rem;white-space:nowrap}
+.badge.gold{color:#fff}.badge.pred{border:1px dashed;background:#fff}
+.doc{font-family:monospace;color:#555;font-size:.8rem}.legend span{margin-right:1rem}
+.plots{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}
+details summary{cursor:pointer;font-weight:600}
+"""
+
+
+def _html_table(header: list[str], rows: list[list[Any]], cls: str = "") -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td class="l">{c}</td>' if str(c).startswith('<span class="muted">') else f"<td>{c}</td>"
+                                    for c in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{_CSS}</style></head><body>{body}</body></html>\n")
+
+
+def render_html(d: dict[str, Any], *, title: str, comparison: dict[str, Any] | None = None) -> str:
+    esc = html.escape
+    b = [f"<h1>{esc(title)}</h1>"]
+    b.append(_html_table(["", ""], [[esc(k), esc(v.strip("`"))] for k, v in _meta_rows(d)], "meta"))
+    b.append("<h2>Entities</h2>")
+    rows = []
+    for r in _entity_rows(d):
+        r = list(r)
+        r[0] = f"<b>{esc(r[0].strip('*'))}</b>"
+        r[1] = f'<span class="muted">{esc(r[1])}</span>'
+        r[4] = f'<span class="big">{esc(r[4].strip("*"))}</span>'
+        rows.append(r)
+    b.append(_html_table(["scheme", "rule", "P", "R", "F1", "F1 95% CI", "COR", "INC", "PAR", "MIS", "SPU"], rows))
+    b.append(_html_table(["macro", "P", "R", "F1"], [[s, _f(d["entities"][s]["macro"]["precision"]), _f(d["entities"][s]["macro"]["recall"]),
+                                                     _f(d["entities"][s]["macro"]["f1"])] for s in SCHEMES]))
+    b.append(f'<div class="plots"><img alt="entity F1 per label" src="data:image/png;base64,{plot_entity_f1(d)}"></div>')
+    pl = d["entities"]
+    b.append("<h3>Per label</h3>" + _html_table(
+        ["label", "support", "predicted", "strict P", "strict R", "strict F1", "exact F1", "partial F1", "type F1", "COR/INC/MIS/SPU (strict)"],
+        [[f'<span style="color:{LABEL_COLOURS.get(lab, _NONE_COLOUR)}">■</span> {esc(lab)}', pl["strict"]["per_label"][lab]["support"],
+          pl["strict"]["per_label"][lab]["predicted"], _f(pl["strict"]["per_label"][lab]["precision"]), _f(pl["strict"]["per_label"][lab]["recall"]),
+          _f(pl["strict"]["per_label"][lab]["f1"])] + [_f(pl[s]["per_label"][lab]["f1"]) for s in ("exact", "partial", "type")]
+         + ["/".join(str(pl["strict"]["per_label"][lab][k]) for k in ("correct", "incorrect", "missed", "spurious"))] for lab in ENTITY_LABELS]))
+    b.append("<h2>Relations</h2>")
+    rel = d["relations"]
+    b.append(_html_table(["scheme", "rule", "P", "R", "F1", "F1 95% CI", "correct", "predicted", "gold"],
+                         [[f"<b>{s}</b>", f'<span class="muted">{esc(RELATION_SCHEME_HELP[s])}</span>', _f(rel[s]["micro"]["precision"]),
+                           _f(rel[s]["micro"]["recall"]), f'<span class="big">{_f(rel[s]["micro"]["f1"])}</span>',
+                           _ci(d.get("ci95", {}).get(f"relations.{s}")), rel[s]["micro"]["tp"], rel[s]["micro"]["pred"], rel[s]["micro"]["gold"]]
+                          for s in RELATION_SCHEMES]))
+    b.append(_html_table(["relation", "gold", "predicted", "strict P", "strict R", "strict F1", "boundaries F1"],
+                         [[lab, rel["strict"]["per_label"][lab]["gold"], rel["strict"]["per_label"][lab]["pred"],
+                           _f(rel["strict"]["per_label"][lab]["precision"]), _f(rel["strict"]["per_label"][lab]["recall"]),
+                           _f(rel["strict"]["per_label"][lab]["f1"]), _f(rel["boundaries"]["per_label"][lab]["f1"])] for lab in RELATION_LABELS]))
+    b.append(f'<div class="plots"><img alt="relation F1" src="data:image/png;base64,{plot_relation_f1(d)}"></div>')
+    if comparison:
+        b.append(_comparison_html(comparison))
+    conf = d["confusion"]
+    b.append("<h2>Label confusion</h2>")
+    b.append(f'<div class="plots"><img alt="confusion matrix" src="data:image/png;base64,{plot_confusion(conf)}"></div>')
+    b.append(f'<p class="muted">{esc(conf.get("note", ""))}</p>')
+    b.append(_html_table(["gold \\ pred"] + conf["labels"], [[esc(lab)] + row for lab, row in zip(conf["labels"], conf["matrix"])]))
+    b.append(_errors_html(d))
+    if d.get("notes"):
+        b.append("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in d["notes"]) + "</ul>")
+    b.append('<h2>How to read this</h2><p class="muted">COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. '
+             "P = (COR + ½·PAR) / (COR+INC+PAR+SPU), R = (COR + ½·PAR) / (COR+INC+PAR+MIS); PAR occurs only in the partial scheme. "
+             "Spans are paired one to one: exact matches first, then overlaps (eval/README.md, <i>Matching rule</i>). "
+             "Intervals: percentile bootstrap over documents.</p>")
+    return _page(title, "\n".join(b))
+
+
+def _comparison_html(comparison: dict[str, Any]) -> str:
+    meta = comparison.get("_meta", {})
+    names = comparison.get("_names", {"a": "this run", "b": "compared run"})
+    rows = []
+    for m, e in comparison.items():
+        if m.startswith("_"):
+            continue
+        colour = "#2ca02c" if e.get("ci95") and e["ci95"][0] > 0 else "#d62728" if e.get("ci95") and e["ci95"][1] < 0 else "#555"
+        rows.append([m, _f(e["a"]), _f(e["b"]), f'<b style="color:{colour}">{e["delta"]:+.3f}</b>', _ci(e.get("ci95")),
+                     f"{e['p_value']:.3f}" if "p_value" in e else "–"])
+    return (f"<h2>Comparison: {html.escape(names['a'])} (a) vs {html.escape(names['b'])} (b)</h2>"
+            f'<p class="muted">Paired bootstrap over {meta.get("documents", "?")} documents, {meta.get("n_boot", "?")} resamples, '
+            f'seed {meta.get("seed", "?")}; green: interval above 0, red: below 0.</p>'
+            + _html_table(["micro F1", "a", "b", "a − b", "95% CI of a − b", "p"], rows))
+
+
+def _errors_html(d: dict[str, Any]) -> str:
+    counts = d.get("error_counts", {})
+    legend = " ".join(f'<span><span style="color:{c}">■</span> {html.escape(lab)}</span>' for lab, c in LABEL_COLOURS.items())
+    out = ["<h2>Errors</h2>",
+           f'<p class="muted">Kinds from the strict alignment. Gold spans are underlined in their label colour, predictions shaded '
+           f'with a dashed outline; badges name the label.</p><p class="legend">{legend}</p>',
+           _html_table(["kind", "count"], [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS])]
+    by_kind: dict[str, list[dict]] = {}
+    for e in d.get("errors", []):
+        by_kind.setdefault(e["kind"], []).append(e)
+    for k in ERROR_KINDS:
+        errs = by_kind.get(k, [])
+        if not errs:
+            continue
+        shown = errs[:EXAMPLES_SHOWN]
+        items = []
+        for e in shown:
+            extra = f' <span class="muted">{html.escape(e["relation"])}: {html.escape(e["reason"])}</span>' if "relation" in e else ""
+            items.append(f'<div class="err"><span class="doc">{html.escape(e["doc_id"])}</span>{extra}<br>{highlight_html(e)}</div>')
+        out.append(f"<details open><summary>{html.escape(ERROR_KIND_TITLES[k])} ({counts.get(k, len(errs))}; {len(shown)} shown)</summary>"
+                   + "".join(items) + "</details>")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# Writers
+# --------------------------------------------------------------------------------------------------
+
+
+def write_report(result: EvalResult | dict[str, Any], out_dir: str | os.PathLike, *, title: str = "vnreorg evaluation",
+                 meta: dict[str, Any] | None = None, comparison: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write report.md, report.html and report.json (atomically) into `out_dir`; return their paths."""
+    d = result.to_dict() if isinstance(result, EvalResult) else dict(result)
+    if meta:
+        d["meta"] = {**d.get("meta", {}), **meta}
+    if comparison:
+        d["comparison"] = comparison
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"md": out / "report.md", "html": out / "report.html", "json": out / "report.json"}
+    write_atomic(paths["json"], json.dumps(d, ensure_ascii=False, indent=1) + "\n")
+    write_atomic(paths["md"], render_markdown(d, title=title, comparison=comparison))
+    write_atomic(paths["html"], render_html(d, title=title, comparison=comparison))
+    return paths
+
+
+def render_cv_markdown(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> str:
+    metrics = c["metrics"]
+    parts = [f"# {title}", ""]
+    if meta:
+        parts += [_md_table(["", ""], [[k, f"`{v}`" if k == "command" else str(v)] for k, v in meta.items()]), ""]
+    parts += ["## Micro F1, mean ± sd over folds", "",
+              _md_table(["system", "folds"] + metrics, [[n, s["n_folds"]] + [f"{s['mean'][m]:.3f} ± {s['sd'][m]:.3f}" for m in metrics]
+                                                      for n, s in c["systems"].items()]), ""]
+    parts += ["Pooled (all folds' counts summed, each document scored once):", "",
+              _md_table(["system"] + metrics, [[n] + [_f(s["pooled"][m]) for m in metrics] for n, s in c["systems"].items()]), ""]
+    for n, s in c["systems"].items():
+        parts += [f"### {n}: per fold", "", _md_table(["fold"] + metrics, [[f] + [_f(v[m]) for m in metrics] for f, v in s["folds"].items()]), ""]
+    if c["deltas"]:
+        parts += [f"## Paired bootstrap against `{c['reference']}` (pooled over folds)", ""]
+        rows = []
+        for n, dd in c["deltas"].items():
+            for m in metrics:
+                e = dd[m]
+                rows.append([n, m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"])
+        parts += [_md_table(["system", "micro F1", f"Δ vs {c['reference']}", "95% CI", "p"], rows), ""]
+    return "\n".join(parts)
+
+
+def render_cv_html(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> str:
+    metrics = c["metrics"]
+    esc = html.escape
+    b = [f"<h1>{esc(title)}</h1>"]
+    if meta:
+        b.append(_html_table(["", ""], [[esc(k), esc(str(v))] for k, v in meta.items()], "meta"))
+    b.append("<h2>Micro F1, mean ± sd over folds</h2>")
+    b.append(_html_table(["system", "folds"] + metrics, [[esc(n), s["n_folds"]] + [f"{s['mean'][m]:.3f} ± {s['sd'][m]:.3f}" for m in metrics]
+                                                        for n, s in c["systems"].items()]))
+    b.append(f'<img alt="cross-validation" src="data:image/png;base64,{plot_cv(c)}">')
+    b.append("<h3>Pooled over folds</h3>" + _html_table(["system"] + metrics, [[esc(n)] + [_f(s["pooled"][m]) for m in metrics]
+                                                                                for n, s in c["systems"].items()]))
+    for n, s in c["systems"].items():
+        b.append(f"<details><summary>{esc(n)}: per fold</summary>"
+                 + _html_table(["fold"] + metrics, [[esc(f)] + [_f(v[m]) for m in metrics] for f, v in s["folds"].items()]) + "</details>")
+    if c["deltas"]:
+        rows = []
+        for n, dd in c["deltas"].items():
+            for m in metrics:
+                e = dd[m]
+                rows.append([esc(n), m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"])
+        b.append(f"<h2>Paired bootstrap against {esc(c['reference'])} (pooled over folds)</h2>"
+                 + _html_table(["system", "micro F1", "Δ", "95% CI", "p"], rows))
+    return _page(title, "\n".join(b))
+
+
+def write_cv_files(comparison: dict[str, Any], out: Path, *, title: str, meta: dict[str, Any]) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"md": out / "cv_report.md", "html": out / "cv_report.html", "json": out / "cv_report.json"}
+    write_atomic(paths["json"], json.dumps({"meta": meta, **comparison}, ensure_ascii=False, indent=1) + "\n")
+    write_atomic(paths["md"], render_cv_markdown(comparison, title=title, meta=meta))
+    write_atomic(paths["html"], render_cv_html(comparison, title=title, meta=meta))
+    return paths
