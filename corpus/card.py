@@ -27,7 +27,8 @@ LICENSE_NAME = "news-texts-copyright-of-their-outlets"
 LICENSE_NOTE = """\
 The texts are news and commentary articles published by Vietnamese outlets (see *Sources*); their
 copyright stays with those outlets and authors. They are redistributed here, unchanged apart from
-removing site navigation and footers, only so that the annotations can be studied and reproduced
+removing site navigation, footers and metadata lines and normalising to Unicode NFC (the wording is
+not changed), only so that the annotations can be studied and reproduced
 (research and evaluation of information extraction). No licence to the texts is granted by this
 project: if you reuse the texts beyond research, ask the outlets. The annotations, the code and the
 derived files are the project's own work (code under Apache-2.0)."""
@@ -110,6 +111,14 @@ def _folds_section(folds: dict) -> str:
                                               [[f["name"], f["test"], f["dev"], f["train"]] for f in folds["folds"]]))
 
 
+def _review_claim(review: dict | None) -> str:
+    """Claim full coverage only when review.json says every document is complete."""
+    if review and all(isinstance(v, dict) and v.get("complete") is True for v in review.values()):
+        return (" Every sentence of every document has been read and annotated; review is complete for all "
+                f"{len(review)} documents (`corpus/gold/review.json`).")
+    return ""
+
+
 def _annotators(docs: list[Document]) -> str:
     who = sorted({str(p.get("who")) for d in docs for p in d.provenance if isinstance(p, dict) and p.get("who")})
     return "; ".join(who) if who else "not recorded"
@@ -133,7 +142,7 @@ def render_card(docs: list[Document], features, n_bytes: int, stats: dict, folds
         "Vietnamese news articles about merging, dissolving and streamlining Party, State and mass-organisation "
         "bodies (Resolution 18-NQ/TW and its follow-ups), annotated with agencies, titles, restructuring actions "
         "and numbers, and with the relations from each action to what it acts on (`source`), what results or "
-        "receives (`target`) and how much (`amount`). Every sentence of every document is annotated.\n\n"
+        "receives (`target`) and how much (`amount`)." + _review_claim(review) + "\n\n"
         "This folder is generated from `corpus/gold/gold.jsonl` by `vnreorg corpus export`; do not edit it by hand. "
         f"Gold SHA-256: `{sha}`.",
         "## Loading\n\n```python\nimport datasets\nds = datasets.load_dataset(\"corpus/export/hf\")[\"train\"]\n"
