@@ -191,22 +191,25 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
 
 
 def _check_relations(doc: Document, spans: dict[str, Span], report: _Reporter) -> None:
-    all_ids = {s.id for s in doc.spans}
+    first_start = {}
+    for s in doc.spans:
+        first_start.setdefault(s.id, s.start)
     seen_pairs: dict[tuple[str, str], str] = {}
     for i, rel in enumerate(doc.relations):
         name = f"relation {i} ({rel.head} -{rel.label}-> {rel.child})"
+        off = first_start.get(rel.head)
         if rel.label not in RELATION_LABELS:
-            report("relation-label", f"{name}: label {rel.label!r} not in {list(RELATION_LABELS)}", rel.head)
-        missing = [x for x in (rel.head, rel.child) if x not in all_ids]
+            report("relation-label", f"{name}: label {rel.label!r} not in {list(RELATION_LABELS)}", rel.head, off)
+        missing = [x for x in (rel.head, rel.child) if x not in first_start]
         if missing:
-            report("relation-endpoint", f"{name}: span id(s) {missing} do not exist", rel.head)
+            report("relation-endpoint", f"{name}: span id(s) {missing} do not exist", rel.head, off)
             continue
         if rel.head == rel.child:
-            report("relation-self", f"{name}: head and child are the same span", rel.head)
+            report("relation-self", f"{name}: head and child are the same span", rel.head, off)
         pair = (rel.head, rel.child)
         if pair in seen_pairs:
             kind = "duplicate" if seen_pairs[pair] == rel.label else f"conflicting (also {seen_pairs[pair]!r})"
-            report("relation-duplicate", f"{name}: {kind} relation for the same head and child", rel.head)
+            report("relation-duplicate", f"{name}: {kind} relation for the same head and child", rel.head, off)
         else:
             seen_pairs[pair] = rel.label
         head, child = spans.get(rel.head), spans.get(rel.child)
@@ -222,7 +225,7 @@ def _check_relations(doc: Document, spans: dict[str, Span], report: _Reporter) -
                 report("relation-sentence", f"{name}: head in sentence {hs}, child in sentence {cs} "
                        f"(offset {child.start})", rel.head, head.start)
         else:
-            report("relation-sentence", f"{name}: document has no sentence offsets to check against", rel.head)
+            report("relation-sentence", f"{name}: document has no sentence offsets to check against", rel.head, off)
 
 
 def _check_document(doc: Document, report: _Reporter) -> None:

@@ -133,6 +133,7 @@ def test_relation_types_endpoints_sentence_self_and_duplicates():
     assert got.count("relation-sentence") == 1  # T5 ("giảm") is in sentence 1, T1 in sentence 0
     dup = [p for p in problems if p.code == "relation-duplicate"]
     assert any("conflicting" in p.message for p in dup) and any("duplicate" in p.message for p in dup)
+    assert all(p.span_id and p.offset is not None for p in problems)  # every relation problem is located
 
 
 def test_span_crossing_a_sentence_boundary_is_reported():
