@@ -1,0 +1,133 @@
+"""Commands of the model stage: `train` (and `train --cv`), `package`, `extract`, and `model cv`."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from vnreorg.errors import VnreorgError
+
+DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
+DEFAULT_FOLDS = Path("corpus/gold/folds.json")
+DEFAULT_TRAINED = Path("models/trained")
+DEFAULT_CV_OUT = Path("eval/reports/cv")
+DEFAULT_PACKAGES = Path("models/packages")
+DEFAULT_MODEL_DIR = DEFAULT_TRAINED / "full"
+PACKAGE_NAME = "vi_vnreorg"
+
+app = typer.Typer(help="Train, cross-validate, package, extract.", no_args_is_help=True)
+
+
+def _read_gold(gold: Path):
+    from vnreorg.jsonio import read_documents
+
+    docs = read_documents(gold)
+    if not docs:
+        raise VnreorgError("no documents", str(gold))
+    return docs
+
+
+def run_cv(gold: Path, out: Path, systems: str, seed: int, folds_path: Path | None, work: Path | None, n_boot: int) -> dict:
+    from vnreorg.models.cv import DEFAULT_SYSTEMS, cross_validate, load_folds
+
+    docs = _read_gold(gold)
+    chosen = {}
+    for name in [s.strip() for s in systems.split(",") if s.strip()]:
+        chosen[name] = DEFAULT_SYSTEMS.get(name, name)
+    folds = load_folds(docs, folds_path)
+    typer.echo(f"== cross-validation: {len(folds)} folds x {len(chosen)} systems ({', '.join(chosen)}), seed {seed}")
+    t0 = time.perf_counter()
+    summary = cross_validate(docs, out, folds=folds, systems=chosen, seed=seed, work_dir=work or (DEFAULT_TRAINED / "cv"),
+                             n_boot=n_boot, log=typer.echo)
+    typer.echo((out / "cv_per_label.md").read_text(encoding="utf-8"))
+    typer.echo(f"== cross-validation done in {time.perf_counter() - t0:.0f} s; report in {out}")
+    return summary
+
+
+def train(
+    config: str = typer.Option("full", "--config", "-c", help="Config name in models/configs/ (full, ner, rules, tiny) or a path."),
+    gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/<config>)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model, same scores."),
+    cv: bool = typer.Option(False, "--cv", help="Cross-validate instead: leave one document out, several systems."),
+    systems: str = typer.Option("rules,ner,full", "--systems", help="With --cv: systems (config names) to compare."),
+    cv_out: Path = typer.Option(DEFAULT_CV_OUT, "--cv-out", help="With --cv: report folder."),
+    folds: Path = typer.Option(DEFAULT_FOLDS, "--folds", help="With --cv: folds file (derived when absent)."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates for the intervals."),
+) -> None:
+    """Train a pipeline from a config on the gold corpus (or cross-validate with --cv)."""
+    if cv:
+        run_cv(gold, cv_out, systems, seed, folds, None, n_boot)
+        return
+    from vnreorg.models.train import train_model
+
+    docs = _read_gold(gold)
+    out = out or DEFAULT_TRAINED / Path(config).stem
+    result = train_model(config, docs, out, seed=seed)
+    s = result.dev_scores
+    typer.echo(f"== trained {result.config} (seed {seed}) in {result.seconds:.0f} s -> {result.model_path}")
+    typer.echo(f"   dev: entities F1 {s.get('ents_f', 0):.3f}  relations F1 {s.get('rel_micro_f', 0):.3f}  threshold {result.threshold}")
+
+
+@app.command("cv")
+def cv_command(
+    gold: Path = typer.Option(DEFAULT_GOLD, "--gold"),
+    out: Path = typer.Option(DEFAULT_CV_OUT, "--out", "-o"),
+    systems: str = typer.Option("rules,ner,full", "--systems"),
+    seed: int = typer.Option(0, "--seed"),
+    folds: Path = typer.Option(DEFAULT_FOLDS, "--folds"),
+    n_boot: int = typer.Option(1000, "--n-boot"),
+) -> None:
+    """Leave-one-document-out cross-validation comparing systems (same as `train --cv`)."""
+    run_cv(gold, out, systems, seed, folds, None, n_boot)
+
+
+def package(
+    model: Path = typer.Argument(DEFAULT_MODEL_DIR, help="Trained pipeline folder."),
+    out: Path = typer.Option(DEFAULT_PACKAGES, "--out", "-o", help="Folder for the wheel."),
+    name: str = typer.Option("vnreorg", "--name", help="Package name (spaCy adds the vi_ prefix)."),
+    version: Optional[str] = typer.Option(None, "--version", help="Version (default: the model's)."),
+    cv_report: Path = typer.Option(DEFAULT_CV_OUT / "cv_per_label.json", "--cv-report", help="CV scores to record in the meta, if present."),
+) -> None:
+    """Build a versioned pip-installable wheel of a trained pipeline (`spacy package`)."""
+    from vnreorg.models.package import package_model
+
+    extra = {}
+    if cv_report.exists():
+        extra["cross_validation"] = json.loads(cv_report.read_text(encoding="utf-8")).get("pooled", {})
+    wheel = package_model(model, out, name=name, version=version, extra_meta=extra)
+    typer.echo(f"== wheel: {wheel}\n   install: pip install {wheel}\n   load: spacy.load(\"vi_{name}\")")
+
+
+def _default_model() -> str:
+    if (DEFAULT_MODEL_DIR / "model" / "meta.json").exists():
+        return str(DEFAULT_MODEL_DIR / "model")
+    return PACKAGE_NAME
+
+
+def extract(
+    paths: List[str] = typer.Argument(..., help="Text files, folders of .txt files, or - for stdin."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: models/trained/full, else vi_vnreorg)."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Output JSONL (default stdout)."),
+    n_process: int = typer.Option(1, "--n-process", help="Processes for spaCy's nlp.pipe."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+) -> None:
+    """Extract entities, relations and restructuring events from raw Vietnamese text as JSONL."""
+    from vnreorg.models.extract import extract as run_extract
+
+    if n_process < 1:
+        raise VnreorgError("--n-process must be at least 1")
+    t0 = time.perf_counter()
+    counts = run_extract(model or _default_model(), paths, out, n_process=n_process, progress=progress)
+    secs = time.perf_counter() - t0
+    typer.secho(
+        f"extracted {counts['texts']} texts ({counts['words']} words, {counts['words'] / max(secs, 1e-9):.0f} words/s): "
+        f"{counts['entities']} entities, {counts['relations']} relations, {counts['events']} events; skipped {counts['skipped']}",
+        err=True,
+    )
+
+
+TOP_LEVEL = {"train": train, "package": package, "extract": extract}

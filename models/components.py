@@ -1,0 +1,495 @@
+"""spaCy components and architectures of the vnreorg pipeline.
+
+This one module is copied into the packaged model (`spacy package --code`), so it imports only
+spaCy, thinc and numpy, never `vnreorg`. It registers:
+
+- `relation_extractor` (factory): a trainable relation classifier in the shape of spaCy's
+  `rel_component` tutorial. Candidates are pairs (action, entity) from each head entity
+  (MERGE_ACTION) to the entities of its sentence within a token window; each pair is represented by
+  the pooled token vectors of the head, the child and the tokens between them, plus order and
+  distance features; a small feed-forward classifier gives one probability per relation label;
+  a threshold (tuned on dev by the trainer) decides.
+- `relation_rules` (factory): the rules-only baseline for relations (nearest entities after the
+  trigger; "vào / thành / về / là ..." before a child marks a target).
+- architectures `vnreorg.RelationModel.v1`, `vnreorg.InstanceTensor.v1`,
+  `vnreorg.RelationClassifier.v1` and the candidate generator `vnreorg.action_candidates.v1`.
+
+Relations live on the Doc as `doc._.rel`: {(head_start_token, child_start_token): {label: prob}},
+as in the tutorial; gold docs hold 1.0 for each true relation, predicted docs only the labels whose
+probability reaches the threshold.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline.trainable_pipe import TrainablePipe
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_get_examples
+from spacy.util import registry
+from spacy.vocab import Vocab
+from thinc.api import Linear, Logistic, Model, Relu, chain
+from thinc.types import Floats2d
+
+if not Doc.has_extension("rel"):
+    Doc.set_extension("rel", default=None)
+
+N_FEATURES = 8  # child after head, then six distance buckets, then "an action in between"
+DISTANCE_BUCKETS = (1, 2, 4, 8, 16)
+TARGET_CUES = frozenset({"vào", "thành", "về", "là", "sang", "cho", "với", "thuộc"})
+
+
+def doc_rels(doc: Doc) -> dict:
+    """The relation dict of a doc (empty when none was set)."""
+    return doc._.rel or {}
+
+
+def _factory(name: str, **kwargs):
+    """Language.factory that tolerates a second copy of this module (the packaged model and the
+    installed project both register the same names; the first registration wins)."""
+
+    def wrap(fn):
+        if Language.has_factory(name):
+            return fn
+        return Language.factory(name, **kwargs)(fn)
+
+    return wrap
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def action_candidates(doc: Doc, head_labels: Iterable[str], child_labels: Iterable[str], max_length: int) -> list[tuple[Span, Span]]:
+    """Pairs (head, child): a head entity and every other entity of the allowed child labels in the
+    same sentence (when sentence boundaries are set) and at most `max_length` tokens away."""
+    heads_ok, children_ok = set(head_labels), set(child_labels)
+    ents = list(doc.ents)
+    if not ents:
+        return []
+    has_sents = doc.has_annotation("SENT_START")
+    sent_of = {}
+    if has_sents:
+        for i, sent in enumerate(doc.sents):
+            for ent in ents:
+                if sent.start <= ent.start < sent.end:
+                    sent_of[ent.start] = i
+    pairs = []
+    for head in ents:
+        if head.label_ not in heads_ok:
+            continue
+        for child in ents:
+            if child is head or child.start == head.start or child.label_ not in children_ok:
+                continue
+            if has_sents and sent_of.get(head.start) != sent_of.get(child.start):
+                continue
+            gap = child.start - head.end if child.start >= head.end else head.start - child.end
+            if gap > max_length:
+                continue
+            pairs.append((head, child))
+    return pairs
+
+
+@registry.misc("vnreorg.action_candidates.v1")
+def make_action_candidates(max_length: int = 40) -> Callable:
+    def get_candidates(doc: Doc, head_labels, child_labels):
+        return action_candidates(doc, head_labels, child_labels, max_length)
+
+    return get_candidates
+
+
+def _pair_features(doc: Doc, head: Span, child: Span, head_labels: set) -> numpy.ndarray:
+    feats = numpy.zeros((N_FEATURES,), dtype="f")
+    after = child.start >= head.end
+    feats[0] = 1.0 if after else 0.0
+    gap = child.start - head.end if after else head.start - child.end
+    bucket = sum(1 for b in DISTANCE_BUCKETS if gap >= b)
+    feats[1 + bucket] = 1.0
+    lo, hi = (head.end, child.start) if after else (child.end, head.start)
+    if any(e.label_ in head_labels and lo <= e.start < hi for e in doc.ents):
+        feats[7] = 1.0
+    return feats
+
+
+def _between(head: Span, child: Span) -> tuple[int, int]:
+    return (head.end, child.start) if child.start >= head.end else (child.end, head.start)
+
+
+# ---------------------------------------------------------------- model
+
+
+@registry.architectures("vnreorg.RelationModel.v1")
+def create_relation_model(
+    create_instance_tensor: Model[list[Doc], Floats2d],
+    classification_layer: Model[Floats2d, Floats2d],
+) -> Model[list[Doc], Floats2d]:
+    model = chain(create_instance_tensor, classification_layer)
+    model.attrs["get_instances"] = create_instance_tensor.attrs["get_instances"]
+    model.set_ref("instances", create_instance_tensor)
+    model.set_ref("output_layer", classification_layer.get_ref("output_layer"))
+    return model
+
+
+@registry.architectures("vnreorg.RelationClassifier.v1")
+def create_classification_layer(hidden_width: int = 64, dropout: float = 0.1, nO: int | None = None) -> Model[Floats2d, Floats2d]:
+    output = Linear(nO=nO)
+    if hidden_width > 0:
+        model = chain(Relu(nO=hidden_width, dropout=dropout), output, Logistic())
+    else:
+        model = chain(output, Logistic())
+    model.set_ref("output_layer", output)
+    return model
+
+
+@registry.architectures("vnreorg.InstanceTensor.v1")
+def create_instance_tensor(tok2vec: Model[list[Doc], list[Floats2d]], get_instances: Callable) -> Model[list[Doc], Floats2d]:
+    return Model(
+        "rel_instance_tensor",
+        _instance_forward,
+        layers=[tok2vec],
+        refs={"tok2vec": tok2vec},
+        attrs={"get_instances": get_instances, "head_labels": [], "child_labels": []},
+        init=_instance_init,
+    )
+
+
+def _instances(model: Model, docs: list[Doc]) -> list[list[tuple[Span, Span]]]:
+    get = model.attrs["get_instances"]
+    heads, children = model.attrs["head_labels"], model.attrs["child_labels"]
+    return [get(doc, heads, children) for doc in docs]
+
+
+def _instance_forward(model: Model, docs: list[Doc], is_train: bool):
+    tok2vec = model.get_ref("tok2vec")
+    all_instances = _instances(model, docs)
+    tokvecs, bp_tokvecs = tok2vec(docs, is_train)
+    width = tok2vec.get_dim("nO")
+    n_rows = sum(len(inst) for inst in all_instances)
+    out = numpy.zeros((n_rows, 3 * width + N_FEATURES), dtype="f")
+    head_labels = set(model.attrs["head_labels"])
+    pools = []  # (row, doc index, [(start, end, column)])
+    row = 0
+    for i, (doc, instances) in enumerate(zip(docs, all_instances)):
+        vecs = model.ops.to_numpy(tokvecs[i])
+        for head, child in instances:
+            segments = [(head.start, head.end, 0), (child.start, child.end, width), (*_between(head, child), 2 * width)]
+            used = []
+            for start, end, col in segments:
+                if end > start:
+                    out[row, col : col + width] = vecs[start:end].mean(axis=0)
+                    used.append((start, end, col))
+            out[row, 3 * width :] = _pair_features(doc, head, child, head_labels)
+            pools.append((row, i, used))
+            row += 1
+
+    def backprop(d_out: Floats2d) -> list:
+        d_out = model.ops.to_numpy(d_out)
+        d_tokvecs = [numpy.zeros(model.ops.to_numpy(t).shape, dtype="f") for t in tokvecs]
+        for r, i, used in pools:
+            for start, end, col in used:
+                d_tokvecs[i][start:end] += d_out[r, col : col + width] / (end - start)
+        return bp_tokvecs([model.ops.asarray2f(d) for d in d_tokvecs])
+
+    return model.ops.asarray2f(out), backprop
+
+
+def _instance_init(model: Model, X=None, Y=None) -> Model:
+    tok2vec = model.get_ref("tok2vec")
+    if X is not None:
+        tok2vec.initialize(X)
+    return model
+
+
+# ---------------------------------------------------------------- trainable component
+
+
+@_factory(
+    "relation_extractor",
+    requires=["doc.ents", "token.ent_iob", "token.ent_type"],
+    assigns=["doc._.rel"],
+    default_config={"threshold": 0.5},
+    default_score_weights={"rel_micro_p": None, "rel_micro_r": None, "rel_micro_f": 0.5},
+)
+def make_relation_extractor(nlp: Language, name: str, model: Model, threshold: float) -> "RelationExtractor":
+    return RelationExtractor(nlp.vocab, model, name, threshold=threshold)
+
+
+class RelationExtractor(TrainablePipe):
+    """Classifies candidate (action, entity) pairs into relation labels (multi-label, sigmoid)."""
+
+    def __init__(self, vocab: Vocab, model: Model, name: str = "rel", *, threshold: float = 0.5):
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.cfg = {"labels": [], "threshold": threshold, "allowed": {}}
+
+    # labels and the schema of allowed (relation, head label, child label) ------------------
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def threshold(self) -> float:
+        return float(self.cfg["threshold"])
+
+    def add_label(self, label: str) -> int:
+        if label in self.cfg["labels"]:
+            return 0
+        self.cfg["labels"] = list(self.labels) + [label]
+        return 1
+
+    def _sync_model_attrs(self) -> None:
+        allowed = self.cfg.get("allowed") or {}
+        heads = sorted({h for spec in allowed.values() for h in spec["heads"]})
+        children = sorted({c for spec in allowed.values() for c in spec["children"]})
+        inst = self.model.get_ref("instances")
+        inst.attrs["head_labels"] = heads
+        inst.attrs["child_labels"] = children
+
+    def _label_mask(self, instances: list[tuple[Span, Span]]) -> numpy.ndarray:
+        """1 where a label may connect the pair's entity types, else 0."""
+        allowed = self.cfg.get("allowed") or {}
+        mask = numpy.ones((len(instances), len(self.labels)), dtype="f")
+        for r, (head, child) in enumerate(instances):
+            for j, label in enumerate(self.labels):
+                spec = allowed.get(label)
+                if spec and (head.label_ not in spec["heads"] or child.label_ not in spec["children"]):
+                    mask[r, j] = 0.0
+        return mask
+
+    # prediction ---------------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]) -> Floats2d:
+        docs = list(docs)
+        if not any(len(doc.ents) for doc in docs):
+            return numpy.zeros((0, len(self.labels)), dtype="f")
+        return self.model.predict(docs)
+
+    def set_annotations(self, docs: Iterable[Doc], scores: Floats2d) -> None:
+        docs = list(docs)
+        scores = self.model.ops.to_numpy(scores)
+        inst_model = self.model.get_ref("instances")
+        row = 0
+        for doc, instances in zip(docs, _instances(inst_model, docs) if len(scores) else [[] for _ in docs]):
+            rels = {}
+            mask = self._label_mask(instances)
+            for r, (head, child) in enumerate(instances):
+                probs = scores[row] * mask[r]
+                row += 1
+                kept = {label: float(p) for label, p in zip(self.labels, probs) if p >= self.threshold}
+                if kept:
+                    best = max(kept, key=kept.get)  # one label per pair: the most probable
+                    rels[(head.start, child.start)] = {best: kept[best]}
+            doc._.rel = rels
+
+    def pair_scores(self, docs: list[Doc]) -> list[tuple[Doc, Span, Span, dict[str, float]]]:
+        """Every candidate pair with all its label probabilities (for threshold tuning)."""
+        scores = self.model.ops.to_numpy(self.predict(docs))
+        inst_model = self.model.get_ref("instances")
+        out, row = [], 0
+        if not len(scores):
+            return out
+        for doc, instances in zip(docs, _instances(inst_model, docs)):
+            mask = self._label_mask(instances)
+            for r, (head, child) in enumerate(instances):
+                out.append((doc, head, child, dict(zip(self.labels, (scores[row] * mask[r]).tolist()))))
+                row += 1
+        return out
+
+    # training -----------------------------------------------------------------------------
+    def _with_gold_ents(self, examples: Iterable[Example]) -> list[Doc]:
+        """Training sees the gold entities on the predicted docs (same tokenizer, same tokens)."""
+        docs = []
+        for eg in examples:
+            pred, ref = eg.predicted, eg.reference
+            if len(pred) != len(ref):
+                raise ValueError(f"relation_extractor: predicted and gold docs tokenise differently ({len(pred)} vs {len(ref)} tokens)")
+            pred.ents = [Span(pred, e.start, e.end, label=e.label_) for e in ref.ents]
+            if ref.has_annotation("SENT_START"):
+                for i, tok in enumerate(ref):
+                    pred[i].is_sent_start = tok.is_sent_start
+            docs.append(pred)
+        return docs
+
+    def _truth(self, examples: list[Example], docs: list[Doc]) -> numpy.ndarray:
+        inst_model = self.model.get_ref("instances")
+        rows = []
+        for eg, instances in zip(examples, _instances(inst_model, docs)):
+            gold = doc_rels(eg.reference)
+            for head, child in instances:
+                labels = gold.get((head.start, child.start), {})
+                rows.append([float(labels.get(label, 0.0)) for label in self.labels])
+        return numpy.asarray(rows, dtype="f").reshape((-1, len(self.labels)))
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: dict | None = None) -> dict:
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_get_examples(lambda: examples, "RelationExtractor.update")
+        docs = self._with_gold_ents(examples)
+        # The shared tok2vec listener expects to be called on every batch it was given.
+        scores, backprop = self.model.begin_update(docs)
+        if len(scores):
+            loss, gradient = self.get_loss(examples, scores, docs)
+            backprop(gradient)
+            if sgd is not None:
+                self.finish_update(sgd)
+            losses[self.name] += loss
+        else:
+            backprop(self.model.ops.alloc2f(0, len(self.labels)))
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores, docs: list[Doc] | None = None) -> tuple[float, Floats2d]:
+        examples = list(examples)
+        docs = docs if docs is not None else self._with_gold_ents(examples)
+        truth = self._truth(examples, docs)
+        inst_model = self.model.get_ref("instances")
+        mask = numpy.concatenate([self._label_mask(i) for i in _instances(inst_model, docs)] or [numpy.zeros((0, len(self.labels)), dtype="f")])
+        scores = self.model.ops.to_numpy(scores)
+        gradient = (scores - truth) * mask
+        loss = float((gradient**2).sum())
+        return loss, self.model.ops.asarray2f(gradient)
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, labels=None, allowed=None) -> None:
+        """Labels and the allowed (head, child) entity labels per relation: from `allowed`
+        (relation -> {"heads": [...], "children": [...]}, the project schema) or from the data."""
+        validate_get_examples(get_examples, "RelationExtractor.initialize")
+        examples = list(get_examples())
+        if allowed:
+            self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in allowed.items()}
+        else:
+            found: dict[str, dict[str, set]] = {}
+            for eg in examples:
+                starts = {e.start: e for e in eg.reference.ents}
+                for (h, c), labs in doc_rels(eg.reference).items():
+                    for label, value in labs.items():
+                        if value >= 0.5 and h in starts and c in starts:
+                            spec = found.setdefault(label, {"heads": set(), "children": set()})
+                            spec["heads"].add(starts[h].label_)
+                            spec["children"].add(starts[c].label_)
+            self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in found.items()}
+        for label in labels or sorted(self.cfg["allowed"]):
+            self.add_label(label)
+        if not self.labels:
+            raise ValueError("relation_extractor: no relation labels found in the training data")
+        self._sync_model_attrs()
+        sample = list(islice(examples, 10))
+        docs = self._with_gold_ents(sample)
+        truth = self._truth(sample, docs)
+        self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
+        self.model.initialize(X=docs, Y=truth if len(truth) else None)
+
+    # scoring (spaCy's training loop shows it) ------------------------------------------
+    def score(self, examples: Iterable[Example], **kwargs) -> dict[str, float]:
+        return score_relations(examples)
+
+    # serialisation: keep model attrs in sync with cfg after loading ------------------------
+    def from_disk(self, path, *, exclude=tuple()):
+        out = super().from_disk(path, exclude=exclude)
+        self._sync_model_attrs()
+        return out
+
+    def from_bytes(self, bytes_data, *, exclude=tuple()):
+        out = super().from_bytes(bytes_data, exclude=exclude)
+        self._sync_model_attrs()
+        return out
+
+
+def relation_tuples(doc: Doc) -> set[tuple]:
+    """(head start, head end, head label, child start, child end, child label, relation) of a doc."""
+    starts = {e.start: e for e in doc.ents}
+    out = set()
+    for (h, c), labels in doc_rels(doc).items():
+        if h not in starts or c not in starts:
+            continue
+        head, child = starts[h], starts[c]
+        for label, value in labels.items():
+            if value > 0:  # gold stores 1.0; predicted docs keep only labels at or above the threshold
+                out.add((head.start, head.end, head.label_, child.start, child.end, child.label_, label))
+    return out
+
+
+def score_relations(examples: Iterable[Example]) -> dict[str, float]:
+    """Strict relation micro P/R/F: both argument spans exact with their types, and the label."""
+    tp = fp = fn = 0
+    for eg in examples:
+        gold = {t for t in relation_tuples(eg.reference)}
+        pred = relation_tuples(eg.predicted)
+        tp += len(gold & pred)
+        fp += len(pred - gold)
+        fn += len(gold - pred)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"rel_micro_p": p, "rel_micro_r": r, "rel_micro_f": f}
+
+
+# ---------------------------------------------------------------- rules baseline
+
+
+@_factory(
+    "relation_rules",
+    requires=["doc.ents"],
+    assigns=["doc._.rel"],
+    default_config={"max_length": 12, "head_label": "MERGE_ACTION", "amount_label": "NUMBER", "agent_labels": ["AGENCY", "TITLE"]},
+    default_score_weights={"rel_micro_f": 1.0},
+)
+def make_relation_rules(nlp: Language, name: str, max_length: int, head_label: str, amount_label: str, agent_labels: list[str]):
+    return RelationRules(name, max_length, head_label, amount_label, agent_labels)
+
+
+class RelationRules:
+    """Rules-only relations: after each action trigger, up to the next trigger or the sentence end,
+    the first number within reach is its amount; agencies and titles are sources, or targets once
+    a target cue ("vào", "thành", "về", "là", ...) has been passed; one agency or title just before
+    the trigger (at most 3 tokens away) is a source."""
+
+    def __init__(self, name: str, max_length: int, head_label: str, amount_label: str, agent_labels: list[str]):
+        self.name = name
+        self.max_length = max_length
+        self.head_label = head_label
+        self.amount_label = amount_label
+        self.agent_labels = set(agent_labels)
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        rels: dict = {}
+        has_sents = doc.has_annotation("SENT_START")
+        for k, head in enumerate(ents):
+            if head.label_ != self.head_label:
+                continue
+            limit = min(len(doc), head.end + self.max_length)
+            if has_sents:
+                limit = min(limit, head.sent.end)
+            nxt = next((e.start for e in ents[k + 1 :] if e.label_ == self.head_label), len(doc))
+            limit = min(limit, nxt)
+            found_amount = False
+            for child in ents[k + 1 :]:
+                if child.start >= limit:
+                    break
+                between = {t.lower_ for t in doc[head.end : child.start]}
+                if child.label_ == self.amount_label and not found_amount:
+                    rels[(head.start, child.start)] = {"amount": 1.0}
+                    found_amount = True
+                elif child.label_ in self.agent_labels:
+                    label = "target" if between & TARGET_CUES else "source"
+                    rels[(head.start, child.start)] = {label: 1.0}
+            if k > 0:
+                prev = ents[k - 1]
+                same_sent = not has_sents or prev.sent.start == head.sent.start
+                if prev.label_ in self.agent_labels and head.start - prev.end <= 3 and same_sent:
+                    rels.setdefault((head.start, prev.start), {"source": 1.0})
+        doc._.rel = rels
+        return doc
+
+    def to_disk(self, path, *, exclude=tuple()):
+        pass
+
+    def from_disk(self, path, *, exclude=tuple()):
+        return self
+
+    def to_bytes(self, *, exclude=tuple()):
+        return b""
+
+    def from_bytes(self, data, *, exclude=tuple()):
+        return self
