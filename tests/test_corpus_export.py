@@ -9,6 +9,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest  # noqa: E402
 import yaml  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from vnreorg.corpus.export import export_all  # noqa: E402
 from vnreorg.corpus.export_bio import bio_tags_for, doc_tokens, sentence_groups  # noqa: E402
@@ -304,3 +306,48 @@ def test_committed_parquet_dataset_loads_offline(tmp_path):
     assert ds.features["ner_tags"].feature.names == bio_tags()
     assert sum(len(s) for s in ds["spans"]) == sum(len(d.spans) for d in gold)
     assert sum(len(r) for r in ds["relations"]) == sum(len(d.relations) for d in gold)
+
+
+def test_bio_matches_spacy_and_seqeval_peers():
+    """Cross-check: our IOB2 equals spaCy's offsets_to_biluo_tags -> biluo_to_iob, and seqeval decodes it
+    back to the gold spans (token indices)."""
+    from seqeval.metrics.sequence_labeling import get_entities
+    from spacy.training import biluo_to_iob, offsets_to_biluo_tags
+
+    nlp = blank_vi()
+    for doc in gold_docs():
+        tokens = doc_tokens(doc)
+        ours = bio_tags_for(doc, tokens)
+        sdoc = nlp.make_doc(doc.text)
+        peer = biluo_to_iob(offsets_to_biluo_tags(sdoc, [(s.start, s.end, s.label) for s in doc.spans]))
+        assert [t for t, tok in zip(peer, sdoc, strict=True) if not tok.is_space] == ours
+        index = {t.start: i for i, t in enumerate(tokens)}
+        end_index = {t.end: i for i, t in enumerate(tokens)}
+        expected = sorted((s.label, index[s.start], end_index[s.end]) for s in doc.spans)
+        assert sorted(get_entities(ours)) == expected
+
+
+ROUNDTRIP_TEXT = "Sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố; giảm 03 tổ dân phố, 10% biên chế (năm 2018)."
+
+
+@st.composite
+def flat_spans(draw):
+    """Random flat spans on token edges of ROUNDTRIP_TEXT, with random labels."""
+    from vnreorg.corpus.tokenize import tokenize
+
+    n = len(tokenize(ROUNDTRIP_TEXT))
+    cuts = sorted(draw(st.sets(st.integers(0, n), max_size=12)))
+    runs = [(a, b) for a, b in zip(cuts, cuts[1:]) if draw(st.booleans())]
+    return [(a, b, draw(st.sampled_from(ENTITY_LABELS))) for a, b in runs]
+
+
+@settings(max_examples=50, deadline=None)
+@given(flat_spans())
+def test_bio_round_trip_is_identity(runs):
+    """Law: spans -> IOB2 -> spans is the identity for any flat spans on token edges."""
+    doc = Document("rt", ROUNDTRIP_TEXT, sentences=[(0, len(ROUNDTRIP_TEXT))])
+    tokens = doc_tokens(doc)
+    doc.spans = [Span(f"T{i}", tokens[a].start, tokens[b - 1].end, lab) for i, (a, b, lab) in enumerate(runs)]
+    tags = bio_tags_for(doc, tokens)
+    decoded = spans_from_bio(tags, [t.start for t in tokens], [t.end for t in tokens])
+    assert decoded == {(s.start, s.end, s.label) for s in doc.spans}
