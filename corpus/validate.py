@@ -144,9 +144,10 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
     """Check spans one by one and pairwise; return the well-formed ones by id (for relation checks)."""
     text = doc.text
     ids = Counter(s.id for s in doc.spans)
-    for span_id, n in sorted(ids.items()):
+    for span_id, n in sorted(ids.items(), key=lambda kv: str(kv[0])):
         if n > 1:
-            report("span-id", f"span id used {n} times", span_id=span_id)
+            offsets = [s.start for s in doc.spans if s.id == span_id]
+            report("span-id", f"span id used {n} times (at offsets {offsets})", span_id, offsets[1])
     starts, ends, tokens = _token_edges(text)
     good: dict[str, Span] = {}
     in_range: list[Span] = []
@@ -154,7 +155,7 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
         sid = span.id
         if span.label not in ENTITY_LABELS:
             report("span-label", f"label {span.label!r} not in {list(ENTITY_LABELS)}", sid, span.start)
-        if not (isinstance(span.start, int) and isinstance(span.end, int)) or isinstance(span.start, bool):
+        if not (type(span.start) is int and type(span.end) is int):  # bool is an int subclass: refuse it
             report("span-offsets", f"offsets must be integers: start={span.start!r} end={span.end!r}", sid)
             continue
         if not (0 <= span.start < span.end <= len(text)):

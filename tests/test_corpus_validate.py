@@ -64,6 +64,13 @@ def test_offsets_out_of_range_are_reported_with_location():
     assert str(p).startswith("g.jsonl:1 doc=a span=T1 offset=0: ")
 
 
+def test_non_integer_offsets_are_reported():
+    doc = doc_a()
+    doc.spans[0].start, doc.spans[1].end = True, "12"
+    problems = validate_documents([doc])
+    assert [(p.code, p.span_id) for p in problems] == [("span-offsets", "T1"), ("span-offsets", "T2")]
+
+
 def test_non_nfc_text_is_reported_at_its_offset():
     doc = doc_b()
     decomposed = unicodedata.normalize("NFD", "Dân")  # "D", "a", U+0302
