@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
+import signal
 import time
 from pathlib import Path
 from typing import Optional
@@ -42,7 +42,7 @@ def serve(
 ) -> None:
     """Start the embedded Label Studio on 127.0.0.1 and keep it running until Ctrl-C."""
     server = LabelStudioServer(data_dir, port, username=username, password=password, token=api_key)
-    typer.echo(f"starting Label Studio ({server.executable}) with data in {data_dir} (first start ~40 s) ...")
+    typer.echo(f"starting Label Studio ({server.executable}) with data in {data_dir} (the first start runs migrations: ~40 s; later starts take a few seconds) ...")
     t0 = time.perf_counter()
     server.start()
     creds = server.credentials
@@ -50,6 +50,7 @@ def serve(
     typer.echo(f"  log in as {creds.username} / {creds.password}")
     typer.echo(f"  credentials (API token) saved in {data_dir / 'vnreorg-server.json'}; push and pull find them there")
     typer.echo("  press Ctrl-C to stop")
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, not only Ctrl-C
     try:
         while server.process is not None and server.process.poll() is None:
             time.sleep(1)
@@ -58,6 +59,10 @@ def serve(
         typer.echo("stopping Label Studio ...")
     finally:
         server.stop()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 @app.command("config")

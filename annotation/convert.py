@@ -267,6 +267,10 @@ def _relation(item: dict[str, Any], by_id: dict[str, Span], where: str) -> Relat
         head, child = fits[0]
     else:
         raise VnreorgError(f"unknown relation direction {direction!r}", at)
+    h, c = by_id[head], by_id[child]
+    if not relation_allowed(label, h.label, c.label) and relation_allowed(label, c.label, h.label):
+        raise VnreorgError(f"{label} relation from {h.label} to {c.label} is drawn the wrong way round: "
+                           f"flip its arrow in Label Studio so that it starts at the {c.label}", f"{at} offset {h.start}")
     score = item.get("score")
     return Relation(head=head, child=child, label=label,
                     score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None)

@@ -299,7 +299,7 @@ def test_relation_drawn_backwards_is_read_by_its_direction():
         rel = task["annotations"][0]["result"][-1]
         rel["from_id"], rel["to_id"] = rel["to_id"], rel["from_id"]
 
-    with pytest.raises(VnreorgError, match="amount from NUMBER to MERGE_ACTION is not allowed"):
+    with pytest.raises(VnreorgError, match="amount relation from NUMBER to MERGE_ACTION is drawn the wrong way round: flip"):
         convert_export(_export_with(doc, wrong_way))
 
     def both_ways(task):
