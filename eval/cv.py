@@ -81,8 +81,8 @@ def paired_bootstrap(a: EvalResult | Mapping[str, EvalResult], b: EvalResult | M
     deltas: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
     if n_boot > 0 and len(ids_a):
         for totals in bootstrap_indices_totals(both, seed=seed, n_boot=n_boot):
-            da = micro_f1_from_columns(totals[:, :k])
-            db = micro_f1_from_columns(totals[:, k:])
+            da = micro_f1_from_columns(totals[:, :k], undefined=np.nan)
+            db = micro_f1_from_columns(totals[:, k:], undefined=np.nan)
             for m in METRICS:
                 deltas[m].append(da[m] - db[m])
     alpha = (1 - level) / 2 * 100
@@ -92,6 +92,8 @@ def paired_bootstrap(a: EvalResult | Mapping[str, EvalResult], b: EvalResult | M
         entry: dict[str, Any] = {"a": float(fa[m]), "b": float(fb[m]), "delta": delta}
         if deltas[m]:
             d = np.concatenate(deltas[m])
+            d = d[~np.isnan(d)]
+        if deltas[m] and len(d):
             lo, hi = np.percentile(d, [alpha, 100 - alpha])
             entry["ci95"] = [float(lo), float(hi)]
             entry["p_value"] = float(min(1.0, 2 * min((d <= 0).mean(), (d >= 0).mean())))

@@ -444,11 +444,13 @@ def _prf(tp: float, n_pred: float, n_gold: float) -> dict[str, float]:
     return {"precision": p, "recall": r, "f1": f}
 
 
-def _f1_vec(num: np.ndarray, act: np.ndarray, pos: np.ndarray) -> np.ndarray:
+def _f1_vec(num: np.ndarray, act: np.ndarray, pos: np.ndarray, undefined: float = 0.0) -> np.ndarray:
+    """F1 from counts; `undefined` where there is nothing to score (no gold and no prediction)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(act > 0, num / np.maximum(act, 1), 0.0)
         r = np.where(pos > 0, num / np.maximum(pos, 1), 0.0)
-        return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), 0.0)
+        f = np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), 0.0)
+        return np.where((act > 0) | (pos > 0), f, undefined)
 
 
 # Per-document count columns kept for the bootstrap (and for pooling CV folds).
@@ -456,17 +458,20 @@ DOC_COLUMNS: tuple[str, ...] = tuple(f"entities.{s}.{c}" for s in SCHEMES for c 
     f"relations.{s}.{c}" for s in RELATION_SCHEMES for c in ("tp", "pred", "gold"))
 
 
-def micro_f1_from_columns(totals: np.ndarray) -> dict[str, np.ndarray]:
-    """Micro F1 per metric from summed per-document counts (last axis = DOC_COLUMNS)."""
+def micro_f1_from_columns(totals: np.ndarray, undefined: float = 0.0) -> dict[str, np.ndarray]:
+    """Micro F1 per metric from summed per-document counts (last axis = DOC_COLUMNS).
+
+    `undefined` is returned where a sample has neither gold nor predicted items (the bootstrap
+    passes NaN so that such resamples are left out of the interval instead of counting as 0)."""
     col = {name: i for i, name in enumerate(DOC_COLUMNS)}
     out: dict[str, np.ndarray] = {}
     for s in SCHEMES:
         cor, inc, par, mis, spu = (totals[..., col[f"entities.{s}.{c}"]] for c in COUNT_NAMES)
         num = cor + (0.5 * par if s == "partial" else 0.0)
-        out[f"entities.{s}"] = _f1_vec(num, cor + inc + par + spu, cor + inc + par + mis)
+        out[f"entities.{s}"] = _f1_vec(num, cor + inc + par + spu, cor + inc + par + mis, undefined)
     for s in RELATION_SCHEMES:
         tp, npred, ngold = (totals[..., col[f"relations.{s}.{c}"]] for c in ("tp", "pred", "gold"))
-        out[f"relations.{s}"] = _f1_vec(tp, npred, ngold)
+        out[f"relations.{s}"] = _f1_vec(tp, npred, ngold, undefined)
     return out
 
 
@@ -490,10 +495,16 @@ def bootstrap_ci(counts: np.ndarray, *, seed: int = 0, n_boot: int = 1000, level
         return {}
     parts: dict[str, list[np.ndarray]] = {}
     for totals in bootstrap_indices_totals(counts, seed=seed, n_boot=n_boot):
-        for k, v in micro_f1_from_columns(totals).items():
+        for k, v in micro_f1_from_columns(totals, undefined=np.nan).items():
             parts.setdefault(k, []).append(v)
     alpha = (1 - level) / 2 * 100
-    return {k: [float(x) for x in np.percentile(np.concatenate(v), [alpha, 100 - alpha])] for k, v in parts.items()}
+    out: dict[str, list[float]] = {}
+    for k, v in parts.items():
+        values = np.concatenate(v)
+        values = values[~np.isnan(values)]  # resamples with nothing to score
+        if len(values):
+            out[k] = [float(x) for x in np.percentile(values, [alpha, 100 - alpha])]
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
