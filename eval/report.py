@@ -342,7 +342,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans","DejaVu Sans",sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.45;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}td.l{text-align:left}.meta td{text-align:left}
+th{background:#f4f4f4}td{white-space:nowrap}td.l{white-space:normal}td:first-child,th:first-child{text-align:left}td.l{text-align:left}.meta td{text-align:left}
 .big{font-weight:700}.muted{color:#777;font-size:.85rem}img{max-width:100%;margin:.5rem 0}
 .err{margin:.35rem 0;padding:.35rem .6rem;background:#fafafa;border-left:3px solid #ccc;font-size:.95rem}
 .badge{font-size:.65rem;padding:0 .25rem;border-radius:3px;margin:0 .15rem;white-space:nowrap}
