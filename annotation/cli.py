@@ -137,7 +137,8 @@ def _apply(tasks, *, gold: Path, documents: Path, choose: Optional[str], write: 
 
     gold_docs = read_documents(gold) if gold.exists() else []
     base_docs = read_documents(documents) if documents.exists() else []
-    plan = plan_pull(tasks, gold=gold_docs, documents=base_docs, choose=Choice.parse(choose), users=users, where=where)
+    plan = plan_pull(tasks, gold=gold_docs, documents=base_docs, choose=Choice.parse(choose), users=users, where=where,
+                     gold_path=gold)
     for line in report_lines(plan, verbose=not quiet):
         typer.echo(line)
     if all_annotations:

@@ -13,6 +13,8 @@ from typing import Any
 
 from vnreorg.annotation.convert import Choice, ExportResult, check_document, convert_export
 from vnreorg.annotation.diff import DocumentDiff, diff_documents, format_diff
+from vnreorg.corpus.validate import Problem, validate_documents
+from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import backup, write_documents, write_jsonl
 from vnreorg.schema import Document
 
@@ -24,6 +26,7 @@ class PullPlan:
     texts: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     result: ExportResult = field(default_factory=ExportResult)
+    problems: list[Problem] = field(default_factory=list)  # gold validator findings in the changed documents
 
     @property
     def changed(self) -> list[DocumentDiff]:
@@ -31,7 +34,8 @@ class PullPlan:
 
 
 def plan_pull(tasks: list[dict[str, Any]], *, gold: list[Document], documents: list[Document] | None = None,
-              choose: Choice = Choice(), users: dict[int, str] | None = None, where: str = "export") -> PullPlan:
+              choose: Choice = Choice(), users: dict[int, str] | None = None, where: str = "export",
+              gold_path: str | os.PathLike = "gold") -> PullPlan:
     for doc in gold:
         check_document(doc, "gold")
     gold_by_id = {d.id: d for d in gold}
@@ -49,13 +53,17 @@ def plan_pull(tasks: list[dict[str, Any]], *, gold: list[Document], documents: l
         plan.headers[doc.id] = f" (task {rec.task_id}, annotation {rec.annotation_id} by {rec.annotator})"
         if d.changed or old is None:
             doc.spans.sort(key=lambda s: (s.start, s.end))
-            doc.provenance = [*doc.provenance, {"source": "label-studio", "task": rec.task_id, "annotation": rec.annotation_id,
-                                                "annotator": rec.annotator, "updated_at": rec.updated_at}]
+            doc.provenance = [*doc.provenance, {"pass": "label-studio", "who": rec.annotator, "date": rec.updated_at[:10],
+                                                "method": "corrected in Label Studio, pulled by `vnreorg annotate pull`",
+                                                "task": rec.task_id, "annotation": rec.annotation_id, "updated_at": rec.updated_at}]
     diffs = {d.doc_id: d for d in plan.diffs}
     for old in gold:
         new = pulled.get(old.id)
         plan.gold.append(new if new is not None and diffs[old.id].changed else old)
     plan.gold.extend(d for d in result.documents if d.id not in gold_by_id)
+    changed_ids = {d.doc_id for d in plan.changed}
+    changed_at = [(n, d) for n, d in enumerate(plan.gold, 1) if d.id in changed_ids]
+    plan.problems = validate_documents([d for _, d in changed_at], path=gold_path, lines=[n for n, _ in changed_at])
     return plan
 
 
@@ -79,11 +87,19 @@ def report_lines(plan: PullPlan, verbose: bool = True) -> list[str]:
                      + ", ".join(f"doc {doc}" for _, doc in r.not_by_annotator[:10]))
     if r.unannotated:
         lines.append(f"{len(r.unannotated)} task(s) not annotated yet")
+    if plan.problems:
+        lines.append(f"{len(plan.problems)} problem(s) for the gold validator in the pulled annotations (fix them in Label Studio):")
+        lines.extend(f"  {p}" for p in plan.problems[:20])
     return lines
 
 
 def write_gold(path: str | os.PathLike, plan: PullPlan) -> Path | None:
-    """Back up the current gold file (if any), then write the new gold atomically; returns the backup path."""
+    """Back up the current gold file (if any), then write the new gold atomically; returns the backup path.
+
+    Refuses (gold untouched) when the pulled annotations break a rule of the gold validator."""
+    if plan.problems:
+        raise VnreorgError(f"{len(plan.problems)} problem(s) in the pulled annotations, first: {plan.problems[0]}; "
+                           "fix them in Label Studio and pull again (gold not changed)", str(path))
     saved = backup(path)
     write_documents(path, plan.gold)
     return saved

@@ -51,7 +51,8 @@ def span_at(doc: Document, sid: str, needle: str, label: str, nth: int = 0, scor
 
 def sample_doc() -> Document:
     text = nfc("😀 Sáp nhập Sở Nội vụ vào Sở Lao động 🇻🇳, giảm 12 đơn vị.\r\nBí thư Tỉnh ủy phát biểu. 👩‍💼")
-    doc = Document(id="doc-1", text=text, meta={"title": "Thử nghiệm"})
+    cut = text.index("\r\n")
+    doc = Document(id="doc-1", text=text, meta={"title": "Thử nghiệm"}, sentences=[(0, cut), (cut + 2, len(text))])
     doc.spans = [span_at(doc, "a", "Sáp nhập", "MERGE_ACTION"), span_at(doc, "b", "Sở Nội vụ", "AGENCY"),
                  span_at(doc, "c", "Sở Lao động", "AGENCY"), span_at(doc, "d", "12", "NUMBER"),
                  span_at(doc, "e", "Bí thư Tỉnh ủy", "TITLE")]
@@ -411,7 +412,7 @@ def test_diff_reports_added_removed_changed():
 
 def test_pull_plan_writes_only_changes_and_keeps_a_backup(tmp_path):
     doc = sample_doc()
-    untouched = Document("doc-0", "Bộ Tài chính", spans=[Span("t", 0, 12, "AGENCY")])
+    untouched = Document("doc-0", "Bộ Tài chính", sentences=[(0, 12)], spans=[Span("t", 0, 12, "AGENCY")])
     gold_path = tmp_path / "gold.jsonl"
     write_documents(gold_path, [untouched, doc])
     before = gold_path.read_bytes()
@@ -421,7 +422,9 @@ def test_pull_plan_writes_only_changes_and_keeps_a_backup(tmp_path):
     newdoc.spans = [Span("g", 0, 8, "MERGE_ACTION"), Span("h", 9, 10, "NUMBER")]
     newdoc.relations = [Relation("g", "h", "amount")]
     exported = as_export([document_to_task(x) for x in (untouched, edited, newdoc)])
-    plan = plan_pull(exported, gold=read_documents(gold_path), documents=[Document("doc-9", newdoc.text, meta={"title": "Mới"}, paragraphs=[(0, 15)])])
+    plan = plan_pull(exported, gold=read_documents(gold_path), documents=[Document("doc-9", newdoc.text, meta={"title": "Mới"}, paragraphs=[(0, 15)], sentences=[(0, 15)])],
+                     gold_path=gold_path)
+    assert plan.problems == []
     assert [d.doc_id for d in plan.changed] == ["doc-1", "doc-9"]
     assert gold_path.read_bytes() == before  # planning writes nothing
     saved = write_gold(gold_path, plan)
@@ -429,8 +432,23 @@ def test_pull_plan_writes_only_changes_and_keeps_a_backup(tmp_path):
     after = read_documents(gold_path)
     assert [d.id for d in after] == ["doc-0", "doc-1", "doc-9"]
     assert after[0].to_dict() == untouched.to_dict()  # unchanged document: byte-for-byte the same record
-    assert "f" in after[1].span_by_id() and after[1].provenance[-1]["source"] == "label-studio"
+    assert "f" in after[1].span_by_id() and after[1].provenance[-1]["pass"] == "label-studio"
     assert after[2].paragraphs == [(0, 15)] and after[2].relations == newdoc.relations
+
+
+def test_pull_refuses_to_write_what_the_gold_validator_rejects(tmp_path):
+    doc = sample_doc()
+    gold_path = tmp_path / "gold.jsonl"
+    write_documents(gold_path, [doc])
+    before = gold_path.read_bytes()
+    edited = copy.deepcopy(doc)
+    edited.spans.append(span_at(edited, "bad", "phát biể", "TITLE"))  # ends inside a word: not on a token edge
+    plan = plan_pull(as_export([document_to_task(edited)]), gold=[doc], gold_path=gold_path)
+    assert [(p.doc_id, p.span_id) for p in plan.problems] == [("doc-1", "bad")]
+    assert str(plan.problems[0]).startswith(f"{gold_path}:1 doc=doc-1 span=bad offset=")
+    with pytest.raises(VnreorgError, match="1 problem.*gold not changed"):
+        write_gold(gold_path, plan)
+    assert gold_path.read_bytes() == before and not list(tmp_path.glob("*.bak-*"))
 
 
 # --------------------------------------------------------------------------- CLI and environment

@@ -64,8 +64,9 @@ def find(doc: Document, sid: str, needle: str, label: str, score: float | None =
 def seed_documents() -> list[Document]:
     docs = build_corpus(REPO / "seeds").documents
     assert len(docs) >= 3
-    emoji = Document("emoji-crlf", nfc("👍 Hợp nhất Sở Kế hoạch và Đầu tư với Sở Tài chính 🇻🇳\r\ngiảm 2 sở."),
-                     meta={"title": "Thử nghiệm emoji"})
+    text = nfc("👍 Hợp nhất Sở Kế hoạch và Đầu tư với Sở Tài chính 🇻🇳\r\ngiảm 2 sở.")
+    cut = text.index("\r\n")
+    emoji = Document("emoji-crlf", text, meta={"title": "Thử nghiệm emoji"}, sentences=[(0, cut), (cut + 2, len(text))])
     return [*docs, emoji]
 
 
@@ -193,3 +194,21 @@ def test_bad_labels_never_reach_the_server(session):
     with pytest.raises(VnreorgError, match="doc=bad-label span 'x' offset 0.*unknown label 'ORG'"):
         tasks_for_documents([doc])
     assert session.find_project("never created") is None
+
+
+@pytest.mark.e2e
+def test_the_real_gold_corpus_comes_back_unchanged(session, ls_server, tmp_path):
+    """Push corpus/gold/gold.jsonl, pull it back: the identity on the real annotations, relations included."""
+    gold_src = REPO / "corpus" / "gold" / "gold.jsonl"
+    assert gold_src.exists(), "the gold corpus is part of the repository"
+    gold_path = tmp_path / "gold.jsonl"
+    gold_path.write_bytes(gold_src.read_bytes())
+    docs = read_documents(gold_path)
+    report = push(session, docs, project="vnreorg real gold")
+    assert report.tasks_created == len(docs) and report.annotations_created == sum(1 for d in docs if d.spans or d.relations)
+    out = CliRunner().invoke(annotate_app, ["pull", "--gold", str(gold_path), "--documents", str(tmp_path / "none.jsonl"),
+                                            "--project", "vnreorg real gold", "--url", ls_server.url,
+                                            "--api-key", ls_server.credentials.token, "--write"])
+    assert out.exit_code == 0, out.output
+    assert "0 document(s) would change" in out.output and "gold is up to date" in out.output
+    assert gold_path.read_bytes() == gold_src.read_bytes() and not list(tmp_path.glob("*.bak-*"))
