@@ -275,17 +275,54 @@ def read_with_problems(path: str | os.PathLike) -> tuple[list[Document], list[in
     return docs, lines, problems
 
 
-def validate_path(path: str | os.PathLike = DEFAULT_GOLD) -> list[Problem]:
-    """All problems in a gold JSONL file (a missing or unreadable file raises VnreorgError)."""
+def check_folds(folds_path: str | os.PathLike, doc_ids: list[str]) -> list[Problem]:
+    """folds.json beside gold must name exactly the gold documents, each tested once, dev apart from test."""
+    import json
+
+    where = str(folds_path)
+    try:
+        folds = json.loads(Path(folds_path).read_text(encoding="utf-8"))["folds"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [Problem(where, None, None, f"unreadable folds file ({type(exc).__name__}: {exc})", code="folds")]
+    problems = []
+    tested = Counter(i for f in folds for i in f.get("test", []))
+    known = set(doc_ids)
+    for f in folds:
+        name = f.get("name")
+        members = f.get("test", []) + f.get("dev", []) + f.get("train", [])
+        unknown = sorted(set(members) - known)
+        if unknown:
+            problems.append(Problem(where, None, None, f"fold {name}: ids not in gold: {unknown}", code="folds"))
+        if sorted(members) != sorted(known):
+            problems.append(Problem(where, None, None, f"fold {name}: test + dev + train is not exactly the gold "
+                                    "documents; run `vnreorg corpus folds`", code="folds"))
+        if set(f.get("test", [])) & set(f.get("dev", [])):
+            problems.append(Problem(where, None, None, f"fold {name}: a document is both test and dev", code="folds"))
+    for doc_id in sorted(known):
+        if tested[doc_id] != 1:
+            problems.append(Problem(where, None, doc_id, f"document is the test set of {tested[doc_id]} folds, "
+                                    "expected 1", code="folds"))
+    return problems
+
+
+def validate_path(path: str | os.PathLike = DEFAULT_GOLD, folds: bool = True) -> list[Problem]:
+    """All problems in a gold JSONL file (a missing or unreadable file raises VnreorgError), and, with
+    `folds`, in the folds.json beside it when there is one."""
     docs, lines, problems = read_with_problems(path)
     if not docs and not problems:
         problems.append(Problem(str(path), None, None, "no documents in file", code="empty"))
-    return problems + validate_documents(docs, path, lines)
+    problems += validate_documents(docs, path, lines)
+    folds_path = Path(path).with_name("folds.json")
+    if folds and folds_path.exists() and docs:
+        problems += check_folds(folds_path, [d.id for d in docs])
+    return problems
 
 
 def load_valid(path: str | os.PathLike = DEFAULT_GOLD) -> list[Document]:
-    """Read gold and refuse it, with the first problems located, unless it validates cleanly."""
-    problems = validate_path(path)
+    """Read gold and refuse it, with the first problems located, unless it validates cleanly.
+
+    folds.json is not checked here: the export that calls this rewrites it from the gold ids."""
+    problems = validate_path(path, folds=False)
     if problems:
         shown = "; ".join(str(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more; run `vnreorg corpus validate {path}`)" if len(problems) > 5 else ""

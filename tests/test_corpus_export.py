@@ -241,6 +241,24 @@ def test_export_is_reproducible(exported, tmp_path):
     assert (tmp_path / "folds.json").read_bytes() == (exported["root"] / "gold" / "folds.json").read_bytes()
 
 
+def test_export_rewrites_stale_folds(tmp_path):
+    from vnreorg.corpus.export_folds import write_folds
+
+    gold = tmp_path / "gold.jsonl"
+    write_documents(gold, gold_docs())
+    write_folds(tmp_path / "folds.json", make_folds(["doc-a", "doc-b", "doc-gone"]))
+    stale = tmp_path / "export" / "spacy" / "folds" / "fold-doc-gone"
+    stale.mkdir(parents=True)
+    (stale / "train.spacy").write_bytes(b"")
+    foreign = tmp_path / "export" / "spacy" / "folds" / "fold-mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("not ours")
+    export_all(gold, tmp_path / "export")
+    assert read_folds(tmp_path / "folds.json") == make_folds(["doc-a", "doc-b", "doc-c"])
+    assert not stale.exists()  # a fold folder we wrote for a document no longer in gold
+    assert (foreign / "notes.txt").exists()  # a folder holding anything else is left alone
+
+
 def test_export_refuses_invalid_gold_with_location(tmp_path):
     docs = gold_docs()
     docs[2].spans[1].end -= 1  # "Phòng Y t": ends inside a token

@@ -174,6 +174,22 @@ def test_validate_path_reports_file_lines_and_malformed_records(tmp_path):
         load_valid(path)
 
 
+def test_folds_beside_gold_must_match_the_gold_documents(tmp_path):
+    from vnreorg.corpus.export_folds import make_folds, write_folds
+
+    gold = tmp_path / "gold.jsonl"
+    c = doc_b()
+    c.id = "c"
+    write_documents(gold, [doc_a(), doc_b(), c])
+    write_folds(tmp_path / "folds.json", make_folds(["a", "b", "c"]))
+    assert validate_path(gold) == []
+    write_folds(tmp_path / "folds.json", make_folds(["a", "b", "x"]))  # stale: "c" replaced by "x"
+    problems = validate_path(gold)
+    assert problems and all(p.code == "folds" and p.path == str(tmp_path / "folds.json") for p in problems)
+    assert any("ids not in gold: ['x']" in p.message for p in problems)
+    assert any(p.doc_id == "c" and "test set of 0 folds" in p.message for p in problems)
+
+
 def test_validate_path_on_missing_file_raises():
     with pytest.raises(VnreorgError, match="file not found"):
         validate_path("/nonexistent/gold.jsonl")
