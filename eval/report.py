@@ -85,7 +85,7 @@ def plot_entity_f1(d: dict[str, Any]) -> str:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1")
     ax.set_title("Entity F1 per label and scheme (micro with 95% bootstrap interval)")
-    ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 
@@ -109,7 +109,7 @@ def plot_relation_f1(d: dict[str, Any]) -> str:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1")
     ax.set_title("Relation F1 per label (micro with 95% bootstrap interval)")
-    ax.legend(ncol=2, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    ax.legend(ncol=2, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 
@@ -158,7 +158,7 @@ def plot_cv(comparison: dict[str, Any]) -> str:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("micro F1")
     ax.set_title("Cross-validation: mean ± sd over folds (dots = folds)")
-    ax.legend(fontsize=8)
+    ax.legend(ncol=len(systems), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 
@@ -354,10 +354,11 @@ details summary{cursor:pointer;font-weight:600}
 
 
 def _html_table(header: list[str], rows: list[list[Any]], cls: str = "") -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header) if any(header) else ""
     body = "".join("<tr>" + "".join(f'<td class="l">{c}</td>' if str(c).startswith('<span class="muted">') else f"<td>{c}</td>"
                                     for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f'<table class="{cls}">{thead}<tbody>{body}</tbody></table>'
 
 
 def _page(title: str, body: str) -> str:

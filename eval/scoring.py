@@ -131,9 +131,11 @@ def _extract(docs: list[Document], base: np.ndarray, source: str | None, side: s
     """Read spans and relations into arrays, checking labels, offsets, span ids and relation ends."""
     counts = np.fromiter((len(d.spans) for d in docs), dtype=np.int64, count=len(docs))
     n = int(counts.sum())
-    starts = [sp.start for d in docs for sp in d.spans]
-    ends = [sp.end for d in docs for sp in d.spans]
-    labels = [sp.label for d in docs for sp in d.spans]
+    flat = list(itertools.chain.from_iterable([d.spans for d in docs]))
+    starts = [sp.start for sp in flat]
+    ends = [sp.end for sp in flat]
+    labels = [sp.label for sp in flat]
+    del flat
     doc = np.repeat(np.arange(len(docs), dtype=np.int64), counts)
     s = np.asarray(starts) if n else np.zeros(0, np.int64)
     e = np.asarray(ends) if n else np.zeros(0, np.int64)
