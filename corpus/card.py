@@ -1,7 +1,8 @@
 """The dataset card (corpus/export/hf/README.md): YAML metadata that `datasets` reads, then prose and tables.
 
-Everything here is derived from gold, the schema, the folds, seeds/SOURCES.md and agreement.json, so
-the card is regenerated with every export and never edited by hand.
+Everything here is derived from gold, the schema, the folds, seeds/SOURCES.md and the files beside gold
+(agreement.json, AGREEMENT.md, review.json), so the card is regenerated with every export and never edited
+by hand.
 """
 from __future__ import annotations
 
@@ -111,6 +112,29 @@ def _folds_section(folds: dict) -> str:
                                               [[f["name"], f["test"], f["dev"], f["train"]] for f in folds["folds"]]))
 
 
+def reading_notes(agreement_md: str) -> str | None:
+    """The "How to read ..." section of corpus/gold/AGREEMENT.md (its caveats), without its heading."""
+    lines = agreement_md.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("## ") and "how to read" in line.lower()), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    body = "\n".join(lines[start + 1 : end]).strip()
+    return body or None
+
+
+def _agreement_section(agreement: dict | None, agreement_md: str | None) -> str:
+    if not agreement:
+        return "Not measured yet: `corpus/gold/agreement.json` did not exist when this card was generated."
+    text = ("Agreement between independent annotation passes of the same documents, as computed by the agreement "
+            "study (`corpus/gold/agreement.json`; the disagreements, their adjudication and the method are in "
+            "[corpus/gold/AGREEMENT.md](../../gold/AGREEMENT.md)).")
+    notes = reading_notes(agreement_md) if agreement_md else None
+    if notes:
+        text += "\n\nHow to read these figures (from AGREEMENT.md):\n\n" + notes
+    return text + "\n\n" + agreement_table(agreement)
+
+
 def _review_claim(review: dict | None) -> str:
     """Claim full coverage only when review.json says every document is complete."""
     if review and all(isinstance(v, dict) and v.get("complete") is True for v in review.values()):
@@ -125,14 +149,10 @@ def _annotators(docs: list[Document]) -> str:
 
 
 def render_card(docs: list[Document], features, n_bytes: int, stats: dict, folds: dict, gold_bytes: bytes,
-                sources_md: str | None = None, review: dict | None = None,
+                sources_md: str | None = None, review: dict | None = None, agreement_md: str | None = None,
                 guidelines_link: str = "../../../annotation/GUIDELINES.md") -> str:
     agreement = stats.get("agreement")
-    agreement_text = (
-        "A second, independent annotation, compared with the first (figures from `corpus/gold/agreement.json`, "
-        "written by the agreement study; see the guidelines for how disagreements were adjudicated). This is the "
-        "human ceiling for a model.\n\n" + agreement_table(agreement) if agreement else
-        "Not measured yet: `corpus/gold/agreement.json` did not exist when this card was generated.")
+    agreement_text = _agreement_section(agreement, agreement_md)
     stats_text = stats_tables(stats, with_agreement=False).rstrip()
     fields = markdown_table(["field", "content"], [[f"`{n}`", d] for n, d in FIELDS])
     sha = hashlib.sha256(gold_bytes).hexdigest()

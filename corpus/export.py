@@ -55,8 +55,10 @@ def export_all(
     if sources_path is not None and Path(sources_path).exists():
         sources_md = Path(sources_path).read_text(encoding="utf-8")
     review = read_json_beside(gold_path, "review.json")
+    agreement_md_path = gold_path.with_name("AGREEMENT.md")
+    agreement_md = agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None
     card = render_card(docs, features(), dsd["train"].data.nbytes, stats, folds, gold_path.read_bytes(), sources_md,
-                       review)
+                       review, agreement_md)
     card_path = write_card(out_dir / "hf" / "README.md", card)
 
     _prune_stale_folds(out_dir / "spacy" / "folds", {f["name"] for f in folds["folds"]})

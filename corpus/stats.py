@@ -124,9 +124,14 @@ def _is_scalar(value: Any) -> bool:
     return not isinstance(value, (dict, list))
 
 
+def _is_cell(value: Any) -> bool:
+    """A scalar, or a list of scalars (shown comma-separated)."""
+    return _is_scalar(value) or (isinstance(value, list) and all(_is_scalar(x) for x in value))
+
+
 def _is_record(value: Any) -> bool:
-    """A non-empty dict of scalars: one table row."""
-    return isinstance(value, dict) and bool(value) and all(_is_scalar(x) for x in value.values())
+    """A non-empty dict of cells: one table row."""
+    return isinstance(value, dict) and bool(value) and all(_is_cell(x) for x in value.values())
 
 
 def _is_grid(value: Any) -> bool:

@@ -75,6 +75,9 @@ def exported(tmp_path_factory):
     gold = root / "gold" / "gold.jsonl"
     write_documents(gold, gold_docs())
     (root / "gold" / "agreement.json").write_text(json.dumps(AGREEMENT), encoding="utf-8")
+    (root / "gold" / "AGREEMENT.md").write_text(
+        "# Agreement\n\n## How to read these figures\n\n- Both passes were made by one team.\n\n## Other\n\nx\n",
+        encoding="utf-8")
     (root / "gold" / "review.json").write_text(json.dumps({"doc-c": {"sentences": 4, "complete": True}}),
                                                encoding="utf-8")
     sources = root / "SOURCES.md"
@@ -228,6 +231,8 @@ def test_card_yaml_and_sections(exported):
     assert "| AGENCY | 0.900 | 10 |" in card and "**relations**\n\n| measure | value |\n|---|---|\n| f1 | 0.600 |" in card
     assert "| document | who | pass | date |\n|---|---|---|---|\n| doc-a | test | fixture | 2026-11-23 |" in card
     assert "| doc-c | 4 | True |" in card  # review.json rendered
+    assert "(from AGREEMENT.md):\n\n- Both passes were made by one team.\n\n|" in card  # caveats, not the rest
+    assert "## Other" not in card
     assert "| fold-doc-a | doc-a | doc-b | doc-c |" in card
 
 
