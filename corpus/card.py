@@ -143,6 +143,18 @@ def _review_claim(review: dict | None) -> str:
     return ""
 
 
+def _passes_note(docs: list[Document]) -> str:
+    """How many documents have two or more annotation passes (not counting adjudication), from provenance."""
+    def passes(d: Document) -> int:
+        return sum(1 for p in d.provenance if isinstance(p, dict) and "adjudicat" not in str(p.get("pass", "")).lower())
+
+    double = sum(1 for d in docs if passes(d) >= 2)
+    if double == len(docs):
+        return f"All {len(docs)} documents have at least two annotation passes (see provenance)."
+    return (f"{double} of {len(docs)} documents have at least two annotation passes (see provenance); the others "
+            "rest on one.")
+
+
 def _annotators(docs: list[Document]) -> str:
     who = sorted({str(p.get("who")) for d in docs for p in d.provenance if isinstance(p, dict) and p.get("who")})
     return "; ".join(who) if who else "not recorded"
@@ -184,9 +196,7 @@ def render_card(docs: list[Document], features, n_bytes: int, stats: dict, folds
         "## Limitations\n\n"
         f"{len(docs)} documents is a very small corpus: scores measured on it have wide confidence intervals, and "
         "the articles come from a few local outlets and years, so names, styles and restructuring steps elsewhere "
-        "may differ. Annotators, as recorded in the provenance: " + _annotators(docs) + ". " + (
-            "Agreement was measured only on the documents listed under *Agreement*; the others rest on one "
-            "annotation pass." if agreement else "No second annotation has been compared yet."),
+        "may differ. Annotators, as recorded in the provenance: " + _annotators(docs) + ". " + _passes_note(docs),
     ]
     return "\n\n".join(s.rstrip("\n") for s in sections) + "\n"
 

@@ -233,6 +233,7 @@ def test_card_yaml_and_sections(exported):
     assert "| doc-c | 4 | True |" in card  # review.json rendered
     assert "(from AGREEMENT.md):\n\n- Both passes were made by one team.\n\n|" in card  # caveats, not the rest
     assert "## Other" not in card
+    assert "0 of 3 documents have at least two annotation passes" in card  # fixture: one pass each
     assert "| fold-doc-a | doc-a | doc-b | doc-c |" in card
 
 
