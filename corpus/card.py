@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from vnreorg.corpus.export_hf import META_FIELDS, PARQUET_NAME
+from vnreorg.corpus.export_hf import META_FIELDS, PARQUET_NAME, SENTENCES_PARQUET_NAME
 from vnreorg.corpus.stats import agreement_table, markdown_table, stats_tables
 from vnreorg.schema import (
     ENTITY_DESCRIPTIONS,
@@ -35,7 +35,10 @@ project: if you reuse the texts beyond research, ask the outlets. The annotation
 derived files are the project's own work (code under Apache-2.0)."""
 
 
-def yaml_header(features, n_examples: int, n_bytes: int) -> str:
+def yaml_header(configs: dict) -> str:
+    """YAML front matter; `configs` maps config name to (features, parquet glob, num_bytes, num_examples).
+
+    The first config is the default one."""
     import yaml
 
     meta: dict[str, Any] = {
@@ -49,12 +52,19 @@ def yaml_header(features, n_examples: int, n_bytes: int) -> str:
         "task_categories": ["token-classification"],
         "task_ids": ["named-entity-recognition"],
         "tags": ["relation-extraction", "vietnamese", "public-administration", "news"],
-        "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*.parquet"}]}],
-        "dataset_info": {
-            "features": features._to_yaml_list(),
-            "splits": [{"name": "train", "num_bytes": n_bytes, "num_examples": n_examples}],
-        },
+        "configs": [],
+        "dataset_info": [],
     }
+    for i, (name, (feats, glob, n_bytes, n_examples)) in enumerate(configs.items()):
+        config: dict[str, Any] = {"config_name": name, "data_files": [{"split": "train", "path": glob}]}
+        if i == 0:
+            config["default"] = True
+        meta["configs"].append(config)
+        meta["dataset_info"].append({
+            "config_name": name,
+            "features": feats._to_yaml_list(),
+            "splits": [{"name": "train", "num_bytes": n_bytes, "num_examples": n_examples}],
+        })
     return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
 
 
@@ -79,6 +89,15 @@ FIELDS = [
     ("spans", "gold spans {id, start, end, text, label (ClassLabel)}"),
     ("relations", "gold relations {head, child (span ids), label (ClassLabel)}"),
 ] + [(name, "article metadata as extracted from the raw page (may be empty)") for name in META_FIELDS]
+
+SENTENCE_FIELDS = [
+    ("id", "sentence id `<doc id>-<n>`, n the sentence's index in the document"),
+    ("doc_id", "the document it comes from (folds are by document)"),
+    ("sentence_start", "offset of the sentence in the document text; add it to map offsets back"),
+    ("text", "the sentence text; offsets below index into it"),
+    ("tokens, token_starts / token_ends, ner_tags", "as in `documents`, relative to the sentence"),
+    ("spans, relations", "the gold spans and relations inside the sentence (span offsets relative to it)"),
+]
 
 
 def _sources_section(docs: list[Document], sources_md: str | None) -> str:
@@ -160,16 +179,18 @@ def _annotators(docs: list[Document]) -> str:
     return "; ".join(who) if who else "not recorded"
 
 
-def render_card(docs: list[Document], features, n_bytes: int, stats: dict, folds: dict, gold_bytes: bytes,
+def render_card(docs: list[Document], configs: dict, stats: dict, folds: dict, gold_bytes: bytes,
                 sources_md: str | None = None, review: dict | None = None, agreement_md: str | None = None,
                 guidelines_link: str = "../../../annotation/GUIDELINES.md") -> str:
     agreement = stats.get("agreement")
     agreement_text = _agreement_section(agreement, agreement_md)
     stats_text = stats_tables(stats, with_agreement=False).rstrip()
-    fields = markdown_table(["field", "content"], [[f"`{n}`", d] for n, d in FIELDS])
+    fields = ("Config `documents`:\n\n" + markdown_table(["field", "content"], [[f"`{n}`", d] for n, d in FIELDS])
+              + "\n\nConfig `sentences`:\n\n"
+              + markdown_table(["field", "content"], [[n, d] for n, d in SENTENCE_FIELDS]))
     sha = hashlib.sha256(gold_bytes).hexdigest()
     sections = [
-        yaml_header(features, len(docs), n_bytes),
+        yaml_header(configs),
         "# vnreorg gold corpus: restructuring of Vietnam's political-system apparatus\n",
         "Vietnamese news articles about merging, dissolving and streamlining Party, State and mass-organisation "
         "bodies (Resolution 18-NQ/TW and its follow-ups), annotated with agencies, titles, restructuring actions "
@@ -177,10 +198,14 @@ def render_card(docs: list[Document], features, n_bytes: int, stats: dict, folds
         "receives (`target`) and how much (`amount`)." + _review_claim(review) + "\n\n"
         "This folder is generated from `corpus/gold/gold.jsonl` by `vnreorg corpus export`; do not edit it by hand. "
         f"Gold SHA-256: `{sha}`.",
-        "## Loading\n\n```python\nimport datasets\nds = datasets.load_dataset(\"corpus/export/hf\")[\"train\"]\n"
-        "tags = ds.features[\"ner_tags\"].feature.names\n```\n\n"
-        f"One split, `train`, one row per document (`{PARQUET_NAME}`). Use the document-level folds below for "
-        "cross-validation. The same gold is also exported as spaCy DocBin files (`../spacy/all.spacy`, "
+        "## Loading\n\n```python\nimport datasets\n"
+        "docs = datasets.load_dataset(\"corpus/export/hf\")[\"train\"]  # config \"documents\" (default)\n"
+        "sents = datasets.load_dataset(\"corpus/export/hf\", \"sentences\")[\"train\"]\n"
+        "tags = docs.features[\"ner_tags\"].feature.names\n```\n\n"
+        f"One split, `train`. Config `documents` has one row per document (`{PARQUET_NAME}`); config "
+        f"`sentences` has one row per sentence (`{SENTENCES_PARQUET_NAME}`), for trainers with a length limit. "
+        "Use the document-level folds below for cross-validation (never split sentences of one document "
+        "between train and test). The same gold is also exported as spaCy DocBin files (`../spacy/all.spacy`, "
         "`../spacy/folds/<fold>/{train,dev,test}.spacy`; relations in `doc.user_data[\"relations\"]` as "
         "(head_start, head_end, child_start, child_end, label) character offsets) and as CoNLL-style IOB2 "
         "(`../conll/gold.conll`).",

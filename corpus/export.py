@@ -3,7 +3,8 @@
 Gold is validated first; an invalid gold stops the export with the first problems located. Layout:
 
     <out>/hf/README.md                          dataset card (YAML metadata + prose + tables)
-    <out>/hf/data/train-00000-of-00001.parquet  `datasets` train split, one row per document
+    <out>/hf/data/train-00000-of-00001.parquet  `datasets` config "documents" (default): a row per document
+    <out>/hf/sentences/train-00000-of-00001.parquet   config "sentences": a row per sentence
     <out>/spacy/all.spacy                       DocBin of every document
     <out>/spacy/folds/<fold>/{train,dev,test}.spacy
     <out>/conll/gold.conll                      IOB2, token TAB tag
@@ -18,7 +19,7 @@ from pathlib import Path
 from vnreorg.corpus.card import render_card, write_card
 from vnreorg.corpus.export_conll import write_conll
 from vnreorg.corpus.export_folds import make_folds, write_folds
-from vnreorg.corpus.export_hf import PARQUET_NAME, features, write_parquet
+from vnreorg.corpus.export_hf import PARQUET_NAME, SENTENCES_PARQUET_NAME, features, sentence_features, write_parquet
 from vnreorg.corpus.export_spacy import write_spacy_exports
 from vnreorg.corpus.stats import corpus_stats, read_agreement, read_json_beside
 from vnreorg.corpus.validate import load_valid
@@ -49,7 +50,12 @@ def export_all(
     folds = make_folds([d.id for d in docs])
     folds_file = write_folds(folds_path or gold_path.with_name("folds.json"), folds)
 
-    dsd = write_parquet(docs, out_dir / "hf")
+    written = write_parquet(docs, out_dir / "hf")
+    configs = {
+        "documents": (features(), "data/train-*.parquet", written["documents"]["train"].data.nbytes, len(docs)),
+        "sentences": (sentence_features(), "sentences/train-*.parquet", written["sentences"]["train"].data.nbytes,
+                      len(written["sentences"]["train"])),
+    }
     stats = corpus_stats(docs, read_agreement(gold_path))
     sources_md = None
     if sources_path is not None and Path(sources_path).exists():
@@ -57,7 +63,7 @@ def export_all(
     review = read_json_beside(gold_path, "review.json")
     agreement_md_path = gold_path.with_name("AGREEMENT.md")
     agreement_md = agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None
-    card = render_card(docs, features(), dsd["train"].data.nbytes, stats, folds, gold_path.read_bytes(), sources_md,
+    card = render_card(docs, configs, stats, folds, gold_path.read_bytes(), sources_md,
                        review, agreement_md)
     card_path = write_card(out_dir / "hf" / "README.md", card)
 
@@ -66,7 +72,7 @@ def export_all(
     conll_path = write_conll(out_dir / "conll" / "gold.conll", docs)
     return {
         "folds": [folds_file],
-        "hf": [out_dir / "hf" / PARQUET_NAME, card_path],
+        "hf": [out_dir / "hf" / PARQUET_NAME, out_dir / "hf" / SENTENCES_PARQUET_NAME, card_path],
         "spacy": spacy_paths,
         "conll": [conll_path],
     }

@@ -99,6 +99,7 @@ def test_export_writes_every_kind(exported):
     out = exported["out"]
     assert (out / "hf" / "README.md").exists()
     assert (out / "hf" / "data" / "train-00000-of-00001.parquet").exists()
+    assert (out / "hf" / "sentences" / "train-00000-of-00001.parquet").exists()
     assert (out / "spacy" / "all.spacy").exists() and (out / "conll" / "gold.conll").exists()
     assert (exported["root"] / "gold" / "folds.json").exists()
     for kind in ("folds", "hf", "spacy", "conll"):
@@ -146,6 +147,34 @@ def spans_from_bio(tags: list[str], starts: list[int], ends: list[int]) -> set[t
             assert cur is not None, "I- tag without B-"
             cur[1] = e
     return out
+
+
+def test_sentences_config_loads_and_maps_back_to_documents(exported, hf_train, tmp_path):
+    import datasets
+
+    sents = datasets.load_dataset(str(exported["out"] / "hf"), "sentences", cache_dir=str(tmp_path))["train"]
+    assert sents.features["ner_tags"].feature.names == bio_tags()
+    assert sents.features["spans"].feature["label"].names == list(ENTITY_LABELS)
+    gold = {d.id: d for d in gold_docs()}
+    assert len(sents) == sum(len(d.sentences) for d in gold.values())
+    names = sents.features["spans"].feature["label"].names
+    by_doc: dict[str, list] = {}
+    for row in sents:
+        by_doc.setdefault(row["doc_id"], []).append(row)
+        for tok, start, end in zip(row["tokens"], row["token_starts"], row["token_ends"], strict=True):
+            assert row["text"][start:end] == tok
+        doc, shift = gold[row["doc_id"]], row["sentence_start"]
+        assert doc.text[shift:shift + len(row["text"])] == row["text"]
+        for sp in row["spans"]:
+            assert doc.span_by_id()[sp["id"]].start == sp["start"] + shift
+            assert row["text"][sp["start"]:sp["end"]] == sp["text"]
+            assert doc.span_by_id()[sp["id"]].label == names[sp["label"]]
+    for doc_row in hf_train:  # sentence rows, concatenated, are the document row
+        rows = by_doc[doc_row["id"]]
+        assert [t for r in rows for t in r["ner_tags"]] == doc_row["ner_tags"]
+        assert [t for r in rows for t in r["tokens"]] == doc_row["tokens"]
+        assert sorted(sp["id"] for r in rows for sp in r["spans"]) == sorted(sp["id"] for sp in doc_row["spans"])
+        assert sum(len(r["relations"]) for r in rows) == len(doc_row["relations"])
 
 
 def test_bio_tags_decode_back_to_every_gold_span(hf_train):
@@ -223,8 +252,11 @@ def test_card_yaml_and_sections(exported):
     meta = yaml.safe_load(card.split("---\n")[1])
     assert meta["language"] == ["vi"] and meta["license"] == "other"
     assert meta["task_categories"] == ["token-classification"]
+    assert [c["config_name"] for c in meta["configs"]] == ["documents", "sentences"]
+    assert meta["configs"][0]["default"] is True
     assert meta["configs"][0]["data_files"][0]["path"] == "data/train-*.parquet"
-    assert meta["dataset_info"]["splits"][0]["num_examples"] == 3
+    assert meta["dataset_info"][0]["splits"][0]["num_examples"] == 3
+    assert meta["dataset_info"][1]["splits"][0]["num_examples"] == 5  # sentences: 2 + 1 + 2
     assert "copyright" in card and "Báo Sóc Trăng, 14/05/2018" in card  # licence note and SOURCES.md
     assert "annotation/GUIDELINES.md" in card
     assert "| spans_strict.AGENCY" not in card  # grids render as tables, not dotted keys
