@@ -71,10 +71,7 @@ class Span:
     score: float | None = None  # model confidence; None (and omitted from JSON) in gold
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        if d["score"] is None:
-            del d["score"]
-        return d
+        return _without_empty_score(asdict(self))
 
 
 @dataclass
@@ -85,10 +82,13 @@ class Relation:
     score: float | None = None  # model confidence; None (and omitted from JSON) in gold
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        if d["score"] is None:
-            del d["score"]
-        return d
+        return _without_empty_score(asdict(self))
+
+
+def _without_empty_score(d: dict[str, Any]) -> dict[str, Any]:
+    if d.get("score") is None:
+        d.pop("score", None)
+    return d
 
 
 @dataclass
