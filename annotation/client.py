@@ -169,13 +169,17 @@ def push(session: LabelStudioSession, docs: list[Document], *, project: str = DE
                                    "delete one in Label Studio", f"project {proj.id} doc={doc_id}")
             existing[doc_id] = task
     preds_by_id = {p.id: p for p in predictions or []}
-    old_predictions: dict[int, list[Any]] = {}
+    old_predictions: dict[int, list[Any]] = {}  # task -> its predictions of this model version
+    other_versions: set[int] = set()  # tasks that also hold predictions of other versions
     if predictions and existing:
         for p in session.predictions(proj.id):
             if p.model_version == model_version:
                 old_predictions.setdefault(p.task, []).append(p)
+            else:
+                other_versions.add(p.task)
     to_create: list[dict[str, Any]] = []
     to_predict: list[dict[str, Any]] = []
+    to_replace: list[int] = []
     c = session.client
     for doc, task in zip(docs, new_tasks_all):
         old = existing.get(doc.id)
@@ -200,11 +204,10 @@ def push(session: LabelStudioSession, docs: list[Document], *, project: str = DE
                     c.annotations.create(id=tid, result=result_items(doc, doc.spans, doc.relations))
                 report.annotations_created += 1
         if doc.id in preds_by_id:
-            for p in old_predictions.get(tid, []):
-                with api_errors(f"replace prediction {p.id}", session.url):
-                    c.predictions.delete(p.id)
-                report.predictions_replaced += 1
+            if tid in old_predictions:
+                to_replace.append(tid)
             to_predict.append({**prediction_body(preds_by_id[doc.id], model_version), "task": tid})
+    _delete_predictions(session, proj.id, to_replace, old_predictions, other_versions, report)
     for start in range(0, len(to_create), IMPORT_BATCH):
         batch = to_create[start : start + IMPORT_BATCH]
         with api_errors(f"import {len(batch)} task(s)", session.url):
@@ -222,6 +225,27 @@ def push(session: LabelStudioSession, docs: list[Document], *, project: str = DE
         with api_errors("select the model version for pre-annotations", session.url):
             c.projects.update(proj.id, model_version=model_version, show_collab_predictions=True)
     return report
+
+
+def _delete_predictions(session: LabelStudioSession, project_id: int, tasks: list[int], old: dict[int, list[Any]],
+                        other_versions: set[int], report: PushReport) -> None:
+    """Remove this model version's earlier predictions on the re-pushed tasks.
+
+    One bulk action when those tasks hold no other version's predictions (it clears a task's predictions
+    of every version); otherwise one call per prediction (slow: ~0.1-0.2 s each), keeping other versions."""
+    if not tasks:
+        return
+    bulk = [t for t in tasks if t not in other_versions]
+    if bulk:
+        with api_errors(f"delete the earlier predictions of {len(bulk)} task(s)", session.url):
+            session.client.actions.create(id="delete_tasks_predictions", project=project_id,
+                                          selected_items={"all": False, "included": bulk})
+    for tid in tasks:
+        if tid in other_versions:
+            for p in old[tid]:
+                with api_errors(f"replace prediction {p.id}", session.url):
+                    session.client.predictions.delete(p.id)
+        report.predictions_replaced += len(old[tid])
 
 
 __all__ = ["DEFAULT_PROJECT", "LabelStudioSession", "PushReport", "push", "resolve_connection", "check_document", "document_to_task"]

@@ -99,6 +99,11 @@ def test_push_annotate_pull_through_the_real_server(session, ls_server, tmp_path
     assert [(p.task, p.model_version) for p in preds] == [(task_of[d1.id], "test-model-1")]
     assert preds[0].score == pytest.approx((0.91 + 0.62 + 0.4) / 3)
     assert sorted(r.get("score") for r in preds[0].result) == [0.4, 0.62, 0.91]
+    # Another model version sits beside it; re-pushing version 1 replaces only version 1.
+    push(session, [d1], project=PROJECT, predictions=[model_out], model_version="test-model-2", annotate=False)
+    third = push(session, [d1], project=PROJECT, predictions=[model_out], model_version="test-model-1", annotate=False)
+    assert third.predictions_replaced == 1 and third.tasks_created == 0
+    assert sorted(p.model_version for p in session.predictions(pid) if p.task == task_of[d1.id]) == ["test-model-1", "test-model-2"]
 
     # The annotator's browser: POST an annotation with UTF-16 offsets and a relation (ids made by the frontend).
     text = emoji.text
