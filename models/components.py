@@ -20,10 +20,13 @@ probability reaches the threshold.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from itertools import islice
 
+import catalogue
 import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.pipeline.trainable_pipe import TrainablePipe
 from spacy.tokens import Doc, Span
@@ -51,7 +54,11 @@ def _factory(name: str, **kwargs):
     installed project both register the same names; the first registration wins)."""
 
     def wrap(fn):
-        if Language.has_factory(name):
+        # Look only at what is registered in memory: asking `Language.has_factory` would load the
+        # installed project's entry points, and `spacy package` would then list `vnreorg` as a
+        # requirement of the wheel.
+        key = (*registry.factories.namespace, Language.get_factory_name(name))
+        if key in catalogue.REGISTRY:
             return fn
         return Language.factory(name, **kwargs)(fn)
 
@@ -63,26 +70,26 @@ def _factory(name: str, **kwargs):
 
 def action_candidates(doc: Doc, head_labels: Iterable[str], child_labels: Iterable[str], max_length: int) -> list[tuple[Span, Span]]:
     """Pairs (head, child): a head entity and every other entity of the allowed child labels in the
-    same sentence (when sentence boundaries are set) and at most `max_length` tokens away."""
+    same sentence (when sentence boundaries are set) and at most `max_length` tokens away.
+    Linear in the number of entities (bisect on start offsets), so a huge text stays fast."""
     heads_ok, children_ok = set(head_labels), set(child_labels)
     ents = list(doc.ents)
     if not ents:
         return []
-    has_sents = doc.has_annotation("SENT_START")
-    sent_of = {}
-    if has_sents:
-        for i, sent in enumerate(doc.sents):
-            for ent in ents:
-                if sent.start <= ent.start < sent.end:
-                    sent_of[ent.start] = i
+    starts = [e.start for e in ents]
+    longest = max(len(e) for e in ents)
+    sent_starts = [s.start for s in doc.sents] if doc.has_annotation("SENT_START") else None
     pairs = []
     for head in ents:
         if head.label_ not in heads_ok:
             continue
-        for child in ents:
-            if child is head or child.start == head.start or child.label_ not in children_ok:
+        head_sent = bisect_right(sent_starts, head.start) if sent_starts else 0
+        lo = bisect_left(starts, head.start - max_length - longest)
+        hi = bisect_right(starts, head.end + max_length)
+        for child in ents[lo:hi]:
+            if child.start == head.start or child.label_ not in children_ok:
                 continue
-            if has_sents and sent_of.get(head.start) != sent_of.get(child.start):
+            if sent_starts and bisect_right(sent_starts, child.start) != head_sent:
                 continue
             gap = child.start - head.end if child.start >= head.end else head.start - child.end
             if gap > max_length:
@@ -99,7 +106,7 @@ def make_action_candidates(max_length: int = 40) -> Callable:
     return get_candidates
 
 
-def _pair_features(doc: Doc, head: Span, child: Span, head_labels: set) -> numpy.ndarray:
+def _pair_features(head_starts: list[int], head: Span, child: Span) -> numpy.ndarray:
     feats = numpy.zeros((N_FEATURES,), dtype="f")
     after = child.start >= head.end
     feats[0] = 1.0 if after else 0.0
@@ -107,7 +114,7 @@ def _pair_features(doc: Doc, head: Span, child: Span, head_labels: set) -> numpy
     bucket = sum(1 for b in DISTANCE_BUCKETS if gap >= b)
     feats[1 + bucket] = 1.0
     lo, hi = (head.end, child.start) if after else (child.end, head.start)
-    if any(e.label_ in head_labels and lo <= e.start < hi for e in doc.ents):
+    if bisect_left(head_starts, hi) > bisect_left(head_starts, lo):  # another action in between
         feats[7] = 1.0
     return feats
 
@@ -171,17 +178,26 @@ def _instance_forward(model: Model, docs: list[Doc], is_train: bool):
     pools = []  # (row, doc index, [(start, end, column)])
     row = 0
     for i, (doc, instances) in enumerate(zip(docs, all_instances)):
+        if not instances:
+            continue
         vecs = model.ops.to_numpy(tokvecs[i])
-        for head, child in instances:
-            segments = [(head.start, head.end, 0), (child.start, child.end, width), (*_between(head, child), 2 * width)]
-            used = []
-            for start, end, col in segments:
-                if end > start:
-                    out[row, col : col + width] = vecs[start:end].mean(axis=0)
-                    used.append((start, end, col))
-            out[row, 3 * width :] = _pair_features(doc, head, child, head_labels)
-            pools.append((row, i, used))
-            row += 1
+        head_starts = sorted(e.start for e in doc.ents if e.label_ in head_labels)
+        # Mean pooling of many token ranges at once: differences of a cumulative sum.
+        csum = numpy.vstack([numpy.zeros((1, width), dtype="f"), numpy.cumsum(vecs, axis=0, dtype="f")])
+        bounds = numpy.array([[h.start, h.end, c.start, c.end, *_between(h, c)] for h, c in instances], dtype="i")
+        rows = slice(row, row + len(instances))
+        for k in range(3):
+            lo, hi = bounds[:, 2 * k], bounds[:, 2 * k + 1]
+            n = numpy.maximum(hi - lo, 1)[:, None].astype("f")
+            out[rows, k * width : (k + 1) * width] = numpy.where((hi > lo)[:, None], (csum[hi] - csum[lo]) / n, 0.0)
+        for r, (head, child) in enumerate(instances):
+            out[row + r, 3 * width :] = _pair_features(head_starts, head, child)
+            if not is_train:
+                continue
+            b = bounds[r]
+            used = [(b[2 * k], b[2 * k + 1], k * width) for k in range(3) if b[2 * k + 1] > b[2 * k]]
+            pools.append((row + r, i, used))
+        row += len(instances)
 
     def backprop(d_out: Floats2d) -> list:
         d_out = model.ops.to_numpy(d_out)
@@ -306,8 +322,7 @@ class RelationExtractor(TrainablePipe):
                 raise ValueError(f"relation_extractor: predicted and gold docs tokenise differently ({len(pred)} vs {len(ref)} tokens)")
             pred.ents = [Span(pred, e.start, e.end, label=e.label_) for e in ref.ents]
             if ref.has_annotation("SENT_START"):
-                for i, tok in enumerate(ref):
-                    pred[i].is_sent_start = tok.is_sent_start
+                pred.from_array([SENT_START], ref.to_array([SENT_START]))
             docs.append(pred)
         return docs
 

@@ -27,13 +27,19 @@ def units(document: Document) -> list[tuple[int, int]]:
 
 
 def _set_sentences(doc, starts: list[int]) -> None:
-    """Mark the token at (or just after) each sentence start offset; the first token always starts one."""
+    """Mark the token at (or just after) each sentence start offset; the first token always starts one.
+    Written as one array (setting `token.is_sent_start` one by one is quadratic in spaCy)."""
     if not len(doc):
         return
+    import numpy
+    from spacy.attrs import SENT_START
+
     idxs = [t.idx for t in doc]
-    first = {0} | {min(bisect_left(idxs, s), len(doc) - 1) for s in starts}
-    for tok in doc:
-        tok.is_sent_start = tok.i in first
+    values = numpy.full((len(doc), 1), -1, dtype="int32")
+    values[0, 0] = 1
+    for s in starts:
+        values[min(bisect_left(idxs, s), len(doc) - 1), 0] = 1
+    doc.from_array([SENT_START], values.astype("uint64"))  # spaCy's own arrays hold -1 wrapped as uint64
 
 
 def _sentence_starts(document: Document, start: int, end: int) -> list[int]:

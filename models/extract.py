@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from bisect import bisect_right
 import re
 import sys
 import tempfile
@@ -138,19 +139,31 @@ def events_of(document: Document) -> list[dict[str, Any]]:
             out["score"] = score
         return out
 
+    by_head: dict[str, list] = {}
+    for rel in document.relations:
+        by_head.setdefault(rel.head, []).append(rel)
+    sent_starts = [s for s, _ in document.sentences]
+    slot = {"source": "sources", "target": "targets", "amount": "amounts"}
     events = []
     for span in document.spans:
         if span.label != "MERGE_ACTION":
             continue
-        sentence = document.sentence_of(span.start) or (span.start, span.end)
+        k = bisect_right(sent_starts, span.start) - 1
+        sentence = document.sentences[k] if k >= 0 and span.start < document.sentences[k][1] else (span.start, span.end)
         ev: dict[str, Any] = {"action": brief(span), "sources": [], "targets": [], "amounts": [],
                               "sentence": {"start": sentence[0], "end": sentence[1], "text": document.text[sentence[0]:sentence[1]]}}
-        for rel in document.relations:
-            if rel.head == span.id and rel.child in spans:
-                ev[{"source": "sources", "target": "targets", "amount": "amounts"}.get(rel.label, rel.label + "s")].append(
-                    brief(spans[rel.child], rel.score))
+        for rel in by_head.get(span.id, []):
+            if rel.child in spans:
+                ev.setdefault(slot.get(rel.label, rel.label + "s"), []).append(brief(spans[rel.child], rel.score))
         events.append(ev)
     return events
+
+
+def _span_record(document: Document, s) -> dict[str, Any]:
+    out = {"id": s.id, "start": s.start, "end": s.end, "label": s.label, "text": document.text[s.start:s.end]}
+    if s.score is not None:
+        out["score"] = s.score
+    return out
 
 
 def record_of(item: TextInput, predicted: Document | None) -> dict[str, Any]:
@@ -160,8 +173,8 @@ def record_of(item: TextInput, predicted: Document | None) -> dict[str, Any]:
         "source": item.source,
         "id": predicted.id,
         "characters": len(predicted.text),
-        "entities": [{**s.to_dict(), "text": predicted.span_text(s)} for s in predicted.spans],
-        "relations": [r.to_dict() for r in predicted.relations],
+        "entities": [_span_record(predicted, s) for s in predicted.spans],
+        "relations": [{"head": r.head, "child": r.child, "label": r.label, "score": r.score} for r in predicted.relations],
         "events": events_of(predicted),
         "warnings": item.warnings,
     }

@@ -35,6 +35,19 @@ def _run(cmd: list[str], cwd: Path | None = None, quiet: bool = False) -> None:
         raise VnreorgError(f"command failed ({result.returncode}): {' '.join(cmd)}\n{tail}")
 
 
+def _drop_project_requirement(package_dir: Path) -> None:
+    """spaCy lists the distribution that registered each factory as a requirement; with the project
+    installed that is `vnreorg` (its entry points win the look-up), but the wheel carries its own
+    copy of the component code and must not depend on the project. Remove it from every meta.json."""
+    for meta_path in package_dir.rglob("meta.json"):
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        reqs = meta.get("requirements") or []
+        kept = [r for r in reqs if not re.match(r"^vnreorg\b", r)]
+        if kept != reqs:
+            meta["requirements"] = kept
+            meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
 def package_model(
     model_dir: str | Path,
     out_dir: str | Path = DEFAULT_PACKAGES,
@@ -75,6 +88,7 @@ def package_model(
         pkg_dirs = [p for p in build_root.iterdir() if p.is_dir()]
         if len(pkg_dirs) != 1:
             raise VnreorgError(f"spacy package produced {len(pkg_dirs)} folders in {build_root}")
+        _drop_project_requirement(pkg_dirs[0])
         _run([sys.executable, "-m", "build", ".", "--wheel", "--no-isolation", "--outdir", str(out_dir)], cwd=pkg_dirs[0], quiet=quiet)
     wheels = sorted(out_dir.glob(f"vi_{name}-{version}-*.whl"))
     if not wheels:

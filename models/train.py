@@ -128,7 +128,8 @@ def train_model(
         from spacy.util import fix_random_seed
 
         fix_random_seed(seed)
-        cfg = load_config(cfg_file, overrides={k: v for k, v in all_overrides.items() if k != "system.seed"}, interpolate=False)
+        # Nothing is trained: training overrides (epochs, seed) do not apply to this config.
+        cfg = load_config(cfg_file, overrides={k: v for k, v in all_overrides.items() if k.startswith("paths.")}, interpolate=False)
         nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
         nlp.initialize()
     threshold = None
@@ -163,14 +164,14 @@ def train_model(
 
 def _predict_docs(nlp, gold_docs: list) -> list:
     """Run the pipeline on copies of gold Docs' tokens and sentence starts (no gold entities)."""
+    from spacy.attrs import SENT_START
     from spacy.tokens import Doc
 
     inputs = []
     for g in gold_docs:
         d = Doc(nlp.vocab, words=[t.text for t in g], spaces=[bool(t.whitespace_) for t in g])
         if g.has_annotation("SENT_START"):
-            for i, t in enumerate(g):
-                d[i].is_sent_start = t.is_sent_start
+            d.from_array([SENT_START], g.to_array([SENT_START]))
         inputs.append(d)
     return list(nlp.pipe(inputs))
 

@@ -1,0 +1,259 @@
+"""Model stage: conversion and alignment, the relation component, training (really, tiny config),
+reproducibility, prediction, cross-validation, extraction of bad input, and the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vnreorg.errors import VnreorgError
+from vnreorg.schema import Document, Relation, Span, relation_allowed
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    from vnreorg.models.fixtures import synthetic_documents
+
+    return synthetic_documents(n_docs=4, sentences_per_doc=24, seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(synthetic, tmp_path_factory):
+    from vnreorg.models.train import train_model
+
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    return train_model("tiny", synthetic[:3], out, seed=0, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def blank():
+    from vnreorg.corpus.tokenize import blank_vi
+
+    return blank_vi()
+
+
+# ------------------------------------------------------------------ conversion
+
+
+def test_synthetic_documents_convert_with_every_span_and_relation(synthetic, blank):
+    from vnreorg.models.components import relation_tuples
+    from vnreorg.models.convert import documents_to_docs
+
+    docs = documents_to_docs(blank, synthetic)
+    assert sum(len(d.ents) for d in docs) == sum(len(d.spans) for d in synthetic)
+    assert sum(len(relation_tuples(d)) for d in docs) == sum(len(d.relations) for d in synthetic)
+    # Offsets map back exactly: each entity's text is the gold span's text.
+    by_id = {d.id: d for d in synthetic}
+    for doc in docs:
+        source = by_id[doc.user_data["vnreorg_doc_id"]]
+        base = doc.user_data["vnreorg_offset"]
+        gold = {(s.start, s.end, s.label) for s in source.spans}
+        for ent in doc.ents:
+            assert (base + ent.start_char, base + ent.end_char, ent.label_) in gold
+
+
+def test_span_inside_a_token_raises_with_doc_and_offset(blank):
+    from vnreorg.models.convert import document_to_docs
+
+    text = "Thành phố giải thể Phòng Nội vụ thành phố;"
+    doc = Document(id="d1", text=text, paragraphs=[(0, len(text))], sentences=[(0, len(text))],
+                   spans=[Span("s1", 10, 13, "MERGE_ACTION")])  # "giả": ends inside the token "giải"
+    with pytest.raises(VnreorgError) as err:
+        document_to_docs(blank, doc)
+    assert "doc=d1" in str(err.value) and "offset=10" in str(err.value) and "does not align" in str(err.value)
+
+
+def test_span_before_punctuation_aligns(blank):
+    from vnreorg.models.convert import document_to_docs
+
+    text = "Sáp nhập vào Phòng Nội vụ thành phố; giảm 10% biên chế."
+    start = text.index("Phòng")
+    end = text.index(";")
+    doc = Document(id="d2", text=text, paragraphs=[(0, len(text))], sentences=[(0, len(text))],
+                   spans=[Span("a", start, end, "AGENCY"), Span("n", text.index("10%"), text.index("10%") + 3, "NUMBER")])
+    (out,) = document_to_docs(blank, doc)
+    assert [e.text for e in out.ents] == ["Phòng Nội vụ thành phố", "10%"]
+
+
+def test_relation_to_missing_span_raises(blank):
+    from vnreorg.models.convert import document_to_docs
+
+    text = "Giải thể Đài Truyền thanh."
+    doc = Document(id="d3", text=text, paragraphs=[(0, len(text))], sentences=[(0, len(text))],
+                   spans=[Span("t", 0, 8, "MERGE_ACTION")], relations=[Relation("t", "zz", "source")])
+    with pytest.raises(VnreorgError, match="missing span zz"):
+        document_to_docs(blank, doc)
+
+
+def test_docbin_round_trip_keeps_entities_sentences_and_relations(synthetic, blank, tmp_path):
+    from vnreorg.models.components import relation_tuples
+    from vnreorg.models.convert import documents_to_docs, read_docbin, write_docbin
+
+    docs = documents_to_docs(blank, synthetic[:1])
+    write_docbin(docs, tmp_path / "x.spacy")
+    back = read_docbin(blank, tmp_path / "x.spacy")
+    assert len(back) == len(docs)
+    for a, b in zip(docs, back):
+        assert [(e.start, e.end, e.label_) for e in a.ents] == [(e.start, e.end, e.label_) for e in b.ents]
+        assert [t.is_sent_start for t in a] == [t.is_sent_start for t in b]
+        assert relation_tuples(a) == relation_tuples(b)
+        assert b.user_data["vnreorg_doc_id"] == a.user_data["vnreorg_doc_id"]
+
+
+# ------------------------------------------------------------------ rules
+
+
+def test_rules_baseline_finds_triggers_agencies_and_relations():
+    from vnreorg.corpus.tokenize import blank_vi
+    from vnreorg.models.components import relation_tuples
+    from vnreorg.models.rules import rule_patterns_list
+
+    nlp2 = blank_vi()
+    ruler = nlp2.add_pipe("entity_ruler")
+    ruler.add_patterns(rule_patterns_list())
+    nlp2.add_pipe("relation_rules")
+    doc = nlp2("Thành phố sáp nhập Phòng Nội vụ thành phố vào Văn phòng HĐND và UBND thành phố, giảm 03 biên chế.")
+    ents = {(e.text, e.label_) for e in doc.ents}
+    assert ("sáp nhập", "MERGE_ACTION") in ents and ("giảm", "MERGE_ACTION") in ents
+    assert ("Phòng Nội vụ thành phố", "AGENCY") in ents and ("03", "NUMBER") in ents
+    rels = {(doc[h0:h1].text, doc[c0:c1].text, label) for h0, h1, _, c0, c1, _, label in relation_tuples(doc)}
+    assert ("sáp nhập", "Phòng Nội vụ thành phố", "source") in rels
+    assert ("giảm", "03", "amount") in rels
+    assert any(h == "sáp nhập" and label == "target" for h, _, label in rels)
+
+
+def test_rule_patterns_use_only_schema_labels():
+    from vnreorg.models.rules import relation_schema_dict, rule_patterns_list
+    from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS
+
+    assert {p["label"] for p in rule_patterns_list()} <= set(ENTITY_LABELS)
+    assert set(relation_schema_dict()) == set(RELATION_LABELS)
+
+
+# ------------------------------------------------------------------ training and prediction
+
+
+def test_tiny_training_learns_and_predicts(tiny_model, synthetic):
+    from vnreorg.eval.scoring import evaluate_documents
+    from vnreorg.models.predict import predict_documents
+
+    assert (tiny_model.model_path / "meta.json").exists()
+    meta = json.loads((tiny_model.model_path / "meta.json").read_text())
+    assert meta["vnreorg"]["corpus_version"] and meta["vnreorg"]["relation_threshold"] is not None
+    assert set(meta["labels"]["ner"]) >= {"AGENCY", "MERGE_ACTION"}
+    held_out = synthetic[3:]
+    pred = predict_documents(str(tiny_model.model_path), held_out)
+    assert [d.id for d in pred] == [d.id for d in held_out]
+    assert all(p.text == g.text for p, g in zip(pred, held_out))
+    result = evaluate_documents(held_out, pred, n_boot=0)
+    # Templated text is easy: a model that learned nothing would score near 0 here.
+    assert result.entities["strict"]["micro"]["f1"] > 0.6
+    assert result.relations["strict"]["micro"]["f1"] > 0.2
+    assert all(r.score is not None and 0 < r.score <= 1 for d in pred for r in d.relations)
+    for d in pred:  # predicted relations respect the schema
+        spans = d.span_by_id()
+        assert all(relation_allowed(r.label, spans[r.head].label, spans[r.child].label) for r in d.relations)
+
+
+def test_same_seed_same_scores(tiny_model, synthetic, tmp_path):
+    from vnreorg.models.train import train_model
+
+    again = train_model("tiny", synthetic[:3], tmp_path / "again", seed=0, quiet=True)
+    assert again.dev_scores == tiny_model.dev_scores
+    assert again.threshold == tiny_model.threshold
+
+
+def test_trained_model_loads_with_plain_spacy_load(tiny_model):
+    import spacy
+
+    nlp = spacy.load(tiny_model.model_path)
+    assert nlp.pipe_names == ["tok2vec", "entity_ruler", "ner", "relation_extractor"]
+    doc = nlp("Huyện quyết định giải thể Đài Truyền thanh từ ngày 14/05/2018.")
+    assert isinstance(doc._.rel, dict)
+
+
+def test_unknown_config_is_a_clear_error():
+    from vnreorg.models.train import config_path
+
+    with pytest.raises(VnreorgError, match="no such config"):
+        config_path("nonexistent-config")
+
+
+def test_cross_validation_writes_report(synthetic, tmp_path):
+    from vnreorg.models.cv import cross_validate, derive_folds
+
+    docs = synthetic[:3]
+    folds = derive_folds(docs)
+    assert [f["test"] for f in folds] == [[d.id] for d in docs]
+    summary = cross_validate(docs, tmp_path / "cv", folds=folds, systems={"rules": "rules", "tiny": "tiny"},
+                             work_dir=tmp_path / "work", n_boot=50, log=lambda *_: None)
+    assert set(summary["results"]) == {"rules", "tiny"}
+    assert set(summary["results"]["tiny"]) == {f["name"] for f in folds}
+    md = (tmp_path / "cv" / "cv_per_label.md").read_text()
+    assert "MERGE_ACTION" in md and "| rules |" in md and "| tiny |" in md
+    data = json.loads((tmp_path / "cv" / "cv_per_label.json").read_text())
+    assert 0.0 <= data["pooled"]["tiny"]["entities"]["micro"] <= 1.0
+
+
+def test_folds_file_is_checked(synthetic, tmp_path):
+    from vnreorg.models.cv import load_folds
+
+    bad = tmp_path / "folds.json"
+    bad.write_text(json.dumps({"folds": [{"name": "f", "test": ["nope"], "train": []}]}))
+    with pytest.raises(VnreorgError, match="not in gold"):
+        load_folds(synthetic, bad)
+    assert len(load_folds(synthetic, tmp_path / "absent.json")) == len(synthetic)
+
+
+# ------------------------------------------------------------------ extract
+
+
+def test_extract_bad_inputs_are_skipped_with_reasons(tiny_model, tmp_path):
+    from vnreorg.models.extract import extract
+
+    good = tmp_path / "good.txt"
+    good.write_text("Thành phố đã sáp nhập Phòng Nội vụ thành phố vào Văn phòng HĐND và UBND thành phố.\n", encoding="utf-8")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "latin1.txt").write_bytes("Thành phố".encode("cp1258", errors="replace") + b"\xff\xfe bad")
+    (tmp_path / "english.txt").write_text("The city merged two departments into one office last year.", encoding="utf-8")
+    huge = ("Huyện đã giảm 12 biên chế của Đài Truyền thanh và sáp nhập Trung tâm Y tế huyện vào Phòng Nội vụ thành phố " * 1000)
+    (tmp_path / "huge.txt").write_text(huge, encoding="utf-8")  # one line of ~100,000 characters, no sentence end
+    out = tmp_path / "out.jsonl"
+    counts = extract(str(tiny_model.model_path), [str(tmp_path)], str(out), progress=False)
+    records = {Path(r["source"]).name: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert records["empty.txt"]["skipped"] == "empty input"
+    assert "not UTF-8" in records["latin1.txt"]["skipped"]
+    assert "does not look Vietnamese" in records["english.txt"]["skipped"]
+    assert "skipped" not in records["huge.txt"] and records["huge.txt"]["warnings"]
+    assert records["huge.txt"]["entities"]
+    g = records["good.txt"]
+    assert any(e["label"] == "MERGE_ACTION" and e["text"] == "sáp nhập" for e in g["entities"])
+    ev = [e for e in g["events"] if e["action"]["text"] == "sáp nhập"]
+    assert ev and ev[0]["sentence"]["text"].startswith("Thành phố đã sáp nhập")
+    assert counts["skipped"] == 3 and counts["texts"] == 2
+
+
+def test_extract_cli_reads_stdin(tiny_model, tmp_path):
+    text = "Tỉnh đã giải thể Trung tâm Y tế huyện. Thị xã tinh giản 45 cán bộ của Hội Chữ thập đỏ."
+    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "extract", "-", "--model", str(tiny_model.model_path), "--no-progress"],
+                          input=text.encode(), capture_output=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    (record,) = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert record["source"] == "<stdin>" and record["events"]
+    assert record["entities"] and all(e.keys() >= {"start", "end", "label", "text"} for e in record["entities"])
+    assert "extracted 1 texts" in proc.stderr.decode()
+
+
+def test_extract_cli_missing_model_is_one_clear_line(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("Thành phố sáp nhập hai phòng.", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "extract", str(f), "--model", str(tmp_path / "nomodel")],
+                          capture_output=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    err = proc.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and "no such model" in err[0]
