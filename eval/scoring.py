@@ -98,7 +98,9 @@ class _Spans:
 
     `s`/`e` are *global* offsets: document i's offsets plus the sum of the lengths (+1) of the
     documents before it, so spans of different documents never overlap and one sweep serves all.
-    `orig` maps a sorted position back to the flat original order (doc by doc, list order).
+    `key` encodes (s, e, label) in one integer with the same ordering (shared by gold and
+    prediction; None if texts are too long for int64), `orig` maps a sorted position back to the
+    flat original order (doc by doc, list order).
     """
 
     s: np.ndarray
@@ -106,12 +108,20 @@ class _Spans:
     label: np.ndarray
     doc: np.ndarray
     orig: np.ndarray
+    key: np.ndarray | None = None
 
     def subset(self, mask: np.ndarray) -> "_Spans":
-        return _Spans(self.s[mask], self.e[mask], self.label[mask], self.doc[mask], self.orig[mask])
+        """Only what matching needs (per-label scoring does not look at documents)."""
+        empty = np.zeros(0, np.int64)
+        return _Spans(self.s[mask], self.e[mask], self.label[mask], empty, empty,
+                      None if self.key is None else self.key[mask])
 
     def __len__(self) -> int:
         return len(self.s)
+
+
+_NL = len(ENTITY_LABELS) + 1  # label radix of the span keys
+_KEY_LIMIT = 2**62  # keys must stay below this (int64)
 
 
 @dataclass
@@ -127,14 +137,17 @@ def _where(source: str | None, doc_id: str, extra: str = "") -> str:
     return " ".join(parts)
 
 
-def _extract(docs: list[Document], base: np.ndarray, source: str | None, side: str) -> tuple[_Spans, _Relations]:
-    """Read spans and relations into arrays, checking labels, offsets, span ids and relation ends."""
+def _extract(docs: list[Document], base: np.ndarray, width: int, source: str | None, side: str) -> tuple[_Spans, _Relations]:
+    """Read spans and relations into arrays, checking labels, offsets, span ids and relation ends.
+
+    `width` bounds every span length (longest text + 1); it must be the same for gold and prediction."""
     counts = np.fromiter((len(d.spans) for d in docs), dtype=np.int64, count=len(docs))
     n = int(counts.sum())
     flat = list(itertools.chain.from_iterable([d.spans for d in docs]))
     starts = [sp.start for sp in flat]
     ends = [sp.end for sp in flat]
     labels = [sp.label for sp in flat]
+    ids = [sp.id for sp in flat] if any(d.relations for d in docs) else []
     del flat
     doc = np.repeat(np.arange(len(docs), dtype=np.int64), counts)
     s = np.asarray(starts) if n else np.zeros(0, np.int64)
@@ -161,8 +174,14 @@ def _extract(docs: list[Document], base: np.ndarray, source: str | None, side: s
                            "need 0 <= start < end <= length)", _where(source, d.id, f"offset={sp.start}"))
     gs = s + base[doc]
     ge = e + base[doc]
-    order = np.lexsort((lab, ge, gs)) if n else np.zeros(0, np.int64)
-    spans = _Spans(gs[order], ge[order], lab[order], doc[order], order)
+    top = int(base[-1]) + width if len(base) else 1
+    if top * width * _NL < _KEY_LIMIT:
+        key = (gs * width + (ge - gs)) * _NL + lab  # same order as (gs, ge, lab)
+        order = np.argsort(key, kind="stable")  # fast on the mostly sorted input
+        spans = _Spans(gs[order], ge[order], lab[order], doc[order], order, key[order])
+    else:  # astronomically long texts: no single-integer key
+        order = np.lexsort((lab, ge, gs)) if n else np.zeros(0, np.int64)
+        spans = _Spans(gs[order], ge[order], lab[order], doc[order], order)
 
     # Relations: resolve span ids per document (only documents that have relations pay for a dict).
     rank = np.empty(n, dtype=np.int64)
@@ -174,11 +193,11 @@ def _extract(docs: list[Document], base: np.ndarray, source: str | None, side: s
     offset = 0
     for i, d in enumerate(docs):
         if d.relations:
-            ids = [sp.id for sp in d.spans]
-            index = dict(zip(ids, range(offset, offset + len(ids))))
-            if len(index) != len(ids):
+            doc_ids = ids[offset: offset + len(d.spans)]
+            index = dict(zip(doc_ids, range(offset, offset + len(doc_ids))))
+            if len(index) != len(doc_ids):
                 seen: set[str] = set()
-                dup = next(x for x in ids if x in seen or seen.add(x))  # type: ignore[func-returns-value]
+                dup = next(x for x in doc_ids if x in seen or seen.add(x))  # type: ignore[func-returns-value]
                 raise VnreorgError(f"{side} span id {dup!r} is used twice", _where(source, d.id))
             try:
                 heads.extend(map(index.__getitem__, [r.head for r in d.relations]))
@@ -254,10 +273,15 @@ def _match_sorted_keys(gk: np.ndarray, pk: np.ndarray) -> tuple[np.ndarray, np.n
     gm = np.zeros(len(gk), dtype=bool)
     if not len(pk) or not len(gk):
         return p2g, gm
-    occurrence = np.arange(len(pk)) - np.searchsorted(pk, pk, "left")
-    lo = np.searchsorted(gk, pk, "left")
-    hit = (np.searchsorted(gk, pk, "right") - lo) > occurrence
-    p2g[hit] = lo[hit] + occurrence[hit]
+    idx = np.arange(len(pk))
+    run_start = np.ones(len(pk), dtype=bool)
+    run_start[1:] = pk[1:] != pk[:-1]
+    occurrence = idx - np.maximum.accumulate(np.where(run_start, idx, 0))
+    cand = np.searchsorted(gk, pk, "left") + occurrence
+    inside = cand < len(gk)
+    hit = np.zeros(len(pk), dtype=bool)
+    hit[inside] = gk[cand[inside]] == pk[inside]  # gk sorted: cand-th is equal iff enough equal keys
+    p2g[hit] = cand[hit]
     gm[p2g[hit]] = True
     return p2g, gm
 
@@ -369,12 +393,14 @@ class _Alignment:
 
 def _span_keys(g: _Spans, p: _Spans, with_label: bool) -> tuple[np.ndarray, np.ndarray]:
     """Integer keys ordered like (start, end[, label]); both sides share the encoding."""
+    if g.key is not None and p.key is not None:
+        return (g.key, p.key) if with_label else (g.key // _NL, p.key // _NL)
     if not len(g) or not len(p):
         return g.s.copy(), p.s.copy()
     width = int(max((g.e - g.s).max(), (p.e - p.s).max())) + 1
     top = int(max(g.s.max(), p.s.max())) + 1
     nl = len(ENTITY_LABELS) + 1
-    if top * width * nl >= 2**62:  # astronomically long texts: fall back to dense ranks
+    if top * width * nl >= _KEY_LIMIT:  # astronomically long texts: fall back to dense ranks
         allk = np.stack([np.concatenate([g.s, p.s]), np.concatenate([g.e, p.e]),
                          np.concatenate([g.label, p.label]) if with_label else np.zeros(len(g) + len(p), np.int64)], 1)
         _, inv = np.unique(allk, axis=0, return_inverse=True)
@@ -600,17 +626,25 @@ def _entity_scores(g: _Spans, p: _Spans) -> tuple[dict[str, dict[str, Any]], dic
 
 
 def _relation_keys(g: _Spans, p: _Spans, gr: _Relations, pr: _Relations, with_types: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Relation keys: dense ids of (head span, child span) under the chosen span identity, and label."""
-    gk, pk = _span_keys(g, p, with_label=with_types)
-    _, inv = np.unique(np.concatenate([gk, pk]), return_inverse=True)
-    gid, pid = inv[: len(gk)], inv[len(gk):]
-    n = int(inv.max()) + 1 if len(inv) else 1
+    """Relation keys from (head span, child span, label), spans identified by their key's first gold
+    position; a predicted relation whose argument equals no gold span gets a key no gold one has."""
+    gk, pk = _span_keys(g, p, with_label=with_types)  # both sorted
+    idx = np.arange(len(gk))
+    run_start = np.ones(len(gk), dtype=bool)
+    run_start[1:] = gk[1:] != gk[:-1]
+    gid = np.maximum.accumulate(np.where(run_start, idx, 0)) if len(gk) else idx
+    if len(gk):
+        pos = np.searchsorted(gk, pk, "left")
+        posc = np.minimum(pos, len(gk) - 1)
+        pid = np.where(gk[posc] == pk, pos, -1)
+    else:
+        pid = np.full(len(pk), -1, dtype=np.int64)
+    n = len(gk) + 1
     nr = len(RELATION_LABELS)
-
-    def key(ids: np.ndarray, r: _Relations) -> np.ndarray:
-        return (ids[r.head] * n + ids[r.child]) * nr + r.label
-
-    return key(gid, gr), key(pid, pr)
+    gkey = (gid[gr.head] * n + gid[gr.child]) * nr + gr.label
+    ph, pc = pid[pr.head], pid[pr.child]
+    pkey = np.where((ph >= 0) & (pc >= 0), (ph * n + pc) * nr + pr.label, -1 - np.arange(len(pr.label)))
+    return gkey, pkey
 
 
 def _relation_scores(g: _Spans, p: _Spans, gr: _Relations, pr: _Relations, n_docs: int):
@@ -786,8 +820,9 @@ def _evaluate(gold: list[Document], pred: list[Document], *, seed: int, n_boot: 
     n_docs = len(gold_docs)
     lengths = np.fromiter((len(d.text) + 1 for d in gold_docs), dtype=np.int64, count=n_docs)
     base = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    g, grel = _extract(gold_docs, base, gold_source, "gold")
-    p, prel = _extract(pred_docs, base, pred_source, "prediction")
+    width = int(lengths.max()) if n_docs else 1
+    g, grel = _extract(gold_docs, base, width, gold_source, "gold")
+    p, prel = _extract(pred_docs, base, width, pred_source, "prediction")
 
     entities, overall = _entity_scores(g, p)
     relations, rel_cols, rel_matches = _relation_scores(g, p, grel, prel, n_docs)
