@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from vnreorg.annotation.cli import app as annotate_app
 from vnreorg.annotation.client import LabelStudioSession, push, resolve_connection
 from vnreorg.annotation.convert import tasks_for_documents
+from vnreorg.annotation.labelconfig import labeling_config
 from vnreorg.annotation.server import LabelStudioServer, find_label_studio, free_port
 from vnreorg.corpus.ingest import build_corpus
 from vnreorg.errors import VnreorgError
@@ -209,8 +210,13 @@ def test_the_real_gold_corpus_comes_back_unchanged(session, ls_server, tmp_path)
     gold_path = tmp_path / "gold.jsonl"
     gold_path.write_bytes(gold_src.read_bytes())
     docs = read_documents(gold_path)
-    report = push(session, docs, project="vnreorg real gold")
-    assert report.tasks_created == len(docs) and report.annotations_created == sum(1 for d in docs if d.spans or d.relations)
+    connect = ["--project", "vnreorg real gold", "--url", ls_server.url, "--api-key", ls_server.credentials.token]
+    pushed = CliRunner().invoke(annotate_app, ["push", str(gold_path), *connect])
+    n_annotated = sum(1 for d in docs if d.spans or d.relations)
+    assert pushed.exit_code == 0, pushed.output
+    assert f"{len(docs)} task(s) created, 0 already there; {n_annotated} annotation(s)" in pushed.output
+    pid = session.project_id("vnreorg real gold")
+    assert session.client.projects.get(pid).label_config == labeling_config().strip()  # stored as sent (no update on re-push)
     out = CliRunner().invoke(annotate_app, ["pull", "--gold", str(gold_path), "--documents", str(tmp_path / "none.jsonl"),
                                             "--project", "vnreorg real gold", "--url", ls_server.url,
                                             "--api-key", ls_server.credentials.token, "--write"])
