@@ -178,8 +178,11 @@ def first_difference(a: str, b: str) -> int:
 # --------------------------------------------------------------------------- export -> corpus
 
 
-def results_to_annotation(text: str, result: Any, where: str) -> tuple[list[Span], list[Relation]]:
-    """Spans and relations from one annotation's (or prediction's) `result`, offsets in code points."""
+def results_to_annotation(text: str, result: Any, where: str, scores: bool = True) -> tuple[list[Span], list[Relation]]:
+    """Spans and relations from one annotation's (or prediction's) `result`, offsets in code points.
+
+    `scores=False` for annotations: a region accepted from a prediction may still carry the model's
+    score, which has no place in gold."""
     if not isinstance(result, list):
         raise VnreorgError("`result` is not a list", where)
     omap = OffsetMap(text)
@@ -231,18 +234,18 @@ def results_to_annotation(text: str, result: Any, where: str) -> tuple[list[Span
                 f"offsets drifted{hint}",
                 at,
             )
-        score = item.get("score")
+        score = item.get("score") if scores else None
         spans.append(Span(id=str(rid) if rid is not None else "", start=start, end=end, label=labels[0],
                           score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None))
         if not spans[-1].id:
             raise VnreorgError("region without an id", at)
     by_id = {s.id: s for s in spans}
-    relations = [_relation(item, by_id, where) for item in raw_relations]
+    relations = [_relation(item, by_id, where, scores) for item in raw_relations]
     check_annotation(text, spans, relations, where)
     return spans, relations
 
 
-def _relation(item: dict[str, Any], by_id: dict[str, Span], where: str) -> Relation:
+def _relation(item: dict[str, Any], by_id: dict[str, Span], where: str, scores: bool = True) -> Relation:
     a, b = item.get("from_id"), item.get("to_id")
     at = f"{where} relation {a!r}->{b!r}"
     for end in (a, b):
@@ -271,7 +274,7 @@ def _relation(item: dict[str, Any], by_id: dict[str, Span], where: str) -> Relat
     if not relation_allowed(label, h.label, c.label) and relation_allowed(label, c.label, h.label):
         raise VnreorgError(f"{label} relation from {h.label} to {c.label} is drawn the wrong way round: "
                            f"flip its arrow in Label Studio so that it starts at the {c.label}", f"{at} offset {h.start}")
-    score = item.get("score")
+    score = item.get("score") if scores else None
     return Relation(head=head, child=child, label=label,
                     score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None)
 
@@ -422,7 +425,7 @@ def convert_export(
         records = []
         for ann in valid:
             aat = f"{at} annotation {ann.get('id')}"
-            spans, relations = results_to_annotation(text, ann.get("result"), aat)
+            spans, relations = results_to_annotation(text, ann.get("result"), aat, scores=False)
             records.append((ann, AnnotationRecord(tid, doc_id, ann.get("id"), _annotator(ann, users),
                                                   str(ann.get("updated_at") or ann.get("created_at") or ""), spans, relations)))
         result.all_annotations.extend(r for _, r in records)

@@ -373,6 +373,17 @@ def test_several_annotations_need_an_explicit_choice():
         Choice.parse("first")
 
 
+def test_scores_copied_from_predictions_into_annotations_stay_out_of_gold():
+    doc = sample_doc()
+    scored = copy.deepcopy(doc)
+    for x in [*scored.spans, *scored.relations]:
+        x.score = 0.8
+    exported = as_export([document_to_task(scored)])  # as if the annotator accepted a scored prediction
+    assert all("score" in r for r in exported[0]["annotations"][0]["result"])
+    back = convert_export(exported).documents[0]
+    assert _key(back) == _key(doc) and all(x.score is None for x in [*back.spans, *back.relations])
+
+
 def test_skipped_and_unannotated_tasks_are_reported_not_converted():
     doc = sample_doc()
     other = Document("doc-2", "Bộ Nội vụ")
