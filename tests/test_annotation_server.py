@@ -173,6 +173,14 @@ def test_push_annotate_pull_through_the_real_server(session, ls_server, tmp_path
     with pytest.raises(VnreorgError, match=f"task {task_of[emoji.id]} doc={emoji.id}.*offsets would drift"):
         push(session, [changed], project=PROJECT)
     assert len(session.export(pid)) == len(docs)
+    # An unannotated task takes the new text; gold spans for an existing task without annotations go in.
+    d3 = docs[3]
+    changed3 = Document(d3.id, d3.text + "\nBổ sung.", spans=[Span("z1", 0, 3, "AGENCY")])
+    r = push(session, [changed3], project=PROJECT)
+    assert (r.tasks_created, r.tasks_text_updated, r.annotations_created) == (0, 1, 1)
+    task = next(t for t in session.export(pid) if t["data"]["doc_id"] == d3.id)
+    assert task["data"]["text"] == changed3.text and len(task["annotations"]) == 1
+    assert task["annotations"][0]["result"][0]["value"]["text"] == changed3.text[:3]
 
 
 def test_credentials_of_the_embedded_server_are_found(ls_server):
