@@ -14,15 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vnreorg.annotation.convert import (
-    check_document,
-    document_to_task,
-    parse_export,
-    prediction_body,
-    result_items,
-    task_data,
-    tasks_for_documents,
-)
+from vnreorg.annotation.convert import parse_export, prediction_body, result_items, task_data, tasks_for_documents
 from vnreorg.annotation.labelconfig import ID_FIELD, TEXT_FIELD, labeling_config
 from vnreorg.annotation.server import DEFAULT_DATA_DIR, Credentials, health
 from vnreorg.errors import VnreorgError
@@ -247,5 +239,3 @@ def _delete_predictions(session: LabelStudioSession, project_id: int, tasks: lis
                     session.client.predictions.delete(p.id)
         report.predictions_replaced += len(old[tid])
 
-
-__all__ = ["DEFAULT_PROJECT", "LabelStudioSession", "PushReport", "push", "resolve_connection", "check_document", "document_to_task"]
