@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +179,13 @@ def first_difference(a: str, b: str) -> int:
 # --------------------------------------------------------------------------- export -> corpus
 
 
+def same_region_text(claimed: str, actual: str) -> bool:
+    """The region's saved text against the slice of its offsets. Equal, or equal once runs of whitespace
+    are read as one space: without `white-space: pre-wrap` the browser collapses them in the saved
+    text while the offsets still count every character (label-studio issue 3078)."""
+    return claimed == actual or re.sub(r"\s+", " ", claimed) == re.sub(r"\s+", " ", actual)
+
+
 def results_to_annotation(text: str, result: Any, where: str, scores: bool = True) -> tuple[list[Span], list[Relation]]:
     """Spans and relations from one annotation's (or prediction's) `result`, offsets in code points.
 
@@ -225,9 +233,9 @@ def results_to_annotation(text: str, result: Any, where: str, scores: bool = Tru
         claimed = value.get("text")
         if not isinstance(claimed, str):
             raise VnreorgError("region has no `text` to check its offsets against", at)
-        if claimed != text[start:end]:
+        if not same_region_text(claimed, text[start:end]):
             hint = ""
-            if 0 <= start16 < end16 <= len(text) and text[start16:end16] == claimed:
+            if 0 <= start16 < end16 <= len(text) and same_region_text(claimed, text[start16:end16]):
                 hint = " (it matches if the offsets are read as code points: was this export made by a tool that does not count UTF-16 units?)"
             raise VnreorgError(
                 f"region text {claimed!r} differs from the text at [{start16}:{end16}] (UTF-16), {text[start:end]!r}: "

@@ -19,6 +19,9 @@ TITLE_FIELD = "title"  # shown above the text when the document has a title
 def labeling_config() -> str:
     """Return the XML labeling config for the current schema (deterministic, pretty-printed)."""
     view = ET.Element("View")
+    # Keep every space and line break on screen (Label Studio collapses them otherwise, and the
+    # region `text` it saves then loses them: label-studio issue 3078); offsets count them anyway.
+    ET.SubElement(view, "Style").text = ".htx-text { white-space: pre-wrap; }"
     header = ET.SubElement(view, "Header", value=f"${ID_FIELD}: ${TITLE_FIELD}")
     header.set("size", "5")
     relations = ET.SubElement(view, "Relations")

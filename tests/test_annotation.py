@@ -83,6 +83,7 @@ def test_config_derives_from_schema():
     assert [e.get("value") for e in labels.findall("Label")] == list(ENTITY_LABELS)
     assert [e.get("value") for e in root.find("Relations").findall("Relation")] == list(RELATION_LABELS)
     assert root.find("Text").get("value") == "$text"
+    assert "white-space: pre-wrap" in root.find("Style").text  # spaces and line breaks shown as they are
 
 
 def test_config_follows_a_schema_change(monkeypatch):
@@ -239,6 +240,16 @@ def test_region_text_that_disagrees_with_its_offsets_is_refused():
 
     with pytest.raises(VnreorgError, match="region 'b'.*differs from the text"):
         convert_export(_export_with(doc, drift))
+
+
+def test_region_text_with_collapsed_whitespace_is_accepted_but_a_shift_is_not():
+    doc = Document("ws", nfc("Sở  Nội\r\nvụ và Bộ Tài chính"), spans=[Span("x", 0, 11, "AGENCY")])
+    task = as_export([document_to_task(doc)])
+    _regions(task[0])[0]["value"]["text"] = "Sở Nội vụ"  # as a browser without pre-wrap saves it
+    assert convert_export(task).documents[0].spans == doc.spans
+    _regions(task[0])[0]["value"].update(start=1, end=12)  # same claim, offsets one further
+    with pytest.raises(VnreorgError, match="offsets drifted"):
+        convert_export(task)
 
 
 def test_region_end_inside_a_surrogate_pair_is_refused():
