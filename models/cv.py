@@ -117,6 +117,7 @@ def cross_validate(
     quiet: bool = True,
     n_boot: int = 1000,
     overrides: dict | None = None,
+    dev_fraction: float = 0.2,
     log=print,
 ) -> dict[str, Any]:
     """Train and score every system on every fold; write the report to `out_dir`; return a summary."""
@@ -137,7 +138,8 @@ def cross_validate(
         test = [by_id[i] for i in fold["test"]]
         for system, config in systems.items():
             t0 = time.perf_counter()
-            trained = train_model(config, train, work_dir / system / fold["name"], seed=seed, quiet=quiet, overrides=overrides)
+            trained = train_model(config, train, work_dir / system / fold["name"], seed=seed, quiet=quiet, overrides=overrides,
+                                  dev_fraction=dev_fraction)
             predicted = predict_documents(str(trained.model_path), test)
             timings[system].append(time.perf_counter() - t0)
             results[system][fold["name"]] = evaluate_documents(test, predicted, seed=seed, n_boot=n_boot)

@@ -26,7 +26,7 @@ AGENCY_HEADS_NAMED = [
     "ban", "phòng", "trung tâm", "ủy ban", "uỷ ban", "sở", "văn phòng", "hội", "đài", "trường", "chi bộ",
     "đảng bộ", "thanh tra", "công an", "chi cục", "cục", "viện", "bệnh viện", "trạm", "đội", "đoàn",
     "xã", "phường", "thị trấn", "thôn", "khu", "tổ dân phố", "huyện", "thị xã", "thành phố", "tỉnh",
-    "liên đoàn lao động", "hội đồng",
+    "liên đoàn lao động", "hội đồng", "bộ", "tp", "tp.",
 ]
 # Bodies a title may name after itself ("Chủ tịch UBND Phường 6", "Trưởng Ban Tuyên giáo Thành ủy").
 TITLE_BODY_HEADS = ["ban", "phòng", "trung tâm", "ủy ban", "uỷ ban", "hội", "chi bộ", "xã", "phường", "thôn"]
@@ -46,7 +46,13 @@ NUMBER_UNITS = ["tỷ", "triệu", "nghìn", "ngàn", "trăm"]
 # and made the ruler three times slower.
 CAP_SHAPES = ["X", "Xx", "Xxx", "Xxxx", "Xxxxx", "XX", "XXX", "XXXX", "XXXXX", "d", "dd", "ddd", "XxX", "XXx"]
 _CAP = {"SHAPE": {"IN": CAP_SHAPES}}
-_LOW = {"IS_LOWER": True, "OP": "?"}
+# Lower-case words that end a name rather than continue it ("Thành ủy Sóc Trăng đã ...",
+# "sáp nhập khu Cầu Sến vào ..."): a name's lower-case syllable is never one of these.
+NAME_STOP_WORDS = sorted(set(
+    "đã đang sẽ vào và với làm về được bị thành có là các của cho để từ theo tại trong do "
+    "đặc nên mà thì khi sau trước nay này đó cùng hoặc hay như trên dưới ra lên đến tới".split()
+))
+_LOW = {"IS_LOWER": True, "LOWER": {"NOT_IN": NAME_STOP_WORDS}, "OP": "?"}
 LOCALITY_LAST = sorted({w.split()[-1] for w in LOCALITY_WORDS})
 
 
