@@ -49,6 +49,12 @@ def serve(
     typer.echo(f"Label Studio is up after {time.perf_counter() - t0:.0f} s: {server.url}")
     typer.echo(f"  log in as {creds.username} / {creds.password}")
     typer.echo(f"  credentials (API token) saved in {data_dir / 'vnreorg-server.json'}; push and pull find them there")
+    from vnreorg.annotation.client import LabelStudioSession
+
+    try:
+        LabelStudioSession(server.url, creds.token)
+    except VnreorgError as exc:
+        typer.secho(f"warning: push and pull will not work with the saved token: {exc}", fg=typer.colors.YELLOW, err=True)
     typer.echo("  press Ctrl-C to stop")
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, not only Ctrl-C
     try:

@@ -136,15 +136,16 @@ class LabelStudioServer:
         saved = Credentials.load(self.data_dir)
         if saved is not None:
             # The user and token are created at the first start only; later starts reuse them.
-            if token and token != saved.token:
-                raise VnreorgError(
-                    "this data folder's server already has an API token; the token is set at the first start only "
-                    "(omit --api-key, or use a new --data-dir)", str(self.data_dir))
-            username, password, token = saved.username, password or saved.password, saved.token
-        elif (self.data_dir / "label_studio.sqlite3").exists() and not token:
+            for given, kept, what in ((token, saved.token, "API token"), (password, saved.password, "password")):
+                if given and given != kept:
+                    raise VnreorgError(
+                        f"this data folder's server already has its {what}; it is set at the first start only "
+                        f"(omit it, or use a new --data-dir)", str(self.data_dir))
+            username, password, token = saved.username, saved.password, saved.token
+        elif (self.data_dir / "label_studio.sqlite3").exists() and not (token and password):
             raise VnreorgError(
-                f"this data folder holds a Label Studio database but no {CREDENTIALS_FILE}: pass the admin's --api-key "
-                "(and --username/--password), or use a new --data-dir", str(self.data_dir))
+                f"this data folder holds a Label Studio database but no {CREDENTIALS_FILE}: pass the admin's "
+                "--username, --password and --api-key, or use a new --data-dir", str(self.data_dir))
         self.credentials = Credentials(self.url, username or DEFAULT_USERNAME, password or new_password(), token or new_token())
         if "@" not in self.credentials.username:
             raise VnreorgError(f"the Label Studio user name must be an e-mail address, got {self.credentials.username!r}", "--username")

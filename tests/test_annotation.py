@@ -518,6 +518,26 @@ def test_missing_server_install_names_run_sh(monkeypatch, tmp_path):
         ls_server.find_label_studio()
 
 
+def test_server_credentials_are_fixed_at_the_first_start(tmp_path):
+    exe = tmp_path / "label-studio"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    first = ls_server.LabelStudioServer(tmp_path / "data", 18123, password="pw-1", executable=str(exe))
+    first.credentials.save(first.data_dir)
+    again = ls_server.LabelStudioServer(tmp_path / "data", 18123, executable=str(exe))
+    assert again.credentials.token == first.credentials.token and again.credentials.password == "pw-1"
+    with pytest.raises(VnreorgError, match="already has its API token"):
+        ls_server.LabelStudioServer(tmp_path / "data", 18123, token="f" * 40, executable=str(exe))
+    with pytest.raises(VnreorgError, match="already has its password"):
+        ls_server.LabelStudioServer(tmp_path / "data", 18123, password="other", executable=str(exe))
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "label_studio.sqlite3").write_bytes(b"")
+    with pytest.raises(VnreorgError, match="no vnreorg-server.json"):
+        ls_server.LabelStudioServer(tmp_path / "bare", 18123, executable=str(exe))
+    with pytest.raises(VnreorgError, match="must be an e-mail"):
+        ls_server.LabelStudioServer(tmp_path / "new", 18123, username="admin", executable=str(exe))
+
+
 def test_no_server_configured_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
