@@ -342,36 +342,36 @@ def _overlap_pairs(g: _Spans, p: _Spans, gidx: np.ndarray, pidx: np.ndarray, sam
     cgc = gc[complex_[gc]]
     cp = pidx[complex_[pc]]
     cpc = pc[complex_[pc]]
-    gs_, ge_, gl_ = g.s.tolist(), g.e.tolist(), g.label.tolist()
-    ps_, pe_, pl_ = p.s.tolist(), p.e.tolist(), p.label.tolist()
+    # Python lists of just the spans in complex clusters; k indexes them.
+    gs_, ge_, gl_, gpos = g.s[cg].tolist(), g.e[cg].tolist(), g.label[cg].tolist(), cg.tolist()
     extra_p: list[int] = []
     extra_g: list[int] = []
     # cg/cp are in canonical order, and cluster ids grow with start, so each cluster is a contiguous run.
-    g_bounds = np.searchsorted(cgc, np.unique(cpc), "left").tolist()
-    g_ends = np.searchsorted(cgc, np.unique(cpc), "right").tolist()
-    p_runs = np.split(cp, np.flatnonzero(np.diff(cpc)) + 1)
-    cg_list = cg.tolist()
-    for run, lo, hi in zip(p_runs, g_bounds, g_ends):
-        golds = cg_list[lo:hi]
+    clusters = np.unique(cpc)
+    g_lo = np.searchsorted(cgc, clusters, "left").tolist()
+    g_hi = np.searchsorted(cgc, clusters, "right").tolist()
+    p_runs = np.split(np.arange(len(cp)), np.flatnonzero(np.diff(cpc)) + 1)
+    ps_, pe_, pl_, ppos = p.s[cp].tolist(), p.e[cp].tolist(), p.label[cp].tolist(), cp.tolist()
+    for run, lo, hi in zip(p_runs, g_lo, g_hi):
         used: set[int] = set()
-        for pi in run.tolist():
-            a, b, lab = ps_[pi], pe_[pi], pl_[pi]
+        for j in run.tolist():
+            a, b, lab = ps_[j], pe_[j], pl_[j]
             best = -1
             best_d = 0
-            for gi in golds:
-                if gi in used or gs_[gi] >= b or ge_[gi] <= a:
+            for k in range(lo, hi):
+                if k in used or gs_[k] >= b or ge_[k] <= a:
                     continue
                 if not same_label:
-                    best = gi
+                    best = k
                     break
-                if gl_[gi] == lab:
-                    d = abs(gs_[gi] - a) + abs(ge_[gi] - b)
+                if gl_[k] == lab:
+                    d = abs(gs_[k] - a) + abs(ge_[k] - b)
                     if best < 0 or d < best_d:
-                        best, best_d = gi, d
+                        best, best_d = k, d
             if best >= 0:
                 used.add(best)
-                extra_p.append(pi)
-                extra_g.append(best)
+                extra_p.append(ppos[j])
+                extra_g.append(gpos[best])
     return (np.concatenate([pp, np.array(extra_p, dtype=np.int64)]),
             np.concatenate([gg, np.array(extra_g, dtype=np.int64)]))
 
@@ -505,6 +505,8 @@ def micro_f1_from_columns(totals: np.ndarray, undefined: float = 0.0) -> dict[st
 
 def bootstrap_indices_totals(counts: np.ndarray, *, seed: int, n_boot: int, chunk: int = 100):
     """Yield resampled column totals (chunk x columns): documents drawn with replacement, seeded."""
+    from threadpoolctl import threadpool_limits  # comes with scikit-learn
+
     rng = np.random.default_rng(seed)
     n = counts.shape[0]
     cf = counts.astype(np.float64)
@@ -513,7 +515,10 @@ def bootstrap_indices_totals(counts: np.ndarray, *, seed: int, n_boot: int, chun
         m = min(chunk, n_boot - done)
         idx = rng.integers(0, n, size=(m, n))
         weights = np.bincount((idx + (np.arange(m) * n)[:, None]).ravel(), minlength=m * n).reshape(m, n)
-        yield weights.astype(np.float64) @ cf
+        # One BLAS thread: the product is small, and spinning BLAS threads on a busy machine cost seconds.
+        with threadpool_limits(limits=1, user_api="blas"):
+            totals = weights.astype(np.float64) @ cf
+        yield totals
         done += m
 
 

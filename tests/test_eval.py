@@ -539,3 +539,19 @@ def test_overlapping_gold_and_predictions_are_scored_and_reported():
     assert counts(r, "strict") == {"correct": 2, "incorrect": 0, "partial": 0, "missed": 0, "spurious": 1}
     assert any("predicted span(s) overlap" in n for n in r.notes)
     assert any("gold span(s) overlap" in n for n in r.notes)
+
+
+def test_fallback_without_integer_keys_gives_the_same_scores(monkeypatch):
+    """Texts too long for one int64 key per span take a slower path (lexsort, dense ranks): same result."""
+    import vnreorg.eval.scoring as scoring
+
+    gold, pred = _noisy_corpus(n_docs=8, seed=11)
+    for g, p in zip(gold, pred):
+        g.relations = [Relation(g.spans[0].id, s.id, "source") for s in g.spans[1:3]]
+        ids = {s.id for s in p.spans}
+        p.relations = [r for r in g.relations if r.head in ids and r.child in ids]
+    fast = evaluate_documents(gold, pred, n_boot=50).to_dict()
+    monkeypatch.setattr(scoring, "_KEY_LIMIT", 0)
+    slow = evaluate_documents(gold, pred, n_boot=50).to_dict()
+    assert slow == fast
+    assert fast["relations"]["strict"]["micro"]["tp"] > 0
