@@ -7,23 +7,28 @@ server that is installed but does not start fails them.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from vnreorg.annotation.cli import app as annotate_app
 from vnreorg.annotation.client import LabelStudioSession, push, resolve_connection
-from vnreorg.annotation.convert import tasks_for_documents
+from vnreorg.annotation.convert import convert_export, results_to_annotation, tasks_for_documents
 from vnreorg.annotation.labelconfig import labeling_config
 from vnreorg.annotation.server import LabelStudioServer, find_label_studio, free_port
 from vnreorg.corpus.ingest import build_corpus
 from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_documents, write_documents
 from vnreorg.schema import Document, Relation, Span, nfc
+
+from test_annotation import documents  # the property test's generator (tests/ is on sys.path)  # noqa: E402
 
 pytestmark = pytest.mark.server
 REPO = Path(__file__).resolve().parents[1]
@@ -231,3 +236,32 @@ def test_the_real_gold_corpus_comes_back_unchanged(session, ls_server, tmp_path)
     assert out.exit_code == 0, out.output
     assert "0 document(s) would change" in out.output and "gold is up to date" in out.output
     assert gold_path.read_bytes() == gold_src.read_bytes() and not list(tmp_path.glob("*.bak-*"))
+
+
+_batch = itertools.count()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(documents(), min_size=1, max_size=6), st.lists(documents(scored=True), min_size=1, max_size=1))
+def test_generated_documents_survive_the_real_server(session, gold_docs, scored_one):
+    """The property test's generator, through a real server: emoji, NFD input, CRLF, edge spans, scores."""
+    n = next(_batch)
+    docs = [Document(f"p{n}-{i}-{d.id}", d.text, d.meta, spans=d.spans, relations=d.relations) for i, d in enumerate(gold_docs)]
+    model = scored_one[0]
+    docs.append(Document(f"p{n}-model", model.text, model.meta))
+    pred = Document(f"p{n}-model", model.text, spans=model.spans, relations=model.relations)
+    report = push(session, docs, project="vnreorg property", predictions=[pred], model_version=f"gen-{n}")
+    pid = report.project_id
+    mine = {d.id for d in docs}
+    tasks = [t for t in session.export(pid) if t["data"]["doc_id"] in mine]
+    assert len(tasks) == len(docs)
+    back = {d.id: d for d in convert_export(tasks, base={d.id: d for d in docs}).documents}
+    for d in docs[:-1]:
+        if d.spans or d.relations:
+            assert (back[d.id].text, back[d.id].spans, back[d.id].relations) == (d.text, d.spans, d.relations)
+        else:
+            assert d.id not in back
+    task_id = next(t["id"] for t in tasks if t["data"]["doc_id"] == pred.id)
+    (stored,) = [p for p in session.predictions(pid) if p.task == task_id]
+    spans, relations = results_to_annotation(pred.text, stored.result, "prediction")
+    assert (spans, relations, stored.model_version) == (pred.spans, pred.relations, f"gen-{n}")
