@@ -98,7 +98,13 @@ def evaluate(
         "pred": str(pred_path),
         "compare": str(compare) if compare else None,
         "corpus_version": {"file": str(gold), "sha256": sha256_file(gold), "documents": len(gold_docs)},
-        "command": shlex.join(["vnreorg"] + sys.argv[1:]) if sys.argv and sys.argv[0].endswith("vnreorg") else shlex.join(sys.argv),
+        # The command that reproduces this report (from the parsed options), and the raw process argv.
+        "command": shlex.join(["vnreorg", "evaluate", "--gold", str(gold)]
+                              + (["--model", model] if model else ["--pred", str(pred)])
+                              + (["--compare", str(compare)] if compare else [])
+                              + ["--out", str(out_dir), "--seed", str(seed), "--n-boot", str(n_boot), "--max-errors", str(max_errors)]
+                              + (["--title", title] if title else [])),
+        "argv": shlex.join(sys.argv),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "seed": seed,
         "n_boot": n_boot,
