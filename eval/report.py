@@ -480,11 +480,21 @@ def write_report(result: EvalResult | dict[str, Any], out_dir: str | os.PathLike
     return paths
 
 
+def _meta_cell(value: Any, limit: int = 160) -> str:
+    """Short values as they are; long lists/dicts (fold id lists, say) summarised, they are in the JSON."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value)} items; " if isinstance(value, (list, dict)) else ""
+    return f"({size}see the JSON)"
+
+
 def render_cv_markdown(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> str:
     metrics = c["metrics"]
     parts = [f"# {title}", ""]
     if meta:
-        parts += [_md_table(["", ""], [[k, f"`{v}`" if k == "command" else str(v)] for k, v in meta.items()]), ""]
+        parts += [_md_table(["", ""], [[k, f"`{_meta_cell(v)}`" if k == "command" else _meta_cell(v).replace("|", "\\|")]
+                                       for k, v in meta.items()]), ""]
     parts += ["## Micro F1, mean ± sd over folds", "",
               _md_table(["system", "folds"] + metrics, [[n, s["n_folds"]] + [f"{s['mean'][m]:.3f} ± {s['sd'][m]:.3f}" for m in metrics]
                                                       for n, s in c["systems"].items()]), ""]
@@ -508,7 +518,7 @@ def render_cv_html(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> st
     esc = html.escape
     b = [f"<h1>{esc(title)}</h1>"]
     if meta:
-        b.append(_html_table(["", ""], [[esc(k), esc(str(v))] for k, v in meta.items()], "meta"))
+        b.append(_html_table(["", ""], [[esc(k), esc(_meta_cell(v))] for k, v in meta.items()], "meta"))
     b.append("<h2>Micro F1, mean ± sd over folds</h2>")
     b.append(_html_table(["system", "folds"] + metrics, [[esc(n), s["n_folds"]] + [f"{s['mean'][m]:.3f} ± {s['sd'][m]:.3f}" for m in metrics]
                                                         for n, s in c["systems"].items()]))

@@ -219,3 +219,14 @@ def test_cli_model_sees_texts_only(files, tmp_path, monkeypatch):
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data["meta"]["model"] == "oracle" and data["entities"]["strict"]["micro"]["f1"] == 1.0
     assert (out / "predictions.jsonl").exists()
+
+
+def test_cv_report_summarises_long_meta(tmp_path):
+    """The model stage passes fold id lists in `meta`: the tables stay readable, the JSON keeps them."""
+    gold = gold_docs(4)
+    systems = {"a": {f"f{k}": evaluate_documents(gold[k::2], gold[k::2], n_boot=0) for k in range(2)}}
+    folds = [{"name": f"f{k}", "test": [f"doc{i:04d}" for i in range(200)]} for k in range(2)]
+    paths = write_cv_report(systems, tmp_path, meta={"seed": 0, "folds": folds}, n_boot=0)
+    md = paths["md"].read_text(encoding="utf-8")
+    assert "| folds | (2 items; see the JSON) |" in md and "doc0150" not in md
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["meta"]["folds"] == folds
