@@ -611,14 +611,24 @@ def _entity_scores(g: _Spans, p: _Spans) -> tuple[dict[str, dict[str, Any]], dic
     overall = {"strict": _align(g, p, "strict"), "exact": _align(g, p, "exact"), "type": _align(g, p, "type")}
     overall["partial"] = _as_partial(overall["exact"])
     per_label: dict[str, dict[str, dict[str, Any]]] = {s: {} for s in SCHEMES}
+    strict, typ = overall["strict"], overall["type"]
     for li, label in enumerate(ENTITY_LABELS):
         gm, pm = g.label == li, p.label == li
-        gsub, psub = g.subset(gm), p.subset(pm)
-        exact = _align(gsub, psub, "exact")  # with one label, strict pairs exactly like exact
-        aligned = {"strict": exact, "exact": exact, "partial": _as_partial(exact), "type": _align(gsub, psub, "type")}
+        n_g, n_p = int(gm.sum()), int(pm.sum())
+        # Restricted to one label, strict and exact pair alike. Their phase 1 (identical keys) is the
+        # overall strict phase 1 restricted to the label; only phase 2 (overlaps) is run again.
+        cor = int((pm & (strict.pred_cat == COR)).sum())
+        pp, _ = _overlap_pairs(g, p, np.flatnonzero(gm & (strict.gold_cat != COR)),
+                               np.flatnonzero(pm & (strict.pred_cat != COR)), same_label=False)
+        inc = len(pp)
+        by_scheme = {"strict": (cor, inc, 0), "exact": (cor, inc, 0), "partial": (cor, 0, inc)}
+        # type: phase 1 (same-label overlaps) never involves other labels, and restricted to one label
+        # phase 2 finds nothing left to pair (phase 1 would have paired it).
+        by_scheme["type"] = (int((pm & (typ.pred_cat == COR)).sum()), 0, 0)
         for s in SCHEMES:
-            c = aligned[s].counts()
-            per_label[s][label] = {**c, **prf_from_counts(c, s), "support": int(gm.sum()), "predicted": int(pm.sum())}
+            c_, i_, p_ = by_scheme[s]
+            c = {"correct": c_, "incorrect": i_, "partial": p_, "missed": n_g - c_ - i_ - p_, "spurious": n_p - c_ - i_ - p_}
+            per_label[s][label] = {**c, **prf_from_counts(c, s), "support": n_g, "predicted": n_p}
     scores: dict[str, dict[str, Any]] = {}
     for s in SCHEMES:
         c = overall[s].counts()

@@ -555,3 +555,28 @@ def test_fallback_without_integer_keys_gives_the_same_scores(monkeypatch):
     slow = evaluate_documents(gold, pred, n_boot=50).to_dict()
     assert slow == fast
     assert fast["relations"]["strict"]["micro"]["tp"] > 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(any_corpus())
+def test_per_label_shortcut_equals_scoring_each_label_alone(corpus):
+    """Per-label counts reuse the overall phase-1 pairs; check them against aligning each label's
+    spans on their own (the definition), on corpora with overlapping spans on both sides."""
+    import numpy as np
+
+    import vnreorg.eval.scoring as sc
+
+    gold, pred = corpus
+    r = evaluate_documents(gold, pred, n_boot=0)
+    docs_g, docs_p = sc._pair_documents(gold, pred, None, None)
+    lengths = np.array([len(d.text) + 1 for d in docs_g])
+    base = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    g, _ = sc._extract(docs_g, base, int(lengths.max()), None, "gold")
+    p, _ = sc._extract(docs_p, base, int(lengths.max()), None, "prediction")
+    for li, label in enumerate(ENTITY_LABELS):
+        gs, ps = g.subset(g.label == li), p.subset(p.label == li)
+        exact = sc._align(gs, ps, "exact")
+        alone = {"strict": sc._align(gs, ps, "strict"), "exact": exact, "partial": sc._as_partial(exact),
+                 "type": sc._align(gs, ps, "type")}
+        for s in SCHEMES:
+            assert counts(r, s, label) == alone[s].counts(), (s, label)
