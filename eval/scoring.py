@@ -511,15 +511,14 @@ def bootstrap_indices_totals(counts: np.ndarray, *, seed: int, n_boot: int, chun
     n = counts.shape[0]
     cf = counts.astype(np.float64)
     done = 0
-    while done < n_boot:
-        m = min(chunk, n_boot - done)
-        idx = rng.integers(0, n, size=(m, n))
-        weights = np.bincount((idx + (np.arange(m) * n)[:, None]).ravel(), minlength=m * n).reshape(m, n)
-        # One BLAS thread: the product is small, and spinning BLAS threads on a busy machine cost seconds.
-        with threadpool_limits(limits=1, user_api="blas"):
-            totals = weights.astype(np.float64) @ cf
-        yield totals
-        done += m
+    # One BLAS thread: the products are small, and spinning BLAS threads on a busy machine cost seconds.
+    with threadpool_limits(limits=1, user_api="blas"):
+        while done < n_boot:
+            m = min(chunk, n_boot - done)
+            idx = rng.integers(0, n, size=(m, n))
+            weights = np.bincount((idx + (np.arange(m) * n)[:, None]).ravel(), minlength=m * n).reshape(m, n)
+            yield weights.astype(np.float64) @ cf
+            done += m
 
 
 def bootstrap_ci(counts: np.ndarray, *, seed: int = 0, n_boot: int = 1000, level: float = 0.95) -> dict[str, list[float]]:
