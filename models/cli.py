@@ -15,7 +15,9 @@ DEFAULT_FOLDS = Path("corpus/gold/folds.json")
 DEFAULT_TRAINED = Path("models/trained")
 DEFAULT_CV_OUT = Path("eval/reports/cv")
 DEFAULT_PACKAGES = Path("models/packages")
-DEFAULT_MODEL_DIR = DEFAULT_TRAINED / "full"
+DEFAULT_MODEL_DIR = DEFAULT_TRAINED / "final"
+# Where the main job (`vnreorg all`, out=var) and `vnreorg train` leave a model, in the order tried.
+MODEL_CANDIDATES = [Path("var/trained/final/model"), DEFAULT_TRAINED / "final" / "model", DEFAULT_TRAINED / "full" / "model"]
 PACKAGE_NAME = "vi_vnreorg"
 
 app = typer.Typer(help="Train, cross-validate, package, extract.", no_args_is_help=True)
@@ -48,12 +50,12 @@ def run_cv(gold: Path, out: Path, systems: str, seed: int, folds_path: Path | No
 
 
 def train(
-    config: str = typer.Option("full", "--config", "-c", help="Config name in models/configs/ (full, ner, rules, tiny) or a path."),
+    config: str = typer.Option("rules_rel", "--config", "-c", help="Config name in models/configs/ (rules_rel, full, ner, rules, tiny) or a path."),
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/<config>)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model, same scores."),
     cv: bool = typer.Option(False, "--cv", help="Cross-validate instead: leave one document out, several systems."),
-    systems: str = typer.Option("rules,ner,full", "--systems", help="With --cv: systems (config names) to compare."),
+    systems: str = typer.Option("rules,ner,full,rules_rel", "--systems", help="With --cv: systems (config names) to compare."),
     cv_out: Path = typer.Option(DEFAULT_CV_OUT, "--cv-out", help="With --cv: report folder."),
     folds: Path = typer.Option(DEFAULT_FOLDS, "--folds", help="With --cv: folds file (derived when absent)."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates for the intervals."),
@@ -65,7 +67,7 @@ def train(
     from vnreorg.models.train import train_model
 
     docs = _read_gold(gold)
-    out = out or DEFAULT_TRAINED / Path(config).stem
+    out = out or (DEFAULT_MODEL_DIR if config == "rules_rel" else DEFAULT_TRAINED / Path(config).stem)
     result = train_model(config, docs, out, seed=seed)
     s = result.dev_scores
     typer.echo(f"== trained {result.config} (seed {seed}) in {result.seconds:.0f} s -> {result.model_path}")
@@ -76,7 +78,7 @@ def train(
 def cv_command(
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold"),
     out: Path = typer.Option(DEFAULT_CV_OUT, "--out", "-o"),
-    systems: str = typer.Option("rules,ner,full", "--systems"),
+    systems: str = typer.Option("rules,ner,full,rules_rel", "--systems"),
     seed: int = typer.Option(0, "--seed"),
     folds: Path = typer.Option(DEFAULT_FOLDS, "--folds"),
     n_boot: int = typer.Option(1000, "--n-boot"),
@@ -86,7 +88,7 @@ def cv_command(
 
 
 def package(
-    model: Path = typer.Argument(DEFAULT_MODEL_DIR, help="Trained pipeline folder."),
+    model: Path = typer.Argument(DEFAULT_MODEL_DIR, help="Trained pipeline folder (default models/trained/final)."),
     out: Path = typer.Option(DEFAULT_PACKAGES, "--out", "-o", help="Folder for the wheel."),
     name: str = typer.Option("vnreorg", "--name", help="Package name (spaCy adds the vi_ prefix)."),
     version: Optional[str] = typer.Option(None, "--version", help="Version (default: the model's)."),
@@ -103,14 +105,15 @@ def package(
 
 
 def _default_model() -> str:
-    if (DEFAULT_MODEL_DIR / "model" / "meta.json").exists():
-        return str(DEFAULT_MODEL_DIR / "model")
+    for candidate in MODEL_CANDIDATES:
+        if (candidate / "meta.json").exists():
+            return str(candidate)
     return PACKAGE_NAME
 
 
 def extract(
     paths: List[str] = typer.Argument(..., help="Text files, folders of .txt files, or - for stdin."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: models/trained/full, else vi_vnreorg)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: the main job's var/trained/final, models/trained/final, else vi_vnreorg)."),
     out: Optional[str] = typer.Option(None, "--out", "-o", help="Output JSONL (default stdout)."),
     n_process: int = typer.Option(1, "--n-process", help="Processes for spaCy's nlp.pipe."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),

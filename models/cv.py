@@ -18,8 +18,10 @@ from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import write_atomic, write_documents
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document
 
-# System name -> config. "rules" is the rules-only baseline, "ner" the NER without rules, "full" all.
-DEFAULT_SYSTEMS = {"rules": "rules", "ner": "ner", "full": "full"}
+# System name -> config. "rules": the rules-only baseline (entity ruler + relation rules); "ner": NER
+# without rules + trained relations; "full": rules + NER + trained relations; "rules_rel": entity
+# rules + trained relations (no NER).
+DEFAULT_SYSTEMS = {"rules": "rules", "ner": "ner", "full": "full", "rules_rel": "rules_rel"}
 
 
 def derive_folds(documents: list[Document]) -> list[dict[str, Any]]:

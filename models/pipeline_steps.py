@@ -1,7 +1,7 @@
 """The model stage of the main job: cross-validate three systems, train the final model, package it.
 
 `run_model_stage` is what `vnreorg all` calls. Under `out_root` it writes:
-  trained/full/        the final pipeline (trained on every gold document), spaCy's output beside it
+  trained/final/       the final pipeline (trained on every gold document), spaCy's output beside it
   trained/cv/          the fold models (scratch)
   reports/cv/          the cross-validation report (Markdown, JSON, HTML when the evaluator renders it)
   packages/            the wheel vi_vnreorg-<version>-py3-none-any.whl
@@ -17,6 +17,16 @@ from typing import Any, Callable
 from vnreorg.errors import VnreorgError
 
 QUICK_OVERRIDES = {"training.max_epochs": 2, "training.eval_frequency": 10}
+
+
+def choose_final(pooled: dict[str, Any], systems: dict[str, str]) -> str:
+    """The system with the best mean of pooled strict entity and relation micro F1 (ties: first).
+    The rules-only baseline competes too: if nothing trained beats it, it is what we ship."""
+    def score(name: str) -> float:
+        p = pooled[name]
+        return (p["entities"]["micro"] + p["relations"]["micro"]) / 2
+
+    return max(systems, key=score)
 
 
 def run_model_stage(
@@ -56,15 +66,18 @@ def run_model_stage(
     timings["cross_validation"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    final_config = systems.get("full", "full")
-    log(f"== model: training the final model ({final_config}) on all {len(docs)} documents")
-    trained = train_model(final_config, docs, out_root / "trained" / "full", seed=seed, quiet=True, overrides=overrides)
+    chosen = choose_final(summary["pooled"], systems) if final == "auto" else final
+    if chosen not in systems:
+        raise VnreorgError(f"final system {chosen!r} is not among {sorted(systems)}")
+    final_config = systems[chosen]
+    log(f"== model: training the final model ({chosen}: {final_config}) on all {len(docs)} documents")
+    trained = train_model(final_config, docs, out_root / "trained" / "final", seed=seed, quiet=True, overrides=overrides)
     timings["final_training"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     log("== model: packaging")
     wheel = package_model(trained.model_path, out_root / "packages", quiet=True,
-                          extra_meta={"cross_validation": summary["pooled"], "cv_report": str(report_dir)})
+                          extra_meta={"cross_validation": summary["pooled"], "cv_report": str(report_dir), "system": chosen})
     timings["package"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     result = {
@@ -72,11 +85,13 @@ def run_model_stage(
         "wheel": str(wheel),
         "report": str(report_dir),
         "timings": {k: round(v, 1) for k, v in timings.items()},
+        "final_system": chosen,
+        "final_config": final_config,
         "pooled": summary["pooled"],
         "relation_threshold": trained.threshold,
     }
     (report_dir / "model_stage.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    pooled = summary["pooled"].get("full") or next(iter(summary["pooled"].values()))
-    log(f"== model stage done in {timings['total']:.0f} s: wheel {wheel.name}; CV pooled strict F1 "
+    pooled = summary["pooled"][chosen]
+    log(f"== model stage done in {timings['total']:.0f} s: wheel {wheel.name} ({chosen}); CV pooled strict F1 "
         f"entities {pooled['entities']['micro']:.3f}, relations {pooled['relations']['micro']:.3f}")
     return result
