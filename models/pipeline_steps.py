@@ -37,9 +37,12 @@ def run_model_stage(
     seed: int = 0,
     folds_path: str | Path | None = None,
     systems: dict[str, str] | None = None,
+    final: str = "auto",
     log: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
-    """Cross-validate (rules-only, NER without rules, full), train the final full model, package it.
+    """Cross-validate (rules-only, NER without rules, full, rules + trained relations), train the
+    final model, package it. `final="auto"` ships the system with the best pooled CV score (mean of
+    strict entity and relation micro F1); otherwise the named system.
 
     `quick` trains for two epochs and bootstraps 100 times (a smoke run for tests; scores are not
     meaningful). Returns paths, timings (seconds) and the pooled CV scores."""
