@@ -45,7 +45,7 @@ def build_inputs(folder: Path, min_words: int) -> tuple[list[Path], list[str], i
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=str(REPO / "models/trained/full/model"))
+    ap.add_argument("--model", action="append", help="Model folder or package; repeat to compare (default: the main job's final model).")
     ap.add_argument("--words", type=int, default=200_000)
     ap.add_argument("--train", action="store_true", help="Also time training the full config on the gold corpus.")
     ap.add_argument("--out", default=str(REPO / "benchmarks/RESULTS-extract.md"))
@@ -65,10 +65,17 @@ def main() -> None:
 
         docs = read_documents(REPO / "corpus/gold/gold.jsonl")
         t0 = time.perf_counter()
-        result = train_model("full", docs, Path(tempfile.mkdtemp(prefix="bench-train-")) / "full", seed=0, quiet=True)
-        train_seconds = time.perf_counter() - t0
-        if not Path(args.model).exists():
-            args.model = str(result.model_path)
+        train_seconds = {}
+        for config in ("full", "rules_rel"):
+            t0 = time.perf_counter()
+            result = train_model(config, docs, Path(tempfile.mkdtemp(prefix="bench-train-")) / config, seed=0, quiet=True)
+            train_seconds[config] = time.perf_counter() - t0
+            args.model = args.model or []
+            if config == "full":
+                args.model.append(str(result.model_path))
+    args.model = args.model or [str(p) for p in (REPO / "var/trained/final/model", REPO / "models/trained/final/model") if p.exists()][:1]
+    if not args.model:
+        sys.exit("no model: pass --model, run the main job, or use --train")
 
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
         tmp = Path(tmp)
@@ -80,17 +87,20 @@ def main() -> None:
         blank_s = time.perf_counter() - t0
         rows.append(("blank `vi` tokenizer only (nlp.pipe)", blank_s, words / blank_s))
 
-        nlp = load_model(args.model)
-        t0 = time.perf_counter()
-        for _ in nlp.pipe(contents, batch_size=64):
-            pass
-        pipe_s = time.perf_counter() - t0
-        rows.append((f"model, nlp.pipe on whole texts ({', '.join(nlp.pipe_names)})", pipe_s, words / pipe_s))
-
-        t0 = time.perf_counter()
-        counts = extract(args.model, [str(tmp)], str(tmp / "out.jsonl"), n_process=1, progress=False)
-        extract_s = time.perf_counter() - t0
-        rows.append(("`vnreorg extract` (files -> JSONL: segmentation, model, events)", extract_s, words / extract_s))
+        counts = {}
+        for model in args.model:
+            nlp = load_model(model)
+            pipes = ", ".join(nlp.pipe_names)
+            t0 = time.perf_counter()
+            for _ in nlp.pipe(contents, batch_size=64):
+                pass
+            pipe_s = time.perf_counter() - t0
+            rows.append((f"`{Path(model).parent.name}/{Path(model).name}` nlp.pipe on whole texts ({pipes})", pipe_s, words / pipe_s))
+            t0 = time.perf_counter()
+            counts = extract(model, [str(tmp)], str(tmp / "out.jsonl"), n_process=1, progress=False)
+            extract_s = time.perf_counter() - t0
+            rows.append((f"`vnreorg extract` with `{Path(model).parent.name}/{Path(model).name}` ({pipes}): files -> JSONL", extract_s, words / extract_s))
+            rows[-1] = (*rows[-1], counts)
 
     lines = [
         "# Benchmark: extract throughput (one core)",
@@ -98,17 +108,23 @@ def main() -> None:
         f"- Command: `.venv/bin/python benchmarks/bench_extract.py{' --train' if args.train else ''}`",
         f"- Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, pinned to 1 CPU, BLAS threads 1",
         f"- Input: {len(files)} text files, {words:,} words ({n_tokens:,} tokens), the cleaned seed articles repeated",
-        f"- Model: `{args.model}` (pipeline: {', '.join(nlp.pipe_names)})",
-        f"- Extracted: {counts['entities']:,} entities, {counts['relations']:,} relations, {counts['events']:,} events",
+        f"- Models: {', '.join(f'`{m}`' for m in args.model)}",
         "",
         "| run | seconds | words/s |",
         "|---|---:|---:|",
     ]
-    lines += [f"| {name} | {secs:.2f} | {wps:,.0f} |" for name, secs, wps in rows]
-    if train_seconds is not None:
-        lines += ["", f"Training the full config on the gold corpus (5 documents, seed 0): {train_seconds:.0f} s on one core."]
-    lines += ["", f"Target: at least 10,000 words/s for extract with NER and relations: "
-              f"{'met' if rows[-1][2] >= 10_000 else 'NOT met'} ({rows[-1][2]:,.0f} words/s).", ""]
+    lines += [f"| {r[0]} | {r[1]:.2f} | {r[2]:,.0f} |" for r in rows]
+    lines.append("")
+    for r in rows:
+        if len(r) > 3:
+            c = r[3]
+            lines.append(f"- {r[0]}: {c['entities']:,} entities, {c['relations']:,} relations, {c['events']:,} events")
+    if train_seconds:
+        lines += ["", "Training on the gold corpus (5 documents, seed 0, one core): "
+                  + ", ".join(f"`{k}` {v:.0f} s" for k, v in train_seconds.items()) + "."]
+    extract_rows = [r for r in rows if len(r) > 3]
+    lines += ["", "Target: at least 10,000 words/s for extract with NER and relations: "
+              + "; ".join(f"{r[0].split(' with ')[1].split(':')[0]} {'met' if r[2] >= 10_000 else 'NOT met'} ({r[2]:,.0f} words/s)" for r in extract_rows) + ".", ""]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     sys.stdout.flush()

@@ -15,7 +15,7 @@ spaCy, thinc and numpy, never `vnreorg`. It registers:
   `vnreorg.RelationClassifier.v1` and the candidate generator `vnreorg.action_candidates.v1`.
 
 Relations live on the Doc as `doc._.rel`: {(head_start_token, child_start_token): {label: prob}},
-as in the tutorial; gold docs hold 1.0 for each true relation, predicted docs only the labels whose
+as in the tutorial (a getter/setter over a msgpack-safe list in `doc.user_data`); gold docs hold 1.0 for each true relation, predicted docs only the labels whose
 probability reaches the threshold.
 """
 from __future__ import annotations
@@ -36,8 +36,21 @@ from spacy.vocab import Vocab
 from thinc.api import Linear, Logistic, Model, Relu, chain
 from thinc.types import Floats2d
 
+REL_USER_DATA = "vnreorg_rel"
+
+
+def _get_rel(doc: Doc) -> dict:
+    return {(h, c): dict(labels) for h, c, labels in doc.user_data.get(REL_USER_DATA, [])}
+
+
+def _set_rel(doc: Doc, value: dict | None) -> None:
+    # Stored as a list of [head, child, labels]: msgpack (DocBin, nlp.pipe with n_process > 1)
+    # cannot read back a dict whose keys are tuples.
+    doc.user_data[REL_USER_DATA] = [[h, c, dict(labels)] for (h, c), labels in sorted((value or {}).items())]
+
+
 if not Doc.has_extension("rel"):
-    Doc.set_extension("rel", default=None)
+    Doc.set_extension("rel", getter=_get_rel, setter=_set_rel)
 
 N_FEATURES = 8  # child after head, then six distance buckets, then "an action in between"
 DISTANCE_BUCKETS = (1, 2, 4, 8, 16)
