@@ -70,9 +70,7 @@ def main() -> None:
             t0 = time.perf_counter()
             result = train_model(config, docs, Path(tempfile.mkdtemp(prefix="bench-train-")) / config, seed=0, quiet=True)
             train_seconds[config] = time.perf_counter() - t0
-            args.model = args.model or []
-            if config == "full":
-                args.model.append(str(result.model_path))
+            args.model = (args.model or []) + [str(result.model_path)]
     args.model = args.model or [str(p) for p in (REPO / "var/trained/final/model", REPO / "models/trained/final/model") if p.exists()][:1]
     if not args.model:
         sys.exit("no model: pass --model, run the main job, or use --train")
@@ -95,11 +93,11 @@ def main() -> None:
             for _ in nlp.pipe(contents, batch_size=64):
                 pass
             pipe_s = time.perf_counter() - t0
-            rows.append((f"`{Path(model).parent.name}/{Path(model).name}` nlp.pipe on whole texts ({pipes})", pipe_s, words / pipe_s))
+            rows.append((f"`{Path(model).parent.name}` nlp.pipe on whole texts ({pipes})", pipe_s, words / pipe_s))
             t0 = time.perf_counter()
             counts = extract(model, [str(tmp)], str(tmp / "out.jsonl"), n_process=1, progress=False)
             extract_s = time.perf_counter() - t0
-            rows.append((f"`vnreorg extract` with `{Path(model).parent.name}/{Path(model).name}` ({pipes}): files -> JSONL", extract_s, words / extract_s))
+            rows.append((f"`vnreorg extract` with `{Path(model).parent.name}` ({pipes}): files -> JSONL", extract_s, words / extract_s))
             rows[-1] = (*rows[-1], counts)
 
     lines = [

@@ -52,7 +52,7 @@ def run_cv(gold: Path, out: Path, systems: str, seed: int, folds_path: Path | No
 def train(
     config: str = typer.Option("rules_rel", "--config", "-c", help="Config name in models/configs/ (rules_rel, full, ner, rules, tiny) or a path."),
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/<config>)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/final for the shipped rules_rel, else models/trained/<config>)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model, same scores."),
     cv: bool = typer.Option(False, "--cv", help="Cross-validate instead: leave one document out, several systems."),
     systems: str = typer.Option("rules,ner,full,rules_rel", "--systems", help="With --cv: systems (config names) to compare."),
