@@ -106,6 +106,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of ours per size (median reported)")
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
     ap.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
+    ap.add_argument("--append", action="store_true", help=f"append to {RESULTS.name} instead of replacing it")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
     nv_sizes = {int(x) for x in args.nervaluate_sizes.split(",") if x}
@@ -180,6 +181,8 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
+        if args.append and RESULTS.exists():
+            text = RESULTS.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text.replace("# Evaluator benchmark (measured)", "## Another run")
         RESULTS.write_text(text, encoding="utf-8")
         print(f"written to {RESULTS}")
     return 0
