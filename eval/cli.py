@@ -126,7 +126,7 @@ def evaluate(
 def render(
     report_json: Path = typer.Argument(..., help="A report.json written by `vnreorg evaluate`."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the re-rendered report (default: beside the JSON)."),
-    title: str = typer.Option("vnreorg evaluation", help="Report title."),
+    title: Optional[str] = typer.Option(None, help="Report title (default: the one stored in the JSON)."),
 ) -> None:
     """Re-render report.md and report.html from a report.json (e.g. after a template change)."""
     from vnreorg.eval.report import write_report
@@ -139,6 +139,7 @@ def render(
         raise VnreorgError("file not found", str(report_json)) from None
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise VnreorgError(f"not a report.json ({type(exc).__name__}: {exc})", str(report_json)) from None
+    title = title or (data.get("meta") or {}).get("title") or "vnreorg evaluation"
     paths = write_report(result, out or report_json.parent, title=title, comparison=data.get("comparison"))
     typer.echo(f"report: {paths['md']} {paths['html']}")
 

@@ -169,11 +169,20 @@ def plot_cv(comparison: dict[str, Any]) -> str:
 
 
 def _crop(err: dict[str, Any], margin: int = 90) -> tuple[int, int]:
+    """Part of the sentence to show: the spans plus about `margin` characters, cut at spaces."""
     s0, s1 = err["sentence"]["start"], err["sentence"]["end"]
+    text = err["sentence"]["text"]
     spans = err["gold"] + err["pred"]
     lo = min(x["start"] for x in spans)
     hi = max(x["end"] for x in spans)
-    return max(s0, lo - margin), min(s1, hi + margin)
+    a, b = max(s0, lo - margin), min(s1, hi + margin)
+    if a > s0:
+        k = text.find(" ", a - s0, lo - s0)
+        a = s0 + k + 1 if k >= 0 else a
+    if b < s1:
+        k = text.rfind(" ", hi - s0, b - s0)
+        b = s0 + k if k >= 0 else b
+    return a, b
 
 
 def highlight_text(err: dict[str, Any]) -> str:
@@ -471,6 +480,7 @@ def write_report(result: EvalResult | dict[str, Any], out_dir: str | os.PathLike
         d["meta"] = {**d.get("meta", {}), **meta}
     if comparison:
         d["comparison"] = comparison
+    d.setdefault("meta", {})["title"] = title
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"md": out / "report.md", "html": out / "report.html", "json": out / "report.json"}
