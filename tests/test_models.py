@@ -270,3 +270,16 @@ def test_extract_with_two_processes_equals_one(tiny_model, tmp_path):
     one = (tmp_path / "one.jsonl").read_text(encoding="utf-8")
     assert one == (tmp_path / "two.jsonl").read_text(encoding="utf-8")
     assert '"relations": [{' in one  # relations survive the trip between processes
+
+
+@pytest.mark.e2e
+def test_every_gold_span_aligns_to_project_tokens(blank):
+    """The real corpus: every gold span and relation converts (conversion raises on any misaligned span)."""
+    from vnreorg.jsonio import read_documents
+    from vnreorg.models.components import relation_tuples
+    from vnreorg.models.convert import documents_to_docs
+
+    gold = read_documents(Path(__file__).resolve().parents[1] / "corpus" / "gold" / "gold.jsonl")
+    docs = documents_to_docs(blank, gold)
+    assert sum(len(d.ents) for d in docs) == sum(len(g.spans) for g in gold) > 0
+    assert sum(len(relation_tuples(d)) for d in docs) == sum(len(g.relations) for g in gold)
