@@ -97,9 +97,12 @@ def train_model(
         raise VnreorgError("no training documents", str(config))
     cfg_file = config_path(config)
     output_dir = Path(output_dir)
-    if output_dir.exists():
+    if output_dir.exists() and any(output_dir.iterdir()):
+        ours = {"model", "model-best", "model-last", "corpus"}
+        if not {p.name for p in output_dir.iterdir()} <= ours:
+            raise VnreorgError("output folder exists and is not a previous training output; not overwriting it", str(output_dir))
         shutil.rmtree(output_dir)
-    output_dir.mkdir(parents=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     tok = blank_vi()
     train_spacy = documents_to_docs(tok, train_docs)

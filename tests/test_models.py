@@ -283,3 +283,12 @@ def test_every_gold_span_aligns_to_project_tokens(blank):
     docs = documents_to_docs(blank, gold)
     assert sum(len(d.ents) for d in docs) == sum(len(g.spans) for g in gold) > 0
     assert sum(len(relation_tuples(d)) for d in docs) == sum(len(g.relations) for g in gold)
+
+
+def test_training_never_wipes_a_foreign_folder(synthetic, tmp_path):
+    from vnreorg.models.train import train_model
+
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(VnreorgError, match="not overwriting"):
+        train_model("rules", synthetic[:1], tmp_path, quiet=True)
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
