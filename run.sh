@@ -18,13 +18,16 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 export HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
+# pip on some machines lists local index folders that do not exist: drop those warnings, keep the rest.
+quiet_pip() { "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2); }
+
 stamp_ok() { [ -f "$1" ] && [ "$1" -nt pyproject.toml ] && [ "$1" -nt run.sh ]; }
 
 if ! stamp_ok .venv/.installed; then
   echo "== setting up .venv (project and test dependencies)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  quiet_pip .venv/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
+  quiet_pip .venv/bin/python -m pip install -q -e ".[dev]"
   touch .venv/.installed
 fi
 
@@ -32,8 +35,8 @@ LS_VERSION="1.23.2"
 if ! stamp_ok .venv-ls/.installed; then
   echo "== setting up .venv-ls (label-studio $LS_VERSION server)"
   [ -x .venv-ls/bin/python ] || "$PY" -m venv .venv-ls
-  .venv-ls/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
-  .venv-ls/bin/python -m pip install -q "label-studio==$LS_VERSION"
+  quiet_pip .venv-ls/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
+  quiet_pip .venv-ls/bin/python -m pip install -q "label-studio==$LS_VERSION"
   touch .venv-ls/.installed
 fi
 export VNREORG_LABEL_STUDIO="$PWD/.venv-ls/bin/label-studio"
