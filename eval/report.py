@@ -63,55 +63,41 @@ def _plt():
     return plt
 
 
-def plot_entity_f1(d: dict[str, Any]) -> str:
+def _f1_bars(d: dict[str, Any], kind: str, labels: tuple[str, ...], schemes: tuple[str, ...], colours: list[str],
+             title: str, figsize: tuple[float, float]) -> str:
     """Grouped bars: F1 per label under each scheme, and micro F1 with its bootstrap interval."""
     plt = _plt()
     import numpy as np
 
-    groups = list(ENTITY_LABELS) + ["micro"]
+    groups = list(labels) + ["micro"]
     x = np.arange(len(groups))
-    width = 0.2
-    fig, ax = plt.subplots(figsize=(8.5, 3.6))
-    colours = ["#4c72b0", "#55a868", "#c44e52", "#8172b2"]
-    for i, s in enumerate(SCHEMES):
-        vals = [d["entities"][s]["per_label"][lab]["f1"] for lab in ENTITY_LABELS] + [d["entities"][s]["micro"]["f1"]]
-        pos = x + (i - 1.5) * width
+    width = 0.8 / len(schemes)
+    fig, ax = plt.subplots(figsize=figsize)
+    for i, s in enumerate(schemes):
+        vals = [d[kind][s]["per_label"][lab]["f1"] for lab in labels] + [d[kind][s]["micro"]["f1"]]
+        pos = x + (i - (len(schemes) - 1) / 2) * width
         ax.bar(pos, vals, width, label=s, color=colours[i])
-        ci = d.get("ci95", {}).get(f"entities.{s}")
+        ci = d.get("ci95", {}).get(f"{kind}.{s}")
         if ci:
             m = vals[-1]
             ax.errorbar(pos[-1], m, yerr=[[max(m - ci[0], 0)], [max(ci[1] - m, 0)]], color="black", capsize=3, lw=1)
     ax.set_xticks(x, groups)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1")
-    ax.set_title("Entity F1 per label and scheme (micro with 95% bootstrap interval)")
-    ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    ax.set_title(title)
+    ax.legend(ncol=len(schemes), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
+
+
+def plot_entity_f1(d: dict[str, Any]) -> str:
+    return _f1_bars(d, "entities", tuple(ENTITY_LABELS), tuple(SCHEMES), ["#4c72b0", "#55a868", "#c44e52", "#8172b2"],
+                    "Entity F1 per label and scheme (micro with 95% bootstrap interval)", (8.5, 3.6))
 
 
 def plot_relation_f1(d: dict[str, Any]) -> str:
-    plt = _plt()
-    import numpy as np
-
-    groups = list(RELATION_LABELS) + ["micro"]
-    x = np.arange(len(groups))
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    for i, s in enumerate(RELATION_SCHEMES):
-        vals = [d["relations"][s]["per_label"][lab]["f1"] for lab in RELATION_LABELS] + [d["relations"][s]["micro"]["f1"]]
-        pos = x + (i - 0.5) * 0.35
-        ax.bar(pos, vals, 0.35, label=s, color=["#4c72b0", "#dd8452"][i])
-        ci = d.get("ci95", {}).get(f"relations.{s}")
-        if ci:
-            m = vals[-1]
-            ax.errorbar(pos[-1], m, yerr=[[max(m - ci[0], 0)], [max(ci[1] - m, 0)]], color="black", capsize=3, lw=1)
-    ax.set_xticks(x, groups)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("F1")
-    ax.set_title("Relation F1 per label (micro with 95% bootstrap interval)")
-    ax.legend(ncol=2, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
-    ax.grid(axis="y", alpha=0.3)
-    return _png(fig)
+    return _f1_bars(d, "relations", tuple(RELATION_LABELS), tuple(RELATION_SCHEMES), ["#4c72b0", "#dd8452"],
+                    "Relation F1 per label (micro with 95% bootstrap interval)", (6.5, 3.2))
 
 
 def plot_confusion(conf: dict[str, Any]) -> str:
