@@ -309,19 +309,21 @@ def _comparison_md(comparison: dict[str, Any]) -> list[str]:
             _md_table(["micro F1", "a", "b", "a − b", "95% CI of a − b", "p"], rows), ""]
 
 
+def _errors_by_kind(d: dict[str, Any]) -> list[tuple[str, int, list[dict]]]:
+    """(kind, total count, the examples shown) for every error kind that has examples, in ERROR_KINDS order."""
+    counts = d.get("error_counts", {})
+    by_kind: dict[str, list[dict]] = {}
+    for e in d.get("errors", []):
+        by_kind.setdefault(e["kind"], []).append(e)
+    return [(k, counts.get(k, len(by_kind[k])), by_kind[k][:EXAMPLES_SHOWN]) for k in ERROR_KINDS if by_kind.get(k)]
+
+
 def _errors_md(d: dict[str, Any]) -> list[str]:
     counts = d.get("error_counts", {})
     parts = ["## Errors", "", "Kinds from the strict alignment. Gold spans are marked ⟦…⟧, predictions ⟨…⟩.", "",
              _md_table(["kind", "count"], [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS]), ""]
-    by_kind: dict[str, list[dict]] = {}
-    for e in d.get("errors", []):
-        by_kind.setdefault(e["kind"], []).append(e)
-    for k in ERROR_KINDS:
-        errs = by_kind.get(k, [])
-        if not errs:
-            continue
-        shown = errs[:EXAMPLES_SHOWN]
-        parts += [f"### {ERROR_KIND_TITLES[k]} ({counts.get(k, len(errs))}; {len(shown)} shown)", ""]
+    for k, total, shown in _errors_by_kind(d):
+        parts += [f"### {ERROR_KIND_TITLES[k]} ({total}; {len(shown)} shown)", ""]
         for e in shown:
             extra = f" — {e['relation']}: {e['reason']}" if "relation" in e else ""
             parts.append(f"- `{e['doc_id']}`{extra}: {highlight_text(e)}")
@@ -436,19 +438,12 @@ def _errors_html(d: dict[str, Any]) -> str:
            f'<p class="muted">Kinds from the strict alignment. Gold spans are underlined in their label colour, predictions shaded '
            f'with a dashed outline; badges name the label.</p><p class="legend">{legend}</p>',
            _html_table(["kind", "count"], [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS])]
-    by_kind: dict[str, list[dict]] = {}
-    for e in d.get("errors", []):
-        by_kind.setdefault(e["kind"], []).append(e)
-    for k in ERROR_KINDS:
-        errs = by_kind.get(k, [])
-        if not errs:
-            continue
-        shown = errs[:EXAMPLES_SHOWN]
+    for k, total, shown in _errors_by_kind(d):
         items = []
         for e in shown:
             extra = f' <span class="muted">{html.escape(e["relation"])}: {html.escape(e["reason"])}</span>' if "relation" in e else ""
             items.append(f'<div class="err"><span class="doc">{html.escape(e["doc_id"])}</span>{extra}<br>{highlight_html(e)}</div>')
-        out.append(f"<details open><summary>{html.escape(ERROR_KIND_TITLES[k])} ({counts.get(k, len(errs))}; {len(shown)} shown)</summary>"
+        out.append(f"<details open><summary>{html.escape(ERROR_KIND_TITLES[k])} ({total}; {len(shown)} shown)</summary>"
                    + "".join(items) + "</details>")
     return "\n".join(out)
 
