@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from vnreorg.corpus.tokenize import tokenize
+from vnreorg.corpus.export_bio import bio_tags_for, doc_tokens
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document
 
 
@@ -50,16 +50,8 @@ def _span_scores(c: Counter) -> dict:
 
 
 def _token_labels(doc: Document) -> list[str]:
-    spans = sorted(doc.spans, key=lambda s: s.start)
-    labels = []
-    for _, start, end in tokenize(doc.text):
-        lab = "O"
-        for s in spans:
-            if s.start <= start and end <= s.end:
-                lab = s.label
-                break
-        labels.append(lab)
-    return labels
+    """The label of each project token (IOB2 prefix dropped): the same tokens and tags as the exports."""
+    return [tag.split("-", 1)[-1] for tag in bio_tags_for(doc, doc_tokens(doc))]
 
 
 def token_kappa(ref: list[Document], other: list[Document]) -> dict:

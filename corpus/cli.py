@@ -29,7 +29,8 @@ def build(
     if strict and result.warnings:
         raise typer.Exit(2)
     write_documents(out, result.documents)
-    write_jsonl(report, ({"doc_id": d, "source_file": next(x.meta["source_file"] for x in result.documents if x.id == d),
+    source_of = {d.id: d.meta["source_file"] for d in result.documents}
+    write_jsonl(report, ({"doc_id": d, "source_file": source_of[d],
                           "line": r.line, "text": r.text, "reason": r.reason}
                          for d, rs in result.removed.items() for r in rs))
     n_par = sum(len(d.paragraphs) for d in result.documents)
