@@ -47,7 +47,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", action="append", help="Model folder or package; repeat to compare (default: the main job's final model).")
     ap.add_argument("--words", type=int, default=200_000)
-    ap.add_argument("--train", action="store_true", help="Also time training the full config on the gold corpus.")
+    ap.add_argument("--train", action="store_true", help="Also time training the --configs on the gold corpus.")
+    ap.add_argument("--configs", default="full,rules_rel,scored,scored_rel", help="With --train: configs to train and compare.")
     ap.add_argument("--out", default=str(REPO / "benchmarks/RESULTS-extract.md"))
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -66,7 +67,7 @@ def main() -> None:
         docs = read_documents(REPO / "corpus/gold/gold.jsonl")
         t0 = time.perf_counter()
         train_seconds = {}
-        for config in ("full", "rules_rel"):
+        for config in args.configs.split(","):
             t0 = time.perf_counter()
             result = train_model(config, docs, Path(tempfile.mkdtemp(prefix="bench-train-")) / config, seed=0, quiet=True)
             train_seconds[config] = time.perf_counter() - t0

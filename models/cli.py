@@ -19,6 +19,7 @@ DEFAULT_MODEL_DIR = DEFAULT_TRAINED / "final"
 # Where the main job (`vnreorg all`, out=var) and `vnreorg train` leave a model, in the order tried.
 MODEL_CANDIDATES = [Path("var/trained/final/model"), DEFAULT_TRAINED / "final" / "model", DEFAULT_TRAINED / "full" / "model"]
 PACKAGE_NAME = "vi_vnreorg"
+DEFAULT_SYSTEMS_ARG = "rules,ner,full,rules_rel,scored,scored_rel"
 
 app = typer.Typer(help="Train, cross-validate, package, extract.", no_args_is_help=True)
 
@@ -55,7 +56,7 @@ def train(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/final for the shipped rules_rel, else models/trained/<config>)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model, same scores."),
     cv: bool = typer.Option(False, "--cv", help="Cross-validate instead: leave one document out, several systems."),
-    systems: str = typer.Option("rules,ner,full,rules_rel", "--systems", help="With --cv: systems (config names) to compare."),
+    systems: str = typer.Option(DEFAULT_SYSTEMS_ARG, "--systems", help="With --cv: systems (config names) to compare."),
     cv_out: Path = typer.Option(DEFAULT_CV_OUT, "--cv-out", help="With --cv: report folder."),
     folds: Path = typer.Option(DEFAULT_FOLDS, "--folds", help="With --cv: folds file (derived when absent)."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates for the intervals."),
@@ -78,7 +79,7 @@ def train(
 def cv_command(
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold"),
     out: Path = typer.Option(DEFAULT_CV_OUT, "--out", "-o"),
-    systems: str = typer.Option("rules,ner,full,rules_rel", "--systems"),
+    systems: str = typer.Option(DEFAULT_SYSTEMS_ARG, "--systems"),
     seed: int = typer.Option(0, "--seed"),
     folds: Path = typer.Option(DEFAULT_FOLDS, "--folds"),
     n_boot: int = typer.Option(1000, "--n-boot"),

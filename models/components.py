@@ -78,6 +78,449 @@ def _factory(name: str, **kwargs):
     return wrap
 
 
+# ---------------------------------------------------------------- span scorer
+
+SCORER_MAX_LEN = {"AGENCY": 24, "TITLE": 20, "MERGE_ACTION": 5, "NUMBER": 4}
+# Tokens no span runs across (a name may hold ",", "-", "&", "/", "và").
+SCORER_HARD_STOPS = {".", ";", ":", "!", "?", "(", ")", "“", "”", '"', "…"}
+# Vietnamese function words (conjunctions, prepositions, aspect and modal markers, determiners): a
+# name rarely ends on one and often ends before one.
+SCORER_FUNCTION_WORDS = set(
+    "đã đang sẽ vào và với làm về được bị thành có là các của cho để từ theo tại trong do nên mà thì khi sau trước "
+    "nay này đó cùng hoặc hay như trên dưới ra lên đến tới những mỗi một hai ba gồm nhằm đồng thời cũng vẫn chỉ".split()
+)
+SCORER_CUE_WORDS = {"không", "chưa", "đồng", "kiêm", "giảm", "chi", "biên", "số", "trung", "khóa", "khoá", "năm", "thứ", "hạng"}
+
+
+def _low(doc: Doc, i: int, lo: int, hi: int) -> str:
+    if i < lo:
+        return "<s>"
+    if i >= hi:
+        return "</s>"
+    return doc[i].lower_
+
+
+def _kind(doc: Doc, i: int, lo: int, hi: int) -> str:
+    """A coarse class of a token: edge, punct, digit, upper (capitalised), lower."""
+    if i < lo or i >= hi:
+        return "edge"
+    t = doc[i]
+    if t.is_punct or not t.text[:1].isalnum():
+        return "punct"
+    if t.text[:1].isdigit():
+        return "digit"
+    return "upper" if t.text[:1].isupper() else "lower"
+
+
+def _shape(doc: Doc, i: int, lo: int, hi: int) -> str:
+    if i < lo or i >= hi:
+        return "<b>"
+    return doc[i].shape_[:4]
+
+
+@_factory("span_scorer", requires=["doc.ents"], assigns=["doc.ents"], default_config={"threshold": 0.5})
+def make_span_scorer(nlp: Language, name: str, threshold: float) -> "SpanScorer":
+    return SpanScorer(nlp.vocab, name, threshold)
+
+
+def _fit_logistic(X: list[list[str]], y: list[int], c: float) -> tuple[dict[str, float], float]:
+    """L2 logistic regression over binary features (scikit-learn, liblinear: deterministic);
+    returns {feature: weight} without the zero weights, and the bias."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = DictVectorizer()
+    matrix = vec.fit_transform([dict.fromkeys(f, 1.0) for f in X]).tocsr()
+    matrix.indices = matrix.indices.astype(numpy.int32)  # liblinear refuses 64-bit indices
+    matrix.indptr = matrix.indptr.astype(numpy.int32)
+    clf = LogisticRegression(C=c, max_iter=2000, solver="liblinear", random_state=0)
+    clf.fit(matrix, y)
+    coef = clf.coef_[0]
+    return {name: float(coef[i]) for name, i in sorted(vec.vocabulary_.items()) if coef[i] != 0.0}, float(clf.intercept_[0])
+
+
+class SpanScorer:
+    """Learned span decisions over rule proposals, for a corpus far too small to learn entities from
+    scratch. Candidate starts are the starts of the upstream entity ruler's entities and every match
+    of a head lexicon (agency and title heads, any case); candidate ends are every token end up to a
+    per-label length, inside the sentence, not across hard punctuation. A logistic regression over
+    sparse features of each (start, end, label) candidate (boundary words and shapes, context words,
+    how the candidate differs from the ruler's span, cues such as a count after an action or a
+    negation before it) gives a probability; candidates at or above the threshold are taken
+    greedily by probability without overlaps. Fitted in `initialize` on the training examples
+    (scikit-learn); applied with plain Python, so the packaged model needs only spaCy."""
+
+    def __init__(self, vocab: Vocab, name: str = "span_scorer", threshold: float = 0.5):
+        self.vocab = vocab
+        self.name = name
+        self.cfg: dict = {"threshold": threshold, "heads": {}, "start_weights": {}, "start_bias": 0.0, "end_weights": {}, "end_bias": 0.0}
+        self._index: dict | None = None
+        self._starts: set | None = None
+
+    # candidates and features ------------------------------------------------------------
+    def _head_index(self) -> dict:
+        if self._index is None:
+            index: dict[str, list[tuple[list[str], str]]] = {}
+            for label, phrases in self.cfg["heads"].items():
+                for phrase in phrases:
+                    words = phrase.lower().split()
+                    index.setdefault(words[0], []).append((words, label))
+            self._index = index
+        return self._index
+
+    def _head_starts(self) -> set[tuple[str, str]]:
+        if self._starts is None:
+            self._starts = {(w, label) for w, entries in self._head_index().items() for _, label in entries}
+        return self._starts
+
+    def candidate_starts(self, doc: Doc) -> list[tuple[int, str, int, int, int | None, list[str]]]:
+        """(start, label, sentence start, sentence end, the ruler's end or None, start features) for
+        every candidate start of the doc."""
+        index = self._head_index()
+        lowers = [t.lower_ for t in doc]
+        rule = {(e.start, e.label_): e.end for e in doc.ents}
+        starts: set[tuple[int, str]] = set(rule)
+        for i, w in enumerate(lowers):
+            for words, label in index.get(w, ()):
+                if lowers[i : i + len(words)] == words:
+                    starts.add((i, label))
+        sents = [(s.start, s.end) for s in doc.sents] if doc.has_annotation("SENT_START") else [(0, len(doc))]
+        sent_starts = [lo for lo, _ in sents]
+        ent_starts = sorted((e.start, e.label_) for e in doc.ents)
+        connector: dict[int, bool] = {}
+        out = []
+        for s, label in sorted(starts):
+            lo, hi = sents[bisect_right(sent_starts, s) - 1]
+            if lo not in connector:
+                words = " " + " ".join(lowers[lo:hi]) + " "
+                connector[lo] = " đồng thời là " in words or " kiêm " in words
+            rule_end = rule.get((s, label))
+            feats = self._context(doc, lowers, s, label, lo, hi, ent_starts, connector[lo])
+            feats.append(f"{label}|rule=none" if rule_end is None else f"{label}|rule_len={min(rule_end - s, 8)}")
+            out.append((s, label, lo, hi, rule_end, feats))
+        return out
+
+    def candidate_ends(self, doc: Doc, lowers: list[str], s: int, label: str, lo: int, hi: int, rule_end: int | None) -> dict[int, list[str]]:
+        """{end: end features} for a candidate start: every end up to the label's length, inside the
+        sentence, not across hard punctuation."""
+        ends: dict[int, list[str]] = {}
+        for e in range(s + 1, min(hi, s + SCORER_MAX_LEN.get(label, 6)) + 1):
+            if e - 1 > s and doc[e - 1].text in SCORER_HARD_STOPS:
+                break
+            ends[e] = self._boundary(doc, lowers, s, e, label, lo, hi, rule_end)
+        return ends
+
+    def _context(self, doc: Doc, lowers: list[str], s: int, label: str, lo: int, hi: int, ent_starts: list[tuple[int, str]],
+                 connector: bool) -> list[str]:
+        L = label
+        f = [f"{L}", f"{L}|first={lowers[s]}", f"{L}|prev={_low(doc, s - 1, lo, hi)}", f"{L}|prev2={_low(doc, s - 2, lo, hi)}",
+             f"{L}|prevshape={_shape(doc, s - 1, lo, hi)}", f"{L}|firstshape={_shape(doc, s, lo, hi)}",
+             f"{L}|prev_first={_low(doc, s - 1, lo, hi)}_{lowers[s]}"]
+        window = set(lowers[max(lo, s - 4) : s])
+        f += [f"{L}|before_has={w}" for w in window & SCORER_CUE_WORDS]
+        if label in ("MERGE_ACTION", "NUMBER"):
+            end = min(hi, s + 9)
+            after = lowers[s + 1 : end]
+            f += [f"{L}|after_has={w}" for w in set(after) & SCORER_CUE_WORDS]
+            if any(doc[j].like_num for j in range(s + 1, end)):
+                f.append(f"{L}|num_after")
+            a, b = bisect_right(ent_starts, (s, "\uffff")), bisect_left(ent_starts, (min(hi, s + 12), ""))
+            f += [f"{L}|ent_after={x}" for x in sorted({lab for _, lab in ent_starts[a:b]})]
+            a, b = bisect_left(ent_starts, (max(lo, s - 6), "")), bisect_left(ent_starts, (s, ""))
+            f += [f"{L}|ent_before={x}" for x in sorted({lab for _, lab in ent_starts[a:b]})]
+            if connector:
+                f.append(f"{L}|sent_has_connector")
+        return f
+
+    def _boundary(self, doc: Doc, lowers: list[str], s: int, e: int, label: str, lo: int, hi: int, rule_end: int | None) -> list[str]:
+        L = label
+        n = e - s
+        last, nxt = lowers[e - 1], _low(doc, e, lo, hi)
+        f = [f"{L}|len={min(n, 12)}", f"{L}|last={last}", f"{L}|next={nxt}", f"{L}|next2={_low(doc, e + 1, lo, hi)}",
+             f"{L}|lastshape={_shape(doc, e - 1, lo, hi)}", f"{L}|nextshape={_shape(doc, e, lo, hi)}",
+             f"{L}|last_next={last}_{nxt}", f"{L}|first_last={lowers[s]}_{last}"]
+        inner = doc[s:e]
+        caps = sum(1 for t in inner if t.text[:1].isupper())
+        f.append(f"{L}|caps={min(caps, 6)}")
+        f.append(f"{L}|lowers={min(n - caps, 8)}")
+        for t in inner[1:]:
+            if t.text in {",", "-", "&", "/"} or t.lower_ == "và":
+                f.append(f"{L}|inner={t.lower_}")
+        f.append(f"{L}|nextkind={_kind(doc, e, lo, hi)}")
+        if nxt in SCORER_FUNCTION_WORDS:
+            f.append(f"{L}|next_function_word")
+        if last in SCORER_FUNCTION_WORDS:
+            f.append(f"{L}|last_function_word")
+        if (nxt, label) in self._head_starts():
+            f.append(f"{L}|next_is_head")
+        f.append(f"{L}|lastkind={_kind(doc, e - 1, lo, hi)}")
+        f.append(f"{L}|kinds={_kind(doc, e - 1, lo, hi)}_{_kind(doc, e, lo, hi)}")
+        if rule_end is not None:  # measured: without it the end model fits the few names it saw (0.644 vs 0.714)
+            f.append(f"{L}|rule_delta={max(-4, min(e - rule_end, 6))}")
+        return f
+
+    # prediction -------------------------------------------------------------------------
+    @staticmethod
+    def _prob(weights: dict, bias: float, feats: list[str]) -> float:
+        z = bias + sum(weights.get(x, 0.0) for x in feats)
+        return float(1.0 / (1.0 + numpy.exp(-z)))
+
+    def scored(self, doc: Doc) -> list[tuple[float, int, int, str]]:
+        """(probability of the start, start, best end, label) for every candidate start whose
+        probability reaches the threshold (the ends of the others are never computed)."""
+        lowers = [t.lower_ for t in doc]
+        out = []
+        for s, label, lo, hi, rule_end, start_feats in self.candidate_starts(doc):
+            p = self._prob(self.cfg["start_weights"], self.cfg["start_bias"], start_feats)
+            if p < self.cfg["threshold"]:
+                continue
+            ends = self.candidate_ends(doc, lowers, s, label, lo, hi, rule_end)
+            best = max(ends, key=lambda e: (self._prob(self.cfg["end_weights"], self.cfg["end_bias"], ends[e]), -e))
+            out.append((p, s, best, label))
+        return sorted(out, key=lambda x: (-x[0], x[1], x[2], x[3]))
+
+    def __call__(self, doc: Doc) -> Doc:
+        taken = numpy.zeros(len(doc), dtype=bool)
+        chosen = []
+        for p, s, e, label in self.scored(doc):
+            if p < self.cfg["threshold"]:
+                break
+            if taken[s:e].any():
+                continue
+            taken[s:e] = True
+            chosen.append(Span(doc, s, e, label=label))
+        doc.ents = sorted(chosen, key=lambda x: x.start)
+        return doc
+
+    # training ---------------------------------------------------------------------------
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, heads: dict | None = None,
+                   c: float = 1.0) -> None:
+        """Fit on the training examples: the upstream components (the entity ruler) run on a copy of
+        each example's tokens, every candidate is labelled 1 when it is exactly a gold entity."""
+        validate_get_examples(get_examples, "SpanScorer.initialize")
+        self.cfg["heads"] = {k: sorted(v) for k, v in (heads or {}).items()}
+        self._index = self._starts = None
+        upstream = []
+        if nlp is not None:
+            for name, proc in nlp.pipeline:
+                if name == self.name:
+                    break
+                upstream.append(proc)
+        Xs, ys, Xe, ye = [], [], [], []
+        for eg in get_examples():
+            ref = eg.reference
+            doc = Doc(self.vocab, words=[t.text for t in ref], spaces=[bool(t.whitespace_) for t in ref])
+            if ref.has_annotation("SENT_START"):
+                doc.from_array([SENT_START], ref.to_array([SENT_START]))
+            for proc in upstream:
+                doc = proc(doc)
+            gold = {(e.start, e.label_): e.end for e in ref.ents}
+            lowers = [t.lower_ for t in doc]
+            for s, label, lo, hi, rule_end, start_feats in self.candidate_starts(doc):
+                Xs.append(start_feats)
+                ys.append(1 if (s, label) in gold else 0)
+                if (s, label) not in gold:
+                    continue
+                ends = self.candidate_ends(doc, lowers, s, label, lo, hi, rule_end)
+                if gold[(s, label)] in ends:
+                    for e, feats in ends.items():
+                        Xe.append(feats)
+                        ye.append(1 if e == gold[(s, label)] else 0)
+        for what, X, y in (("start", Xs, ys), ("end", Xe, ye)):
+            if len(set(y)) < 2:
+                raise ValueError(f"span_scorer: the training examples give no positive and negative {what} candidates")
+            self.cfg[f"{what}_weights"], self.cfg[f"{what}_bias"] = _fit_logistic(X, y, c)
+        self.cfg["n_start_candidates"], self.cfg["n_start_positive"] = len(ys), int(sum(ys))
+        self.cfg["n_end_candidates"], self.cfg["n_end_positive"] = len(ye), int(sum(ye))
+
+    # serialisation ----------------------------------------------------------------------
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        import srsly
+
+        return srsly.msgpack_dumps(self.cfg)
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()):
+        import srsly
+
+        self.cfg = srsly.msgpack_loads(data)
+        self._index = self._starts = None
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()):
+        import srsly
+        from pathlib import Path
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg.json", self.cfg)
+
+    def from_disk(self, path, *, exclude=tuple()):
+        import srsly
+        from pathlib import Path
+
+        self.cfg = srsly.read_json(Path(path) / "cfg.json")
+        self._index = self._starts = None
+        return self
+
+
+# ---------------------------------------------------------------- relation scorer
+
+REL_SCORER_NONE = "NONE"
+
+
+@_factory(
+    "relation_scorer",
+    requires=["doc.ents"],
+    assigns=["doc._.rel"],
+    default_config={"threshold": 0.5, "max_length": 30},
+    default_score_weights={"rel_micro_f": 1.0},
+)
+def make_relation_scorer(nlp: Language, name: str, threshold: float, max_length: int) -> "RelationScorer":
+    return RelationScorer(name, threshold, max_length)
+
+
+class RelationScorer:
+    """Relations from a logistic regression over sparse features of each (action, entity) pair of a
+    sentence (direction, distance, the words and entities between them, cue words such as "vào",
+    "thành", "về" before the entity, the action's own words, the entity's rank among its label on its
+    side of the action). One-vs-rest over source / target / amount / none, masked by the schema (the
+    allowed child labels of each relation, learnt from the data); the most probable allowed label is
+    kept when it reaches the threshold. Fitted in `initialize` on gold entities and relations
+    (scikit-learn); applied with plain Python."""
+
+    def __init__(self, name: str = "relation_scorer", threshold: float = 0.5, max_length: int = 30):
+        self.name = name
+        self.cfg: dict = {"threshold": threshold, "max_length": max_length, "weights": {}, "bias": {}, "allowed": {}}
+
+    def _pairs(self, doc: Doc) -> list[tuple[Span, Span]]:
+        children = {c for spec in self.cfg["allowed"].values() for c in spec["children"]}
+        heads = {h for spec in self.cfg["allowed"].values() for h in spec["heads"]}
+        return action_candidates(doc, heads, children, self.cfg["max_length"])
+
+    @staticmethod
+    def features(doc: Doc, head: Span, child: Span, heads_by_start: list[int]) -> list[str]:
+        after = child.start >= head.end
+        lo, hi = _between(head, child)
+        gap = hi - lo
+        L = child.label_
+        side = "after" if after else "before"
+        f = [f"{L}", f"{L}|{side}", f"{L}|{side}|gap={min(gap, 5) if gap < 6 else (10 if gap < 11 else 20)}",
+             f"{L}|{side}|act={head.text.lower()}", f"{L}|child_first={child[0].lower_}"]
+        between = doc[lo:hi]
+        ents_between = [e for e in doc.ents if lo <= e.start and e.end <= hi]
+        f.append(f"{L}|{side}|n_ents_between={min(len(ents_between), 3)}")
+        for e in ents_between:
+            f.append(f"{L}|{side}|ent_between={e.label_}")
+        if bisect_left(heads_by_start, hi) > bisect_left(heads_by_start, lo):
+            f.append(f"{L}|{side}|action_between")
+        words = {t.lower_ for t in between}
+        if gap <= 8:
+            f += [f"{L}|{side}|w={w}" for w in words]
+        f += [f"{L}|{side}|cue={w}" for w in words & TARGET_CUES]
+        f.append(f"{L}|{side}|prev_word={doc[child.start - 1].lower_ if child.start > 0 else '<s>'}")
+        f.append(f"{L}|{side}|after_head={doc[head.end].lower_ if head.end < len(doc) else '</s>'}")
+        same = [e for e in ents_between if e.label_ == L]
+        f.append(f"{L}|{side}|rank={min(len(same), 3)}")
+        return f
+
+    def _predict(self, doc: Doc) -> dict:
+        heads_by_start = sorted(e.start for e in doc.ents if any(e.label_ in s["heads"] for s in self.cfg["allowed"].values()))
+        rels: dict = {}
+        for head, child in self._pairs(doc):
+            feats = self.features(doc, head, child, heads_by_start)
+            probs = {}
+            for label, spec in self.cfg["allowed"].items():
+                if child.label_ in spec["children"] and head.label_ in spec["heads"]:
+                    w = self.cfg["weights"].get(label, {})
+                    z = self.cfg["bias"].get(label, 0.0) + sum(w.get(x, 0.0) for x in feats)
+                    probs[label] = float(1.0 / (1.0 + numpy.exp(-z)))
+            if probs:
+                rels[(head.start, child.start)] = probs
+        return rels
+
+    def __call__(self, doc: Doc) -> Doc:
+        rels = {}
+        for key, probs in self._predict(doc).items():
+            label = max(probs, key=probs.get)
+            if probs[label] >= self.cfg["threshold"]:
+                rels[key] = {label: probs[label]}
+        doc._.rel = rels
+        return doc
+
+    def pair_scores(self, docs: list[Doc]) -> list[tuple[Doc, Span, Span, dict[str, float]]]:
+        out = []
+        for doc in docs:
+            starts = {e.start: e for e in doc.ents}
+            for (h, c), probs in self._predict(doc).items():
+                out.append((doc, starts[h], starts[c], probs))
+        return out
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, allowed: dict | None = None,
+                   c: float = 1.0) -> None:
+        """Fit on the gold entities and relations of the training examples."""
+        validate_get_examples(get_examples, "RelationScorer.initialize")
+        examples = list(get_examples())
+        if allowed:
+            self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in allowed.items()}
+        else:
+            found: dict[str, dict[str, set]] = {}
+            for eg in examples:
+                starts = {e.start: e for e in eg.reference.ents}
+                for (h, c2), labs in doc_rels(eg.reference).items():
+                    for label, value in labs.items():
+                        if value >= 0.5 and h in starts and c2 in starts:
+                            spec = found.setdefault(label, {"heads": set(), "children": set()})
+                            spec["heads"].add(starts[h].label_)
+                            spec["children"].add(starts[c2].label_)
+            self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in found.items()}
+        X, y = [], []
+        for eg in examples:
+            ref = eg.reference
+            gold = {(h, c2): max(labs, key=labs.get) for (h, c2), labs in doc_rels(ref).items() if labs and max(labs.values()) >= 0.5}
+            heads_by_start = sorted(e.start for e in ref.ents if any(e.label_ in s["heads"] for s in self.cfg["allowed"].values()))
+            for head, child in self._pairs(ref):
+                X.append(self.features(ref, head, child, heads_by_start))
+                y.append(gold.get((head.start, child.start), REL_SCORER_NONE))
+        labels = sorted(set(y))
+        if len(labels) < 2:
+            raise ValueError("relation_scorer: the training examples give no relation candidates with and without a relation")
+        self.cfg["weights"], self.cfg["bias"] = {}, {}
+        for label in labels:
+            if label == REL_SCORER_NONE:
+                continue
+            w, b = _fit_logistic(X, [1 if v == label else 0 for v in y], c)
+            self.cfg["weights"][label], self.cfg["bias"][label] = w, b
+        self.cfg["n_pairs"], self.cfg["n_relations"] = len(y), sum(1 for v in y if v != REL_SCORER_NONE)
+
+    def score(self, examples: Iterable[Example], **kwargs) -> dict[str, float]:
+        return score_relations(examples)
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        import srsly
+
+        return srsly.msgpack_dumps(self.cfg)
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()):
+        import srsly
+
+        self.cfg = srsly.msgpack_loads(data)
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()):
+        import srsly
+        from pathlib import Path
+
+        Path(path).mkdir(parents=True, exist_ok=True)
+        srsly.write_json(Path(path) / "cfg.json", self.cfg)
+
+    def from_disk(self, path, *, exclude=tuple()):
+        import srsly
+        from pathlib import Path
+
+        self.cfg = srsly.read_json(Path(path) / "cfg.json")
+        return self
+
+
 # ---------------------------------------------------------------- candidates
 
 

@@ -20,8 +20,10 @@ from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document
 
 # System name -> config. "rules": the rules-only baseline (entity ruler + relation rules); "ner": NER
 # without rules + trained relations; "full": rules + NER + trained relations; "rules_rel": entity
-# rules + trained relations (no NER).
-DEFAULT_SYSTEMS = {"rules": "rules", "ner": "ner", "full": "full", "rules_rel": "rules_rel"}
+# rules + trained relations (no NER); "scored": rule proposals decided by the span scorer and
+# relations by the relation scorer (logistic regressions); "scored_rel": the span scorer's entities
+# and the trained relation extractor.
+DEFAULT_SYSTEMS = {"rules": "rules", "ner": "ner", "full": "full", "rules_rel": "rules_rel", "scored": "scored", "scored_rel": "scored_rel"}
 
 
 def derive_folds(documents: list[Document]) -> list[dict[str, Any]]:

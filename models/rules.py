@@ -117,6 +117,26 @@ def rule_patterns() -> list[dict]:
     return rule_patterns_list()
 
 
+# Extra heads for the span scorer's candidate starts: bodies named by a common noun ("cơ quan tham mưu
+# ...", "bộ phận chuyên trách ...", "Khối vận") and the usual abbreviations of bodies and titles.
+SCORER_EXTRA_AGENCY_HEADS = ["cơ quan", "bộ phận", "khối", "cấp ủy", "cấp uỷ", "btv", "bch", "ubkt", "ủy ban kiểm tra", "tòa án", "viện kiểm sát",
+                             "mặt trận", "ban chỉ đạo", "ban quản lý", "hội đồng nhân dân", "ủy ban nhân dân", "uỷ ban nhân dân"]
+SCORER_EXTRA_TITLE_HEADS = ["tbt", "tổng bí thư", "trưởng khối", "chủ nhiệm", "ủy viên", "uỷ viên"]
+
+
+def scorer_heads_dict() -> dict[str, list[str]]:
+    """Head phrases that start an AGENCY or TITLE candidate for the span scorer (any case)."""
+    return {
+        "AGENCY": sorted(set(AGENCY_HEADS_ALONE + AGENCY_HEADS_NAMED + SCORER_EXTRA_AGENCY_HEADS)),
+        "TITLE": sorted(set(TITLE_HEADS + SCORER_EXTRA_TITLE_HEADS)),
+    }
+
+
+@registry.misc("vnreorg.scorer_heads.v1")
+def scorer_heads() -> dict[str, list[str]]:
+    return scorer_heads_dict()
+
+
 def relation_schema_dict() -> dict[str, dict[str, list[str]]]:
     return {
         label: {"heads": sorted(RELATION_HEAD_LABELS), "children": sorted(RELATION_CHILD_LABELS[label])}

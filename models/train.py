@@ -23,6 +23,7 @@ CONFIG_DIR = Path(__file__).parent / "configs"
 DEFAULT_TRAINED = Path("models/trained")
 MODEL_NAME = "vnreorg"
 MODEL_VERSION = "0.1.0"
+RELATION_PIPES = ("relation_extractor", "relation_scorer")
 THRESHOLD_GRID = [round(0.05 * i, 2) for i in range(1, 20)]
 
 
@@ -84,11 +85,13 @@ def train_model(
     seed: int = 0,
     overrides: dict | None = None,
     quiet: bool = False,
+    tune: bool = True,
 ) -> TrainResult:
     """Train (or, for a rules-only config, just initialise) and save the final model to
     `<output_dir>/model`; returns where it is, the tuned threshold and the dev scores."""
     import spacy
     from spacy.cli.train import train as spacy_train
+    from spacy.training import Example
     from spacy.util import load_config, load_model_from_config
 
     from vnreorg.corpus.tokenize import blank_vi
@@ -131,14 +134,18 @@ def train_model(
         from spacy.util import fix_random_seed
 
         fix_random_seed(seed)
-        # Nothing is trained: training overrides (epochs, seed) do not apply to this config.
-        cfg = load_config(cfg_file, overrides={k: v for k, v in all_overrides.items() if k.startswith("paths.")}, interpolate=False)
+        # No training loop: overrides of [training] (epochs, batches) do not apply to this config.
+        cfg = load_config(cfg_file, overrides={k: v for k, v in all_overrides.items() if not k.startswith(("training.", "system."))},
+                          interpolate=False)
         nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
-        nlp.initialize()
+        # Components fitted at initialisation (span_scorer, relation_scorer) learn from these.
+        examples = [Example(_blank_copy(nlp, d), d) for d in train_spacy]
+        nlp.initialize(get_examples=lambda: examples)
     threshold = None
-    if "relation_extractor" in nlp.pipe_names:
-        threshold = tune_threshold(nlp, dev_spacy)
-        nlp.get_pipe("relation_extractor").cfg["threshold"] = threshold
+    rel_name = next((n for n in RELATION_PIPES if n in nlp.pipe_names), None)
+    if rel_name is not None and tune:
+        threshold = tune_threshold(nlp, dev_spacy, rel_name)
+        nlp.get_pipe(rel_name).cfg["threshold"] = threshold
     dev_scores = _dev_scores(nlp, dev_spacy)
     nlp.meta.update(
         {
@@ -165,23 +172,25 @@ def train_model(
     return TrainResult(final, cfg_file.name, seed, time.perf_counter() - t0, threshold, dev_scores)
 
 
-def _predict_docs(nlp, gold_docs: list) -> list:
-    """Run the pipeline on copies of gold Docs' tokens and sentence starts (no gold entities)."""
+def _blank_copy(nlp, gold):
+    """The tokens and sentence starts of a gold Doc, without its annotations."""
     from spacy.attrs import SENT_START
     from spacy.tokens import Doc
 
-    inputs = []
-    for g in gold_docs:
-        d = Doc(nlp.vocab, words=[t.text for t in g], spaces=[bool(t.whitespace_) for t in g])
-        if g.has_annotation("SENT_START"):
-            d.from_array([SENT_START], g.to_array([SENT_START]))
-        inputs.append(d)
-    return list(nlp.pipe(inputs))
+    d = Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
+    if gold.has_annotation("SENT_START"):
+        d.from_array([SENT_START], gold.to_array([SENT_START]))
+    return d
 
 
-def tune_threshold(nlp, dev_docs: list) -> float:
+def _predict_docs(nlp, gold_docs: list) -> list:
+    """Run the pipeline on copies of gold Docs' tokens and sentence starts (no gold entities)."""
+    return list(nlp.pipe([_blank_copy(nlp, g) for g in gold_docs]))
+
+
+def tune_threshold(nlp, dev_docs: list, name: str = "relation_extractor") -> float:
     """The relation threshold with the best strict relation F1 on dev (ties: the lowest)."""
-    rel = nlp.get_pipe("relation_extractor")
+    rel = nlp.get_pipe(name)
     saved = rel.cfg["threshold"]
     rel.cfg["threshold"] = 0.0
     preds = _predict_docs(nlp, dev_docs)

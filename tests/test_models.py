@@ -292,3 +292,82 @@ def test_training_never_wipes_a_foreign_folder(synthetic, tmp_path):
     with pytest.raises(VnreorgError, match="not overwriting"):
         train_model("rules", synthetic[:1], tmp_path, quiet=True)
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+# ------------------------------------------------------------------ span and relation scorers
+
+
+def _doc(text: str, spans: list[tuple[str, str]], relations=(), doc_id="d") -> Document:
+    """A one-paragraph Document whose spans are given by surface text (first match after the last)."""
+    out, pos = [], 0
+    for i, (surface, label) in enumerate(spans):
+        start = text.index(surface, pos)
+        out.append(Span(id=f"s{i}", start=start, end=start + len(surface), label=label))
+        pos = start + len(surface)
+    rels = [Relation(head=f"s{h}", child=f"s{c}", label=lab) for h, c, lab in relations]
+    cut = text.index(". ") + 1 if ". " in text else len(text)
+    sentences = [(0, cut), (cut + 1, len(text))] if cut < len(text) else [(0, len(text))]
+    return Document(id=doc_id, text=text, paragraphs=[(0, len(text))], sentences=sentences, spans=out, relations=rels)
+
+
+def _cut_corpus(n: int, offset: int = 0) -> list[Document]:
+    """'tinh giản' is an action when a count follows it, not in the slogan 'tinh giản biên chế';
+    the agency names run past the ruler's span ('Trung tâm Dịch vụ công ích đô thị')."""
+    units = ["Trung tâm Dịch vụ công ích đô thị", "Trung tâm Văn hóa thể thao và du lịch", "Trung tâm Quản lý đất đai và môi trường",
+             "Trung tâm Phát triển quỹ đất và hạ tầng", "Trung tâm Dịch vụ nông nghiệp và khuyến nông"]
+    docs = []
+    for i in range(n):
+        k = i + offset
+        unit = units[k % len(units)]
+        count = f"{10 + k:02d}"
+        text = (f"Huyện đã tinh giản {count} biên chế của {unit} trong năm. "
+                f"Các cơ quan tiếp tục tinh giản biên chế theo chủ trương chung.")
+        docs.append(_doc(text, [("tinh giản", "MERGE_ACTION"), (count, "NUMBER"), (unit, "AGENCY")],
+                         [(0, 1, "amount"), (0, 2, "source")], doc_id=f"cut{k}"))
+    return docs
+
+
+def test_span_and_relation_scorers_learn_what_the_rules_get_wrong(tmp_path):
+    from vnreorg.eval.scoring import evaluate_documents
+    from vnreorg.models.predict import predict_documents
+    from vnreorg.models.train import train_model
+
+    train = _cut_corpus(12)
+    test = _cut_corpus(5, offset=100)  # other counts; the same unit names in other rows
+    rules = train_model("rules", train, tmp_path / "rules", seed=0, quiet=True)
+    scored = train_model("scored", train, tmp_path / "scored", seed=0, quiet=True, dev_fraction=0)
+    r_rules = evaluate_documents(test, predict_documents(str(rules.model_path), test), n_boot=0)
+    pred = predict_documents(str(scored.model_path), test)
+    r_scored = evaluate_documents(test, pred, n_boot=0)
+    # The ruler cuts the names short and takes the slogan's "tinh giản"; the scorers learnt otherwise.
+    assert r_rules.entities["strict"]["per_label"]["AGENCY"]["f1"] < 0.5
+    assert r_rules.entities["strict"]["per_label"]["MERGE_ACTION"]["precision"] <= 0.5
+    assert r_scored.entities["strict"]["micro"]["f1"] == 1.0
+    assert r_scored.relations["strict"]["micro"]["f1"] == 1.0
+    assert all(r.score is not None and 0.5 <= r.score <= 1 for d in pred for r in d.relations)
+
+
+def test_scorers_round_trip_through_disk_and_bytes(tmp_path):
+    import spacy
+
+    from vnreorg.models.train import train_model
+
+    scored = train_model("scored", _cut_corpus(8), tmp_path / "scored", seed=0, quiet=True, dev_fraction=0)
+    nlp = spacy.load(scored.model_path)
+    assert nlp.pipe_names == ["entity_ruler", "span_scorer", "relation_scorer"]
+    cfg = nlp.get_pipe("span_scorer").cfg
+    assert cfg["start_weights"] and cfg["end_weights"] and cfg["heads"]["AGENCY"]
+    assert nlp.get_pipe("relation_scorer").cfg["weights"]["amount"]
+    text = "Huyện đã tinh giản 07 biên chế của Trung tâm Dịch vụ công ích đô thị trong năm."
+    doc = nlp(text)
+    again = spacy.load(scored.model_path).from_bytes(nlp.to_bytes())(text)
+    assert [(e.text, e.label_) for e in doc.ents] == [(e.text, e.label_) for e in again.ents]
+    assert doc._.rel == again._.rel and doc._.rel
+
+
+def test_span_scorer_without_both_classes_is_a_clear_error(tmp_path):
+    from vnreorg.models.train import train_model
+
+    empty = [_doc("Huyện đã tinh giản biên chế theo chủ trương chung.", [], doc_id="e1")]
+    with pytest.raises(ValueError, match="span_scorer"):
+        train_model("scored", empty, tmp_path / "e", seed=0, quiet=True, dev_fraction=0)

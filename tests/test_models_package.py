@@ -64,6 +64,27 @@ def test_wheel_installs_and_loads_in_a_fresh_venv(tiny_trained, tmp_path):
     assert out["version"] == "0.2.0"
     assert ("sáp nhập", "MERGE_ACTION") in [tuple(e) for e in out["ents"]]
 
+    # The span and relation scorers (weights fitted with scikit-learn, applied with plain Python):
+    # a second wheel in the same environment, which has spaCy but no scikit-learn.
+    import spacy
+
+    from vnreorg.models.fixtures import synthetic_documents
+    from vnreorg.models.train import train_model
+
+    docs = synthetic_documents(n_docs=3, sentences_per_doc=20, seed=2)
+    scored = train_model("scored_rel", docs, tmp_path / "scored_run", seed=0, quiet=True, overrides={"training.max_epochs": 2})
+    wheel2 = package_model(scored.model_path, tmp_path / "dist2", name="scoredtest", version="0.3.0", quiet=True)
+    install = subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel2)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert install.returncode == 0, install.stderr[-3000:]
+    probe2 = probe.replace("vi_vnreorg", "vi_scoredtest").replace(
+        "import json, sys, spacy\n", "import json, sys, spacy\ntry:\n    import sklearn\n    sys.exit('sklearn is installed')\nexcept ImportError:\n    pass\n")
+    run = subprocess.run([str(py), "-c", probe2], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out2 = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out2["pipes"] == ["entity_ruler", "span_scorer", "tok2vec", "relation_extractor"] and out2["version"] == "0.3.0"
+    here = spacy.load(scored.model_path)("Thành phố đã sáp nhập Phòng Nội vụ thành phố vào Văn phòng HĐND và UBND thành phố.")
+    assert out2["ents"] == [[e.text, e.label_] for e in here.ents] and out2["ents"]
+
 
 def test_model_stage_quick_runs_end_to_end(tmp_path):
     from vnreorg.jsonio import write_documents
