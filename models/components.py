@@ -55,6 +55,10 @@ if not Doc.has_extension("rel"):
 N_FEATURES = 8  # child after head, then six distance buckets, then "an action in between"
 DISTANCE_BUCKETS = (1, 2, 4, 8, 16)
 TARGET_CUES = frozenset({"vào", "thành", "về", "là", "sang", "cho", "với", "thuộc"})
+# Guidelines (relations): what comes after "vào", "thành", "về" ... results or receives; what is
+# established is a target.
+RESULT_CUES = frozenset({"vào", "thành", "về", "sang", "làm"})
+ESTABLISH_TRIGGERS = frozenset({"thành lập", "hình thành"})
 
 
 def doc_rels(doc: Doc) -> dict:
@@ -200,12 +204,19 @@ class SpanScorer:
             out.append((s, label, lo, hi, rule_end, feats))
         return out
 
-    def candidate_ends(self, doc: Doc, lowers: list[str], s: int, label: str, lo: int, hi: int, rule_end: int | None) -> dict[int, list[str]]:
+    @staticmethod
+    def action_tokens(doc: Doc) -> set[int]:
+        """Tokens of the ruler's MERGE_ACTION entities: no agency or title runs across a trigger
+        ("Trưởng Ban Tuyên giáo kiêm Giám đốc ...")."""
+        return {i for e in doc.ents if e.label_ == "MERGE_ACTION" for i in range(e.start, e.end)}
+
+    def candidate_ends(self, doc: Doc, lowers: list[str], s: int, label: str, lo: int, hi: int, rule_end: int | None,
+                       actions: set[int] = frozenset()) -> dict[int, list[str]]:
         """{end: end features} for a candidate start: every end up to the label's length, inside the
-        sentence, not across hard punctuation."""
+        sentence, not across hard punctuation nor (for other labels) an action trigger."""
         ends: dict[int, list[str]] = {}
         for e in range(s + 1, min(hi, s + SCORER_MAX_LEN.get(label, 6)) + 1):
-            if e - 1 > s and doc[e - 1].text in SCORER_HARD_STOPS:
+            if e - 1 > s and (doc[e - 1].text in SCORER_HARD_STOPS or (label != "MERGE_ACTION" and e - 1 in actions)):
                 break
             ends[e] = self._boundary(doc, lowers, s, e, label, lo, hi, rule_end)
         return ends
@@ -243,9 +254,17 @@ class SpanScorer:
         caps = sum(1 for t in inner if t.text[:1].isupper())
         f.append(f"{L}|caps={min(caps, 6)}")
         f.append(f"{L}|lowers={min(n - caps, 8)}")
+        heads = self._head_starts()
+        n_function = 0
         for t in inner[1:]:
             if t.text in {",", "-", "&", "/"} or t.lower_ == "và":
                 f.append(f"{L}|inner={t.lower_}")
+            elif t.lower_ in SCORER_FUNCTION_WORDS:
+                n_function += 1
+                f.append(f"{L}|inner_function={t.lower_}")
+            if (t.lower_, label) in heads:
+                f.append(f"{L}|inner_head")
+        f.append(f"{L}|n_inner_function={min(n_function, 3)}")
         f.append(f"{L}|nextkind={_kind(doc, e, lo, hi)}")
         if nxt in SCORER_FUNCTION_WORDS:
             f.append(f"{L}|next_function_word")
@@ -269,12 +288,13 @@ class SpanScorer:
         """(probability of the start, start, best end, label) for every candidate start whose
         probability reaches the threshold (the ends of the others are never computed)."""
         lowers = [t.lower_ for t in doc]
+        actions = self.action_tokens(doc)
         out = []
         for s, label, lo, hi, rule_end, start_feats in self.candidate_starts(doc):
             p = self._prob(self.cfg["start_weights"], self.cfg["start_bias"], start_feats)
             if p < self.cfg["threshold"]:
                 continue
-            ends = self.candidate_ends(doc, lowers, s, label, lo, hi, rule_end)
+            ends = self.candidate_ends(doc, lowers, s, label, lo, hi, rule_end, actions)
             best = max(ends, key=lambda e: (self._prob(self.cfg["end_weights"], self.cfg["end_bias"], ends[e]), -e))
             out.append((p, s, best, label))
         return sorted(out, key=lambda x: (-x[0], x[1], x[2], x[3]))
@@ -316,12 +336,13 @@ class SpanScorer:
                 doc = proc(doc)
             gold = {(e.start, e.label_): e.end for e in ref.ents}
             lowers = [t.lower_ for t in doc]
+            actions = self.action_tokens(doc)
             for s, label, lo, hi, rule_end, start_feats in self.candidate_starts(doc):
                 Xs.append(start_feats)
                 ys.append(1 if (s, label) in gold else 0)
                 if (s, label) not in gold:
                     continue
-                ends = self.candidate_ends(doc, lowers, s, label, lo, hi, rule_end)
+                ends = self.candidate_ends(doc, lowers, s, label, lo, hi, rule_end, actions)
                 if gold[(s, label)] in ends:
                     for e, feats in ends.items():
                         Xe.append(feats)
@@ -372,11 +393,32 @@ REL_SCORER_NONE = "NONE"
     "relation_scorer",
     requires=["doc.ents"],
     assigns=["doc._.rel"],
-    default_config={"threshold": 0.5, "max_length": 30},
+    default_config={"threshold": 0.5, "max_length": 30, "direction": "learned"},
     default_score_weights={"rel_micro_f": 1.0},
 )
-def make_relation_scorer(nlp: Language, name: str, threshold: float, max_length: int) -> "RelationScorer":
-    return RelationScorer(name, threshold, max_length)
+def make_relation_scorer(nlp: Language, name: str, threshold: float, max_length: int, direction: str) -> "RelationScorer":
+    return RelationScorer(name, threshold, max_length, direction)
+
+
+# The relations whose direction the guidelines decide (`direction = "guidelines"`): the classifier
+# learns one "participant" class from both, and the direction comes from the sentence.
+DIRECTED = ("source", "target")
+PARTICIPANT = "participant"
+
+
+def guideline_direction(doc: Doc, head: Span, child: Span) -> str:
+    """`target` when the entity follows the action with a result cue ("vào", "thành", "về", "sang",
+    "làm") among the words between them that are not inside an entity, or directly follows an
+    establishing action ("thành lập Z"); `source` otherwise (guidelines, relations)."""
+    if child.start < head.end:
+        return "source"
+    inside = {i for e in doc.ents for i in range(e.start, e.end)}
+    between = {doc[i].lower_ for i in range(max(head.end, child.start - 12), child.start) if i not in inside}
+    if between & RESULT_CUES:
+        return "target"
+    if child.start - head.end <= 1 and head.text.lower() in ESTABLISH_TRIGGERS:
+        return "target"
+    return "source"
 
 
 class RelationScorer:
@@ -388,9 +430,21 @@ class RelationScorer:
     kept when it reaches the threshold. Fitted in `initialize` on gold entities and relations
     (scikit-learn); applied with plain Python."""
 
-    def __init__(self, name: str = "relation_scorer", threshold: float = 0.5, max_length: int = 30):
+    def __init__(self, name: str = "relation_scorer", threshold: float = 0.5, max_length: int = 30, direction: str = "learned"):
+        if direction not in ("learned", "guidelines"):
+            raise ValueError(f"relation_scorer: direction must be 'learned' or 'guidelines', not {direction!r}")
         self.name = name
-        self.cfg: dict = {"threshold": threshold, "max_length": max_length, "weights": {}, "bias": {}, "allowed": {}}
+        self.cfg: dict = {"threshold": threshold, "max_length": max_length, "direction": direction, "weights": {}, "bias": {}, "allowed": {}}
+
+    def _classes(self) -> dict[str, dict[str, list[str]]]:
+        """What the classifier decides: the schema's relations, with source and target as one
+        participant class when the guidelines decide the direction."""
+        allowed = self.cfg["allowed"]
+        if self.cfg.get("direction") != "guidelines" or not all(d in allowed for d in DIRECTED):
+            return allowed
+        out = {k: v for k, v in allowed.items() if k not in DIRECTED}
+        out[PARTICIPANT] = {key: sorted(set(allowed["source"][key]) | set(allowed["target"][key])) for key in ("heads", "children")}
+        return out
 
     def _pairs(self, doc: Doc) -> list[tuple[Span, Span]]:
         children = {c for spec in self.cfg["allowed"].values() for c in spec["children"]}
@@ -421,19 +475,26 @@ class RelationScorer:
         f.append(f"{L}|{side}|after_head={doc[head.end].lower_ if head.end < len(doc) else '</s>'}")
         same = [e for e in ents_between if e.label_ == L]
         f.append(f"{L}|{side}|rank={min(len(same), 3)}")
+        # The guidelines' target cues as one shared feature, so that "vào" teaches "về" and "thành".
+        if after and {t.lower_ for t in doc[max(lo, child.start - 2) : child.start]} & RESULT_CUES:
+            f.append(f"{L}|result_cue_before_child")
+        if after and gap <= 1 and head.text.lower() in ESTABLISH_TRIGGERS:
+            f.append(f"{L}|establish_object")
         return f
 
     def _predict(self, doc: Doc) -> dict:
-        heads_by_start = sorted(e.start for e in doc.ents if any(e.label_ in s["heads"] for s in self.cfg["allowed"].values()))
+        classes = self._classes()
+        heads_by_start = sorted(e.start for e in doc.ents if any(e.label_ in s["heads"] for s in classes.values()))
         rels: dict = {}
         for head, child in self._pairs(doc):
             feats = self.features(doc, head, child, heads_by_start)
             probs = {}
-            for label, spec in self.cfg["allowed"].items():
+            for label, spec in classes.items():
                 if child.label_ in spec["children"] and head.label_ in spec["heads"]:
                     w = self.cfg["weights"].get(label, {})
                     z = self.cfg["bias"].get(label, 0.0) + sum(w.get(x, 0.0) for x in feats)
-                    probs[label] = float(1.0 / (1.0 + numpy.exp(-z)))
+                    p = float(1.0 / (1.0 + numpy.exp(-z)))
+                    probs[guideline_direction(doc, head, child) if label == PARTICIPANT else label] = p
             if probs:
                 rels[(head.start, child.start)] = probs
         return rels
@@ -473,11 +534,14 @@ class RelationScorer:
                             spec["heads"].add(starts[h].label_)
                             spec["children"].add(starts[c2].label_)
             self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in found.items()}
+        classes = self._classes()
         X, y = [], []
         for eg in examples:
             ref = eg.reference
             gold = {(h, c2): max(labs, key=labs.get) for (h, c2), labs in doc_rels(ref).items() if labs and max(labs.values()) >= 0.5}
-            heads_by_start = sorted(e.start for e in ref.ents if any(e.label_ in s["heads"] for s in self.cfg["allowed"].values()))
+            if PARTICIPANT in classes:
+                gold = {k: PARTICIPANT if v in DIRECTED else v for k, v in gold.items()}
+            heads_by_start = sorted(e.start for e in ref.ents if any(e.label_ in s["heads"] for s in classes.values()))
             for head, child in self._pairs(ref):
                 X.append(self.features(ref, head, child, heads_by_start))
                 y.append(gold.get((head.start, child.start), REL_SCORER_NONE))

@@ -371,3 +371,36 @@ def test_span_scorer_without_both_classes_is_a_clear_error(tmp_path):
     empty = [_doc("Huyện đã tinh giản biên chế theo chủ trương chung.", [], doc_id="e1")]
     with pytest.raises(ValueError, match="span_scorer"):
         train_model("scored", empty, tmp_path / "e", seed=0, quiet=True, dev_fraction=0)
+
+
+def test_guideline_direction_reads_the_sentence(blank):
+    from spacy.tokens import Span as SpacySpan
+
+    from vnreorg.models.components import guideline_direction
+
+    def direction(text: str, head: str, child: str, others=()) -> str:
+        doc = blank(text)
+        spans = []
+        for surface, label in [(head, "MERGE_ACTION"), (child, "AGENCY"), *others]:
+            start = text.index(surface)
+            spans.append(doc.char_span(start, start + len(surface), label=label))
+        doc.ents = sorted(spans, key=lambda s: s.start)
+        h = next(e for e in doc.ents if e.text == head)
+        c = next(e for e in doc.ents if e.text == child)
+        return guideline_direction(doc, h, c)
+
+    assert direction("sáp nhập xã Điền Công vào phường Trưng Vương.", "sáp nhập", "phường Trưng Vương", [("xã Điền Công", "AGENCY")]) == "target"
+    assert direction("sáp nhập xã Điền Công vào phường Trưng Vương.", "sáp nhập", "xã Điền Công", [("phường Trưng Vương", "AGENCY")]) == "source"
+    assert direction("thành lập Trung tâm Y tế huyện.", "thành lập", "Trung tâm Y tế huyện") == "target"
+    assert direction("giải thể Trung tâm Y tế huyện.", "giải thể", "Trung tâm Y tế huyện") == "source"
+    # "Thành" inside a name ("Thành ủy") is not the cue "thành".
+    assert direction("hợp nhất Ban Tổ chức Thành ủy với Phòng Nội vụ thành phố.", "hợp nhất", "Phòng Nội vụ thành phố",
+                     [("Ban Tổ chức Thành ủy", "AGENCY")]) == "source"
+    assert direction("Phòng Nội vụ được sáp nhập.", "sáp nhập", "Phòng Nội vụ") == "source"
+
+
+def test_relation_scorer_direction_setting_is_checked():
+    from vnreorg.models.components import RelationScorer
+
+    with pytest.raises(ValueError, match="direction"):
+        RelationScorer(direction="sideways")
