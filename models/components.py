@@ -84,7 +84,7 @@ def _factory(name: str, **kwargs):
 
 # ---------------------------------------------------------------- span scorer
 
-SCORER_MAX_LEN = {"AGENCY": 24, "TITLE": 20, "MERGE_ACTION": 5, "NUMBER": 4}
+SCORER_MAX_LEN = {"AGENCY": 24, "TITLE": 20, "MERGE_ACTION": 6, "NUMBER": 4}
 # Tokens no span runs across (a name may hold ",", "-", "&", "/", "và").
 SCORER_HARD_STOPS = {".", ";", ":", "!", "?", "(", ")", "“", "”", '"', "…"}
 # Vietnamese function words (conjunctions, prepositions, aspect and modal markers, determiners): a
@@ -268,6 +268,10 @@ class SpanScorer:
         f.append(f"{L}|nextkind={_kind(doc, e, lo, hi)}")
         if nxt in SCORER_FUNCTION_WORDS:
             f.append(f"{L}|next_function_word")
+        elif _kind(doc, e, lo, hi) == "lower":
+            f.append(f"{L}|next_content_lower")
+        elif nxt in {"-", "/", "&"} and _kind(doc, e + 1, lo, hi) in ("upper", "digit"):
+            f.append(f"{L}|next_joins_a_capitalised_word")  # "Trung tâm Văn hóa - Truyền thông"
         if last in SCORER_FUNCTION_WORDS:
             f.append(f"{L}|last_function_word")
         if (nxt, label) in self._head_starts():

@@ -16,6 +16,9 @@ ACTION_TRIGGERS = [
     "hợp nhất", "sáp nhập", "giải thể", "thành lập", "đổi tên", "nhất thể hóa", "nhất thể hoá",
     "kiêm", "kiêm nhiệm", "đồng thời là", "giảm", "tinh giản", "chuyển đổi", "chuyển chức năng",
     "chuyển giao", "hợp nhất, sáp nhập", "sáp nhập, hợp nhất", "kết thúc hoạt động", "thu gọn",
+    # Listed in the guidelines' trigger table (v1.1): the verb with what is transferred, and the
+    # "becomes another unit" / "forms a named body" verbs.
+    "chuyển chức năng, nhiệm vụ", "chuyển chức năng nhiệm vụ", "chuyển nhiệm vụ", "nâng lên", "hình thành",
 ]
 # Agency heads that name a body on their own ("Thành ủy", "UBND") and heads that need a name after them.
 AGENCY_HEADS_ALONE = [
