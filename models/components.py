@@ -37,6 +37,7 @@ from thinc.api import Linear, Logistic, Model, Relu, chain
 from thinc.types import Floats2d
 
 REL_USER_DATA = "vnreorg_rel"
+ENT_SCORE_KEY = "vnreorg_ent_score"  # doc.user_data[(ENT_SCORE_KEY, start, end)]: an entity's confidence
 
 
 def _get_rel(doc: Doc) -> dict:
@@ -288,9 +289,10 @@ class SpanScorer:
         z = bias + sum(weights.get(x, 0.0) for x in feats)
         return float(1.0 / (1.0 + numpy.exp(-z)))
 
-    def scored(self, doc: Doc) -> list[tuple[float, int, int, str]]:
-        """(probability of the start, start, best end, label) for every candidate start whose
-        probability reaches the threshold (the ends of the others are never computed)."""
+    def scored(self, doc: Doc) -> list[tuple[float, int, int, str, float]]:
+        """(probability of the start, start, best end, label, probability of that end) for every
+        candidate start whose probability reaches the threshold (the ends of the others are never
+        computed)."""
         lowers = [t.lower_ for t in doc]
         actions = self.action_tokens(doc)
         out = []
@@ -299,20 +301,22 @@ class SpanScorer:
             if p < self.cfg["threshold"]:
                 continue
             ends = self.candidate_ends(doc, lowers, s, label, lo, hi, rule_end, actions)
-            best = max(ends, key=lambda e: (self._prob(self.cfg["end_weights"], self.cfg["end_bias"], ends[e]), -e))
-            out.append((p, s, best, label))
+            p_end = {e: self._prob(self.cfg["end_weights"], self.cfg["end_bias"], f) for e, f in ends.items()}
+            best = max(p_end, key=lambda e: (p_end[e], -e))
+            out.append((p, s, best, label, p_end[best]))
         return sorted(out, key=lambda x: (-x[0], x[1], x[2], x[3]))
 
     def __call__(self, doc: Doc) -> Doc:
+        """Sets the entities, and for each its confidence (probability of the start times that of
+        the end) in `doc.user_data[("vnreorg_ent_score", start, end)]`."""
         taken = numpy.zeros(len(doc), dtype=bool)
         chosen = []
-        for p, s, e, label in self.scored(doc):
-            if p < self.cfg["threshold"]:
-                break
+        for p, s, e, label, p_end in self.scored(doc):
             if taken[s:e].any():
                 continue
             taken[s:e] = True
             chosen.append(Span(doc, s, e, label=label))
+            doc.user_data[(ENT_SCORE_KEY, s, e)] = round(p * p_end, 4)
         doc.ents = sorted(chosen, key=lambda x: x.start)
         return doc
 

@@ -1,4 +1,4 @@
-"""The model stage of the main job: cross-validate three systems, train the final model, package it.
+"""The model stage of the main job: cross-validate six systems, train the final model, package it.
 
 `run_model_stage` is what `vnreorg all` calls. Under `out_root` it writes:
   trained/final/       the final pipeline (trained on every gold document), spaCy's output beside it
@@ -40,8 +40,8 @@ def run_model_stage(
     final: str = "auto",
     log: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
-    """Cross-validate (rules-only, NER without rules, full, rules + trained relations), train the
-    final model, package it. `final="auto"` ships the system with the best pooled CV score (mean of
+    """Cross-validate (rules-only, NER without rules, full, rules + trained relations, and the span
+    scorer with the relation scorer or with trained relations), train the final model, package it. `final="auto"` ships the system with the best pooled CV score (mean of
     strict entity and relation micro F1); otherwise the named system.
 
     `quick` trains for two epochs and bootstraps 100 times (a smoke run for tests; scores are not

@@ -345,6 +345,8 @@ def test_span_and_relation_scorers_learn_what_the_rules_get_wrong(tmp_path):
     assert r_scored.entities["strict"]["micro"]["f1"] == 1.0
     assert r_scored.relations["strict"]["micro"]["f1"] == 1.0
     assert all(r.score is not None and 0.5 <= r.score <= 1 for d in pred for r in d.relations)
+    # Every entity carries its confidence (start probability times end probability).
+    assert all(s.score is not None and 0 < s.score <= 1 for d in pred for s in d.spans)
 
 
 def test_scorers_round_trip_through_disk_and_bytes(tmp_path):
@@ -404,3 +406,21 @@ def test_relation_scorer_direction_setting_is_checked():
 
     with pytest.raises(ValueError, match="direction"):
         RelationScorer(direction="sideways")
+
+
+def test_guideline_direction_agrees_with_gold_directions(blank):
+    """The claim in models/README.md: on gold entities the rule gives 101 of the 103 gold directions."""
+    from vnreorg.jsonio import read_documents
+    from vnreorg.models import components
+    from vnreorg.models.convert import documents_to_docs
+
+    REPO = Path(__file__).resolve().parents[1]
+    agree = total = 0
+    for doc in documents_to_docs(blank, read_documents(REPO / "corpus/gold/gold.jsonl")):
+        starts = {e.start: e for e in doc.ents}
+        for (h, c), labels in components.doc_rels(doc).items():
+            label = max(labels, key=labels.get)
+            if label in components.DIRECTED:
+                total += 1
+                agree += components.guideline_direction(doc, starts[h], starts[c]) == label
+    assert (agree, total) == (101, 103)

@@ -1,6 +1,6 @@
 """The main job (README command 1): the whole pipeline, end to end, on the embedded defaults.
 
-seeds -> corpus build -> gold check and validation -> exports -> cross-validation of three systems ->
+seeds -> corpus build -> gold check and validation -> exports -> cross-validation of six systems ->
 final model -> wheel. Each step prints what it did; the timings go to `<out>/main_job.json`.
 """
 from __future__ import annotations
