@@ -23,9 +23,11 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from itertools import islice
+from pathlib import Path
 
 import catalogue
 import numpy
+import srsly
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.pipeline.trainable_pipe import TrainablePipe
@@ -81,6 +83,51 @@ def _factory(name: str, **kwargs):
         return Language.factory(name, **kwargs)(fn)
 
     return wrap
+
+
+def allowed_relations(examples: list[Example], allowed: dict | None) -> dict[str, dict[str, list[str]]]:
+    """Which entity labels each relation connects ({relation: {"heads": [...], "children": [...]}}):
+    `allowed` (the project schema) when given, else what the gold relations of the examples show."""
+    if allowed:
+        return {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in allowed.items()}
+    found: dict[str, dict[str, set]] = {}
+    for eg in examples:
+        starts = {e.start: e for e in eg.reference.ents}
+        for (h, c), labs in doc_rels(eg.reference).items():
+            for label, value in labs.items():
+                if value >= 0.5 and h in starts and c in starts:
+                    spec = found.setdefault(label, {"heads": set(), "children": set()})
+                    spec["heads"].add(starts[h].label_)
+                    spec["children"].add(starts[c].label_)
+    return {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in found.items()}
+
+
+class _FittedCfg:
+    """Serialisation of a component whose whole state is `self.cfg` (fitted weights included), as
+    JSON on disk and msgpack in bytes; `_loaded()` drops caches derived from it."""
+
+    cfg: dict
+
+    def _loaded(self) -> None:
+        pass
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return srsly.msgpack_dumps(self.cfg)
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()):
+        self.cfg = srsly.msgpack_loads(data)
+        self._loaded()
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()):
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg.json", self.cfg)
+
+    def from_disk(self, path, *, exclude=tuple()):
+        self.cfg = srsly.read_json(Path(path) / "cfg.json")
+        self._loaded()
+        return self
 
 
 # ---------------------------------------------------------------- span scorer
@@ -144,7 +191,7 @@ def _fit_logistic(X: list[list[str]], y: list[int], c: float) -> tuple[dict[str,
     return {name: float(coef[i]) for name, i in sorted(vec.vocabulary_.items()) if coef[i] != 0.0}, float(clf.intercept_[0])
 
 
-class SpanScorer:
+class SpanScorer(_FittedCfg):
     """Learned span decisions over rule proposals, for a corpus far too small to learn entities from
     scratch. Candidate starts are the starts of the upstream entity ruler's entities and every match
     of a head lexicon (agency and title heads, any case); candidate ends are every token end up to a
@@ -327,7 +374,7 @@ class SpanScorer:
         each example's tokens, every candidate is labelled 1 when it is exactly a gold entity."""
         validate_get_examples(get_examples, "SpanScorer.initialize")
         self.cfg["heads"] = {k: sorted(v) for k, v in (heads or {}).items()}
-        self._index = self._starts = None
+        self._loaded()
         upstream = []
         if nlp is not None:
             for name, proc in nlp.pipeline:
@@ -362,34 +409,8 @@ class SpanScorer:
         self.cfg["n_start_candidates"], self.cfg["n_start_positive"] = len(ys), int(sum(ys))
         self.cfg["n_end_candidates"], self.cfg["n_end_positive"] = len(ye), int(sum(ye))
 
-    # serialisation ----------------------------------------------------------------------
-    def to_bytes(self, *, exclude=tuple()) -> bytes:
-        import srsly
-
-        return srsly.msgpack_dumps(self.cfg)
-
-    def from_bytes(self, data: bytes, *, exclude=tuple()):
-        import srsly
-
-        self.cfg = srsly.msgpack_loads(data)
+    def _loaded(self) -> None:
         self._index = self._starts = None
-        return self
-
-    def to_disk(self, path, *, exclude=tuple()):
-        import srsly
-        from pathlib import Path
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg.json", self.cfg)
-
-    def from_disk(self, path, *, exclude=tuple()):
-        import srsly
-        from pathlib import Path
-
-        self.cfg = srsly.read_json(Path(path) / "cfg.json")
-        self._index = self._starts = None
-        return self
 
 
 # ---------------------------------------------------------------- relation scorer
@@ -429,7 +450,7 @@ def guideline_direction(doc: Doc, head: Span, child: Span) -> str:
     return "source"
 
 
-class RelationScorer:
+class RelationScorer(_FittedCfg):
     """Relations from a logistic regression over sparse features of each (action, entity) pair of a
     sentence (direction, distance, the words and entities between them, cue words such as "vào",
     "thành", "về" before the entity, the action's own words, the entity's rank among its label on its
@@ -529,19 +550,7 @@ class RelationScorer:
         """Fit on the gold entities and relations of the training examples."""
         validate_get_examples(get_examples, "RelationScorer.initialize")
         examples = list(get_examples())
-        if allowed:
-            self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in allowed.items()}
-        else:
-            found: dict[str, dict[str, set]] = {}
-            for eg in examples:
-                starts = {e.start: e for e in eg.reference.ents}
-                for (h, c2), labs in doc_rels(eg.reference).items():
-                    for label, value in labs.items():
-                        if value >= 0.5 and h in starts and c2 in starts:
-                            spec = found.setdefault(label, {"heads": set(), "children": set()})
-                            spec["heads"].add(starts[h].label_)
-                            spec["children"].add(starts[c2].label_)
-            self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in found.items()}
+        self.cfg["allowed"] = allowed_relations(examples, allowed)
         classes = self._classes()
         X, y = [], []
         for eg in examples:
@@ -566,31 +575,6 @@ class RelationScorer:
 
     def score(self, examples: Iterable[Example], **kwargs) -> dict[str, float]:
         return score_relations(examples)
-
-    def to_bytes(self, *, exclude=tuple()) -> bytes:
-        import srsly
-
-        return srsly.msgpack_dumps(self.cfg)
-
-    def from_bytes(self, data: bytes, *, exclude=tuple()):
-        import srsly
-
-        self.cfg = srsly.msgpack_loads(data)
-        return self
-
-    def to_disk(self, path, *, exclude=tuple()):
-        import srsly
-        from pathlib import Path
-
-        Path(path).mkdir(parents=True, exist_ok=True)
-        srsly.write_json(Path(path) / "cfg.json", self.cfg)
-
-    def from_disk(self, path, *, exclude=tuple()):
-        import srsly
-        from pathlib import Path
-
-        self.cfg = srsly.read_json(Path(path) / "cfg.json")
-        return self
 
 
 # ---------------------------------------------------------------- candidates
@@ -898,19 +882,7 @@ class RelationExtractor(TrainablePipe):
         (relation -> {"heads": [...], "children": [...]}, the project schema) or from the data."""
         validate_get_examples(get_examples, "RelationExtractor.initialize")
         examples = list(get_examples())
-        if allowed:
-            self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in allowed.items()}
-        else:
-            found: dict[str, dict[str, set]] = {}
-            for eg in examples:
-                starts = {e.start: e for e in eg.reference.ents}
-                for (h, c), labs in doc_rels(eg.reference).items():
-                    for label, value in labs.items():
-                        if value >= 0.5 and h in starts and c in starts:
-                            spec = found.setdefault(label, {"heads": set(), "children": set()})
-                            spec["heads"].add(starts[h].label_)
-                            spec["children"].add(starts[c].label_)
-            self.cfg["allowed"] = {k: {"heads": sorted(v["heads"]), "children": sorted(v["children"])} for k, v in found.items()}
+        self.cfg["allowed"] = allowed_relations(examples, allowed)
         for label in labels or sorted(self.cfg["allowed"]):
             self.add_label(label)
         if not self.labels:
