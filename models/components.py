@@ -195,12 +195,15 @@ class SpanScorer(_FittedCfg):
     """Learned span decisions over rule proposals, for a corpus far too small to learn entities from
     scratch. Candidate starts are the starts of the upstream entity ruler's entities and every match
     of a head lexicon (agency and title heads, any case); candidate ends are every token end up to a
-    per-label length, inside the sentence, not across hard punctuation. A logistic regression over
-    sparse features of each (start, end, label) candidate (boundary words and shapes, context words,
-    how the candidate differs from the ruler's span, cues such as a count after an action or a
-    negation before it) gives a probability; candidates at or above the threshold are taken
-    greedily by probability without overlaps. Fitted in `initialize` on the training examples
-    (scikit-learn); applied with plain Python, so the packaged model needs only spaCy."""
+    per-label length, inside the sentence, not across hard punctuation nor (for agencies and titles)
+    an action trigger. Two logistic regressions over sparse features decide: whether a (start,
+    label) begins an entity (context words and shapes, cues such as a count after an action or a
+    negation before it, what the ruler proposed there), and which end it has (boundary words and
+    kinds, function words and heads inside, the offset from the ruler's end). Starts at or above the
+    threshold are taken greedily by probability without overlaps, each with its most probable end;
+    the entity's confidence (start times end probability) goes to `doc.user_data`. Fitted in
+    `initialize` on the training examples (scikit-learn); applied with plain Python, so the
+    packaged model needs only spaCy."""
 
     def __init__(self, vocab: Vocab, name: str = "span_scorer", threshold: float = 0.5):
         self.vocab = vocab
