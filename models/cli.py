@@ -88,6 +88,31 @@ def cv_command(
     run_cv(gold, out, systems, seed, folds, None, n_boot)
 
 
+@app.command("predict")
+def predict_command(
+    docs: Path = typer.Argument(Path("corpus/documents.jsonl"), help="Corpus JSONL (from `vnreorg corpus build`, or gold)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default as for extract)."),
+    out: Path = typer.Option(Path("var/predictions.jsonl"), "--out", "-o", help="Predicted corpus JSONL (spans and relations with scores)."),
+) -> None:
+    """Predict spans and relations for corpus documents, in the corpus format with confidences: the
+    input of `vnreorg annotate push --predictions` (pre-annotations) and of `vnreorg evaluate --pred`."""
+    from vnreorg.jsonio import read_documents, write_documents
+    from vnreorg.models.predict import predict_documents
+
+    if out.resolve() == docs.resolve():
+        raise VnreorgError("--out is the input file; predictions never overwrite a corpus", str(out))
+    documents = read_documents(docs)
+    if not documents:
+        raise VnreorgError("no documents", str(docs))
+    bare = [type(d)(id=d.id, text=d.text, meta=dict(d.meta), paragraphs=list(d.paragraphs), sentences=list(d.sentences)) for d in documents]
+    predicted = predict_documents(model or _default_model(), bare)
+    write_documents(out, predicted)
+    n_spans = sum(len(d.spans) for d in predicted)
+    n_rels = sum(len(d.relations) for d in predicted)
+    typer.echo(f"predicted {n_spans} spans and {n_rels} relations for {len(predicted)} documents -> {out}\n"
+               f"   pre-annotate in Label Studio: vnreorg annotate push {docs} --predictions {out}")
+
+
 def package(
     model: Path = typer.Argument(DEFAULT_MODEL_DIR, help="Trained pipeline folder (default models/trained/final)."),
     out: Path = typer.Option(DEFAULT_PACKAGES, "--out", "-o", help="Folder for the wheel."),

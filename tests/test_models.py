@@ -424,3 +424,28 @@ def test_guideline_direction_agrees_with_gold_directions(blank):
                 total += 1
                 agree += components.guideline_direction(doc, starts[h], starts[c]) == label
     assert (agree, total) == (101, 103)
+
+
+def test_predict_cli_writes_corpus_format_for_pre_annotation(synthetic, tmp_path):
+    """`vnreorg model predict`: corpus documents in, predicted documents out (the format `annotate push
+    --predictions` reads), gold spans never carried over, every span and relation scored."""
+    from vnreorg.annotation.convert import tasks_for_documents
+    from vnreorg.jsonio import read_documents, write_documents
+    from vnreorg.models.train import train_model
+
+    scored = train_model("scored", synthetic[:3], tmp_path / "scored", seed=0, quiet=True, dev_fraction=0)
+    docs = tmp_path / "docs.jsonl"
+    write_documents(docs, synthetic[3:])
+    out = tmp_path / "preds.jsonl"
+    cmd = [sys.executable, "-m", "vnreorg.cli", "model", "predict", str(docs), "--model", str(scored.model_path), "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    preds = read_documents(out)
+    assert [p.id for p in preds] == [d.id for d in synthetic[3:]] and all(p.text == d.text for p, d in zip(preds, synthetic[3:]))
+    assert sum(len(p.spans) for p in preds) > 0
+    assert all(s.score is not None for p in preds for s in p.spans) and all(r.score is not None for p in preds for r in p.relations)
+    tasks = tasks_for_documents(synthetic[3:], predictions=preds, model_version="scored", annotate=False)
+    assert tasks and all(t["predictions"] for t in tasks)
+    # The input file is never the output.
+    again = subprocess.run(cmd[:-1] + [str(docs)], capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode != 0 and "never overwrite" in again.stderr and len(again.stderr.strip().splitlines()) == 1
