@@ -46,20 +46,29 @@ def _word_before(text: str, pos: int, floor: int) -> str:
     return text[i:pos]
 
 
-def _quote_depth_before(text: str, start: int, pos: int) -> int:
-    depth = 0
-    straight_open = False
-    for ch in text[start:pos]:
-        if ch in OPEN_QUOTES:
-            depth += 1
-        elif ch in CLOSE_QUOTES:
-            depth = max(0, depth - 1)
-        elif ch == '"':
-            straight_open = not straight_open
-    return depth + (1 if straight_open else 0)
+class _QuoteDepth:
+    """How deep in quoted speech a position of a paragraph is, counted from the paragraph start.
+    Positions are asked in increasing order, so each character is read once (a paragraph of one
+    huge line with thousands of sentences stays linear)."""
+
+    def __init__(self, text: str, start: int):
+        self.text, self.pos, self.depth, self.straight_open = text, start, 0, False
+
+    def before(self, pos: int) -> int:
+        if pos < self.pos:
+            raise ValueError("quote depth asked for an earlier position")
+        for ch in self.text[self.pos : pos]:
+            if ch in OPEN_QUOTES:
+                self.depth += 1
+            elif ch in CLOSE_QUOTES:
+                self.depth = max(0, self.depth - 1)
+            elif ch == '"':
+                self.straight_open = not self.straight_open
+        self.pos = pos
+        return self.depth + (1 if self.straight_open else 0)
 
 
-def _is_boundary(text: str, para_start: int, end_match: re.Match) -> bool:
+def _is_boundary(text: str, para_start: int, end_match: re.Match, quotes: _QuoteDepth) -> bool:
     punct_pos = end_match.start()
     mark = text[punct_pos]
     nxt = _START_RE.match(text, end_match.end())
@@ -76,7 +85,7 @@ def _is_boundary(text: str, para_start: int, end_match: re.Match) -> bool:
             return False
     # Inside quoted speech the quoting sentence goes on.
     closing_end = end_match.end()
-    if _quote_depth_before(text, para_start, closing_end) > 0:
+    if quotes.before(closing_end) > 0:
         return False
     return True
 
@@ -85,10 +94,11 @@ def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans inside one paragraph [start, end)."""
     out = []
     cur = start
+    quotes = _QuoteDepth(text, start)
     for m in _END_RE.finditer(text, start, end):
         if m.end() >= end:
             break
-        if _is_boundary(text, start, m):
+        if _is_boundary(text, start, m, quotes):
             out.append((cur, m.end()))
             nxt = m.end()
             while nxt < end and text[nxt].isspace():

@@ -205,3 +205,15 @@ def test_committed_corpus_is_what_ingest_produces(built):
     assert [d["id"] for d in committed] == [d.id for d in built.documents]
     assert [d["text"] for d in committed] == [d.text for d in built.documents]
     assert [[list(s) for s in d["sentences"]] for d in committed] == [[list(s) for s in d.sentences] for d in built.documents]
+
+
+def test_one_huge_line_of_many_sentences_splits_them_all():
+    """A paragraph of one line with 20,000 sentences (as `vnreorg extract` may be given) splits into
+    20,000 sentences, quotes still respected: the quote depth is counted once per character, not
+    again from the paragraph start for every full stop (which took minutes here)."""
+    sentence = "Sáp nhập Phòng Nội vụ vào Văn phòng HĐND. "
+    text = sentence * 20000 + "Ông nói: “Đã sáp nhập. Xong.” Hết."
+    spans = sentences(text)
+    assert len(spans) == 20002
+    assert text[spans[-2][0]:spans[-2][1]] == "Ông nói: “Đã sáp nhập. Xong.”"
+    assert all(text[s:e] == sentence.strip() for s, e in spans[:20000])
