@@ -85,6 +85,14 @@ def _factory(name: str, **kwargs):
     return wrap
 
 
+def tokens_copy(vocab: Vocab, gold: Doc) -> Doc:
+    """The tokens and sentence starts of a gold Doc, without its annotations."""
+    doc = Doc(vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
+    if gold.has_annotation("SENT_START"):
+        doc.from_array([SENT_START], gold.to_array([SENT_START]))
+    return doc
+
+
 def allowed_relations(examples: list[Example], allowed: dict | None) -> dict[str, dict[str, list[str]]]:
     """Which entity labels each relation connects ({relation: {"heads": [...], "children": [...]}}):
     `allowed` (the project schema) when given, else what the gold relations of the examples show."""
@@ -387,9 +395,7 @@ class SpanScorer(_FittedCfg):
         Xs, ys, Xe, ye = [], [], [], []
         for eg in get_examples():
             ref = eg.reference
-            doc = Doc(self.vocab, words=[t.text for t in ref], spaces=[bool(t.whitespace_) for t in ref])
-            if ref.has_annotation("SENT_START"):
-                doc.from_array([SENT_START], ref.to_array([SENT_START]))
+            doc = tokens_copy(self.vocab, ref)
             for proc in upstream:
                 doc = proc(doc)
             gold = {(e.start, e.label_): e.end for e in ref.ents}
@@ -484,6 +490,11 @@ class RelationScorer(_FittedCfg):
         return action_candidates(doc, heads, children, self.cfg["max_length"])
 
     @staticmethod
+    def _action_starts(doc: Doc, classes: dict[str, dict[str, list[str]]]) -> list[int]:
+        """Sorted starts of the doc's entities that can head a relation (the actions)."""
+        return sorted(e.start for e in doc.ents if any(e.label_ in spec["heads"] for spec in classes.values()))
+
+    @staticmethod
     def features(doc: Doc, head: Span, child: Span, heads_by_start: list[int]) -> list[str]:
         after = child.start >= head.end
         lo, hi = _between(head, child)
@@ -516,7 +527,7 @@ class RelationScorer(_FittedCfg):
 
     def _predict(self, doc: Doc) -> dict:
         classes = self._classes()
-        heads_by_start = sorted(e.start for e in doc.ents if any(e.label_ in s["heads"] for s in classes.values()))
+        heads_by_start = self._action_starts(doc, classes)
         rels: dict = {}
         for head, child in self._pairs(doc):
             feats = self.features(doc, head, child, heads_by_start)
@@ -561,7 +572,7 @@ class RelationScorer(_FittedCfg):
             gold = {(h, c2): max(labs, key=labs.get) for (h, c2), labs in doc_rels(ref).items() if labs and max(labs.values()) >= 0.5}
             if PARTICIPANT in classes:
                 gold = {k: PARTICIPANT if v in DIRECTED else v for k, v in gold.items()}
-            heads_by_start = sorted(e.start for e in ref.ents if any(e.label_ in s["heads"] for s in classes.values()))
+            heads_by_start = self._action_starts(ref, classes)
             for head, child in self._pairs(ref):
                 X.append(self.features(ref, head, child, heads_by_start))
                 y.append(gold.get((head.start, child.start), REL_SCORER_NONE))

@@ -139,7 +139,7 @@ def train_model(
                           interpolate=False)
         nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
         # Components fitted at initialisation (span_scorer, relation_scorer) learn from these.
-        examples = [Example(_blank_copy(nlp, d), d) for d in train_spacy]
+        examples = [Example(components.tokens_copy(nlp.vocab, d), d) for d in train_spacy]
         nlp.initialize(get_examples=lambda: examples)
     threshold = None
     rel_name = next((n for n in RELATION_PIPES if n in nlp.pipe_names), None)
@@ -172,20 +172,9 @@ def train_model(
     return TrainResult(final, cfg_file.name, seed, time.perf_counter() - t0, threshold, dev_scores)
 
 
-def _blank_copy(nlp, gold):
-    """The tokens and sentence starts of a gold Doc, without its annotations."""
-    from spacy.attrs import SENT_START
-    from spacy.tokens import Doc
-
-    d = Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
-    if gold.has_annotation("SENT_START"):
-        d.from_array([SENT_START], gold.to_array([SENT_START]))
-    return d
-
-
 def _predict_docs(nlp, gold_docs: list) -> list:
     """Run the pipeline on copies of gold Docs' tokens and sentence starts (no gold entities)."""
-    return list(nlp.pipe([_blank_copy(nlp, g) for g in gold_docs]))
+    return list(nlp.pipe([components.tokens_copy(nlp.vocab, g) for g in gold_docs]))
 
 
 def tune_threshold(nlp, dev_docs: list, name: str = "relation_extractor") -> float:
