@@ -130,6 +130,35 @@ def test_gold_covers_every_sentence_and_has_provenance():
         assert all("manual" in p.get("method", "") or p["pass"] == "adjudication" for p in g.provenance)
 
 
+CAPTION_MARK = "// caption (v2: not annotated)"
+
+
+def test_caption_sentences_hold_no_gold():
+    """Guidelines v2 §0/§6.2: a sentence marked as a photo caption in the adjudicated worksheets keeps its
+    block but holds no annotation line, and gold has no span inside it."""
+    import re
+
+    gold = {d.id: d for d in read_documents(ROOT / "corpus/gold/gold.jsonl")}
+    captions = []
+    for path in sorted((ROOT / "annotation/worksheets/adjudicated").glob("ws_*.txt")):
+        doc_id, block, lines = None, None, {}
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            if m := re.match(r"^# doc:\s*(\S+)", raw):
+                doc_id = m.group(1)
+            elif m := re.match(r"^## S(\d+)\s*$", raw):
+                block = int(m.group(1))
+                lines[(doc_id, block)] = []
+            elif block is not None and raw.strip() and not raw.startswith(">"):
+                lines[(doc_id, block)].append(raw.rstrip())
+        for (doc_id, i), body in lines.items():
+            if CAPTION_MARK in body:
+                captions.append((path.name, i))
+                assert body == [CAPTION_MARK], f"{path.name} S{i}: a caption block holds annotation lines"
+                start, end = gold[doc_id].sentences[i]
+                assert not [s for s in gold[doc_id].spans if start <= s.start < end], f"{path.name} S{i}: gold span in a caption"
+    assert captions == [("ws_000.txt", 11), ("ws_002.txt", 5), ("ws_002.txt", 11), ("ws_002.txt", 27)]  # GUIDELINES.md §7.2
+
+
 def test_import_refuses_to_overwrite_different_gold_without_force(tmp_path):
     gold = tmp_path / "gold.jsonl"
     gold.write_text('{"id": "old"}\n', encoding="utf-8")
