@@ -50,8 +50,8 @@ def test_synthetic_documents_convert_with_every_span_and_relation(synthetic, bla
     # Offsets map back exactly: each entity's text is the gold span's text.
     by_id = {d.id: d for d in synthetic}
     for doc in docs:
-        source = by_id[doc.user_data["vnreorg_doc_id"]]
-        base = doc.user_data["vnreorg_offset"]
+        source = by_id[doc.user_data["doc_id"]]
+        base = doc.user_data["char_offset"]
         gold = {(s.start, s.end, s.label) for s in source.spans}
         for ent in doc.ents:
             assert (base + ent.start_char, base + ent.end_char, ent.label_) in gold
@@ -96,13 +96,13 @@ def test_docbin_round_trip_keeps_entities_sentences_and_relations(synthetic, bla
 
     docs = documents_to_docs(blank, synthetic[:1])
     write_docbin(docs, tmp_path / "x.spacy")
-    back = read_docbin(blank, tmp_path / "x.spacy")
+    back = read_docbin(tmp_path / "x.spacy", blank)
     assert len(back) == len(docs)
     for a, b in zip(docs, back):
         assert [(e.start, e.end, e.label_) for e in a.ents] == [(e.start, e.end, e.label_) for e in b.ents]
         assert [t.is_sent_start for t in a] == [t.is_sent_start for t in b]
         assert relation_tuples(a) == relation_tuples(b)
-        assert b.user_data["vnreorg_doc_id"] == a.user_data["vnreorg_doc_id"]
+        assert b.user_data["doc_id"] == a.user_data["doc_id"]
 
 
 # ------------------------------------------------------------------ rules
@@ -449,3 +449,30 @@ def test_predict_cli_writes_corpus_format_for_pre_annotation(synthetic, tmp_path
     # The input file is never the output.
     again = subprocess.run(cmd[:-1] + [str(docs)], capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode != 0 and "never overwrite" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ the published DocBin
+
+
+@pytest.mark.slow
+def test_relation_component_trains_on_the_published_docbin(tmp_path):
+    """What we publish is what we train on: the committed corpus export carries every gold relation in
+    `doc._.rel`, and the tiny config's relation extractor trains on it (one epoch) and learns its labels."""
+    import spacy
+    from spacy.cli.train import train as spacy_train
+
+    from vnreorg.models.components import relation_tuples
+    from vnreorg.models.convert import read_docbin
+    from vnreorg.models.train import config_path
+    from vnreorg.schema import RELATION_LABELS
+
+    published = Path(__file__).resolve().parents[1] / "corpus" / "export" / "spacy" / "all.spacy"
+    gold_lines = (Path(__file__).resolve().parents[1] / "corpus" / "gold" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    n_gold = sum(len(json.loads(line)["relations"]) for line in gold_lines if line.strip())
+    docs = read_docbin(published)
+    assert n_gold > 0 and sum(len(relation_tuples(d)) for d in docs) == n_gold
+    assert sum(len(d.user_data["relations"]) for d in docs) == n_gold
+    spacy_train(config_path("tiny"), tmp_path / "out", overrides={
+        "paths.train": str(published), "paths.dev": str(published), "training.max_epochs": 1})
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    assert set(nlp.get_pipe("relation_extractor").labels) == set(RELATION_LABELS)
