@@ -185,7 +185,7 @@ def test_unknown_config_is_a_clear_error():
 
 
 def test_cross_validation_writes_report(synthetic, tmp_path):
-    from vnreorg.models.cv import cross_validate, derive_folds
+    from vnreorg.cv import cross_validate, derive_folds
 
     docs = synthetic[:3]
     folds = derive_folds(docs)
@@ -194,14 +194,16 @@ def test_cross_validation_writes_report(synthetic, tmp_path):
                              work_dir=tmp_path / "work", n_boot=50, log=lambda *_: None)
     assert set(summary["results"]) == {"rules", "tiny"}
     assert set(summary["results"]["tiny"]) == {f["name"] for f in folds}
-    md = (tmp_path / "cv" / "cv_per_label.md").read_text()
-    assert "MERGE_ACTION" in md and "| rules |" in md and "| tiny |" in md
-    data = json.loads((tmp_path / "cv" / "cv_per_label.json").read_text())
-    assert 0.0 <= data["pooled"]["tiny"]["entities"]["micro"] <= 1.0
+    assert sorted(p.name for p in (tmp_path / "cv").glob("cv_*")) == ["cv_report.html", "cv_report.json", "cv_report.md"]
+    md = (tmp_path / "cv" / "cv_report.md").read_text()
+    assert "MERGE_ACTION" in md and "| rules |" in md and "| tiny |" in md and "per label" in md
+    data = json.loads((tmp_path / "cv" / "cv_report.json").read_text())
+    assert 0.0 <= data["pooled_per_label"]["tiny"]["entities"]["micro"] <= 1.0
+    assert data["pooled_per_label"] == summary["pooled"]
 
 
 def test_folds_file_is_checked(synthetic, tmp_path):
-    from vnreorg.models.cv import load_folds
+    from vnreorg.cv import load_folds
 
     bad = tmp_path / "folds.json"
     bad.write_text(json.dumps({"folds": [{"name": "f", "test": ["nope"], "train": []}]}))
