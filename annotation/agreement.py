@@ -10,14 +10,8 @@ from __future__ import annotations
 from collections import Counter
 
 from vnreorg.corpus.export_bio import bio_tags_for, doc_tokens
+from vnreorg.metrics import prf, relation_keys
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document
-
-
-def _prf(tp_p: int, n_pred: int, tp_r: int, n_ref: int) -> tuple[float, float, float]:
-    p = tp_p / n_pred if n_pred else 0.0
-    r = tp_r / n_ref if n_ref else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
 def _overlaps(a, b) -> bool:
@@ -44,8 +38,8 @@ def span_agreement(ref: list[Document], other: list[Document]) -> dict:
 
 
 def _span_scores(c: Counter) -> dict:
-    _, _, strict = _prf(c["strict"], c["other"], c["strict"], c["ref"])
-    _, _, overlap = _prf(c["ov_other"], c["other"], c["ov_ref"], c["ref"])
+    strict = prf(c["strict"], c["other"], c["ref"]).f1
+    overlap = prf(c["ov_other"], c["other"], c["ref"], tp_gold=c["ov_ref"]).f1
     return {"ref": c["ref"], "other": c["other"], "strict_match": c["strict"], "strict_f1": strict, "overlap_f1": overlap}
 
 
@@ -69,36 +63,30 @@ def token_kappa(ref: list[Document], other: list[Document]) -> dict:
     return out
 
 
-def _rel_keys(doc: Document) -> set[tuple]:
-    by_id = doc.span_by_id()
-    return {((by_id[r.head].start, by_id[r.head].end), (by_id[r.child].start, by_id[r.child].end), r.label)
-            for r in doc.relations}
-
-
 def relation_agreement(ref: list[Document], other: list[Document]) -> dict:
     per = {}
     totals = Counter()
     for label in RELATION_LABELS:
         c = Counter()
         for da, db in zip(ref, other):
-            ka = {k for k in _rel_keys(da) if k[2] == label}
-            kb = {k for k in _rel_keys(db) if k[2] == label}
+            ka = {k for k in relation_keys(da) if k[2] == label}
+            kb = {k for k in relation_keys(db) if k[2] == label}
             c["ref"] += len(ka)
             c["other"] += len(kb)
             c["match"] += len(ka & kb)
         totals.update(c)
-        per[label] = {**c, "f1": _prf(c["match"], c["other"], c["match"], c["ref"])[2]}
+        per[label] = {**c, "f1": prf(c["match"], c["other"], c["ref"]).f1}
     # Relation agreement given agreed arguments: only relations whose two spans both annotators marked.
     cond = Counter()
     for da, db in zip(ref, other):
         both = {(s.start, s.end) for s in da.spans} & {(s.start, s.end) for s in db.spans}
-        ka = {k for k in _rel_keys(da) if k[0] in both and k[1] in both}
-        kb = {k for k in _rel_keys(db) if k[0] in both and k[1] in both}
+        ka = {k for k in relation_keys(da) if k[0] in both and k[1] in both}
+        kb = {k for k in relation_keys(db) if k[0] in both and k[1] in both}
         cond["ref"] += len(ka)
         cond["other"] += len(kb)
         cond["match"] += len(ka & kb)
-    return {"per_label": per, "micro": {**totals, "f1": _prf(totals["match"], totals["other"], totals["match"], totals["ref"])[2]},
-            "given_agreed_spans": {**cond, "f1": _prf(cond["match"], cond["other"], cond["match"], cond["ref"])[2]}}
+    return {"per_label": per, "micro": {**totals, "f1": prf(totals["match"], totals["other"], totals["ref"]).f1},
+            "given_agreed_spans": {**cond, "f1": prf(cond["match"], cond["other"], cond["ref"]).f1}}
 
 
 def agreement(ref: list[Document], other: list[Document]) -> dict:

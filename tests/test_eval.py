@@ -491,10 +491,10 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     ("label", "unknown label 'PERSON'"),
     ("rel_label", "unknown label 'merge'"),
     ("rel_missing", "refers to missing span 's9'"),
-    ("offsets", "bad offsets 5..3"),
-    ("beyond", "bad offsets 190..250"),
+    ("offsets", "bad offsets [5, 3)"),
+    ("beyond", "bad offsets [190, 250)"),
     ("float", "offsets must be integers"),
-    ("dup_span", "span id 's0' is used twice"),
+    ("dup_span", "span id 's0' used 2 times"),
     ("no_gold", "no gold documents"),
 ])
 def test_bad_input_is_a_located_error(case, message):
