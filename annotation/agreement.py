@@ -111,11 +111,27 @@ def disagreements(ref: Document, other: Document) -> list[tuple[str, str, str, s
     return sorted(out)
 
 
+def _pass_notes(passes: list[dict]) -> list[str]:
+    """Who made each compared pass and under which guidelines, from the provenance records."""
+    if not passes:
+        return []
+    lines = ["- The passes compared (from the provenance records):"]
+    for p in passes:
+        versions = ", ".join(p.get("guidelines") or []) or "not recorded"
+        lines.append(f"  - {p['pass']}, {p['documents']} document{'s' if p['documents'] != 1 else ''}: "
+                     f"{'; '.join(p.get('who') or ['no provenance record'])} (guidelines {versions})")
+    if any("AI model" in w for p in passes for w in p.get("who") or []):
+        lines += ["- Passes made by AI model sessions may have errors correlated in ways two humans' would not: the figures",
+                  "  are an upper bound, not a human ceiling."]
+    return lines
+
+
 def agreement_markdown(result: dict, ref: list[Document], other: list[Document]) -> str:
     sp = result["spans"]
+    second = sorted({d.get("second_pass") or "B" for d in result.get("documents", [])}) or ["B"]
     lines = ["# Inter-annotator agreement", "",
-             "Two independent passes (A: first pass; B: independent second pass made from the guidelines and the raw",
-             "sentences only). Figures are computed by `vnreorg worksheet agreement` before adjudication.", "",
+             f"A (the first pass) against {len(second)} independent second pass{'es' if len(second) > 1 else ''} "
+             f"({', '.join(second)}), called B below. Figures are computed by `vnreorg worksheet agreement` before adjudication.", "",
              "Documents: " + ", ".join(f"`{d['source_file']}`" for d in result.get("documents", [])), "",
              "| label | spans A | spans B | strict F1 | overlap F1 | token kappa |", "|---|---|---|---|---|---|"]
     for label in ENTITY_LABELS:
@@ -144,15 +160,14 @@ def agreement_markdown(result: dict, ref: list[Document], other: list[Document])
         lines.append("")
     ov = result.get("guideline_example_overlap")
     if ov:
+        n_docs = len(result.get("documents", [])) or len(ref)
         lines += ["## How to read these figures", "",
-                  f"- {ov['quoted_in_guidelines']} of {ov['spans']} first-pass spans ({ov['share']:.0%}) have their exact text quoted as an",
-                  "  example in the guidelines, which were written from these same five articles. The figures therefore measure",
-                  "  how consistently two annotators apply guidelines that already settle most cases of this corpus; agreement",
-                  "  on unseen articles will be lower.",
-                  "- All three annotators are AI model sessions (independent sessions, no shared context: B and C saw only",
-                  "  the guidelines and the sentences). Their errors may be correlated in ways two humans' would not be.",
-                  "  The figures are an upper bound, not a human ceiling; a human second pass is the first item of future work.",
-                  "- B worked from guidelines v1.0, C from v1.1 (amended after adjudicating B).", ""]
+                  f"- {ov['quoted_in_guidelines']} of {ov['spans']} first-pass spans ({ov['share']:.0%}) over these {n_docs} documents have",
+                  "  their exact text quoted as an example in the guidelines. The larger that share, the more the figures measure",
+                  "  how consistently annotators apply guidelines that already settle these cases; agreement on articles the",
+                  "  guidelines do not quote will be lower."]
+        lines += _pass_notes(result.get("passes") or [])
+        lines.append("")
     lines += ["## Span disagreements (before adjudication)", ""]
     for da, db in zip(ref, other):
         dis = disagreements(da, db)
