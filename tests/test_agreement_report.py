@@ -1,15 +1,17 @@
 """The agreement report says what the passes given to it are, not what this corpus's passes were."""
 from __future__ import annotations
 
+from conftest import doc_from_offsets
+
 from vnreorg.annotation.agreement import agreement, agreement_markdown
 from vnreorg.annotation.worksheet_cli import pass_records
-from vnreorg.schema import Document, Span
+from vnreorg.schema import Document
 
 TEXT = "Sáp nhập Phòng Nội vụ vào Văn phòng."
 
 
 def _doc(doc_id: str, spans) -> Document:
-    return Document(doc_id, TEXT, sentences=[(0, len(TEXT))], spans=[Span(f"T{i}", s, e, lab) for i, (s, e, lab) in enumerate(spans)])
+    return doc_from_offsets(doc_id, TEXT, spans, sentences=[(0, len(TEXT))])
 
 
 def test_report_sentences_derive_from_the_passes_given():

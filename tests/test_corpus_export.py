@@ -8,6 +8,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest  # noqa: E402
+from conftest import doc_from_surfaces  # noqa: E402
 import yaml  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -24,41 +25,34 @@ from vnreorg.jsonio import write_documents  # noqa: E402
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Relation, Span, bio_tags  # noqa: E402
 
 
-def make_doc(doc_id, text, spans, relations=(), meta=None) -> Document:
-    """Spans as (label, surface text); relations as (head index, child index, label)."""
-    doc = Document(id=doc_id, text=text, sentences=sentences(text), meta=meta or {})
-    pos = 0
-    for i, (label, surface) in enumerate(spans):
-        pos = text.index(surface, pos)
-        doc.spans.append(Span(f"T{i + 1}", pos, pos + len(surface), label))
-        pos += len(surface)
-    doc.relations = [Relation(f"T{h + 1}", f"T{c + 1}", lab) for h, c, lab in relations]
-    doc.provenance = [{"who": "test", "pass": "fixture", "date": "2026-11-23"}]
-    return doc
+PROVENANCE = [{"who": "test", "pass": "fixture", "date": "2026-11-23"}]
 
 
 def gold_docs() -> list[Document]:
-    a = make_doc(
+    a = doc_from_surfaces(
         "doc-a",
         "Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
         "Thị xã giảm 03 tổ dân phố và 10% biên chế.",
         [("AGENCY", "Thành ủy Sóc Trăng"), ("MERGE_ACTION", "nhất thể hóa"), ("TITLE", "Bí thư Đảng ủy"),
          ("TITLE", "Chủ tịch UBND Phường 6"), ("MERGE_ACTION", "giảm"), ("NUMBER", "03"), ("NUMBER", "10%")],
         [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")],
+        provenance=PROVENANCE,
         meta={"title": "Tin A", "outlet": "Báo Sóc Trăng", "date": "2018-05-14T06:00", "source_file": "000_a.txt"},
     )
-    b = make_doc(
+    b = doc_from_surfaces(
         "doc-b",
         "Sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố; giải thể Trung tâm Dân số.",
         [("MERGE_ACTION", "Sáp nhập"), ("AGENCY", "Phòng Y tế"), ("AGENCY", "Phòng Nội vụ thành phố"),
          ("MERGE_ACTION", "giải thể"), ("AGENCY", "Trung tâm Dân số")],
         [(0, 1, "source"), (0, 2, "target"), (3, 4, "source")],
+        provenance=PROVENANCE,
         meta={"title": "Tin B", "outlet": None, "date": None, "source_file": "001_b.txt"},
     )
-    c = make_doc(
+    c = doc_from_surfaces(
         "doc-c",
         "Xã Điền Công có 887/888 hộ đồng thuận.\n\nHội Chữ thập đỏ hoạt động hiệu quả.",
         [("AGENCY", "Xã Điền Công"), ("NUMBER", "887/888"), ("AGENCY", "Hội Chữ thập đỏ")],
+        provenance=PROVENANCE,
         meta={"title": "Tin C", "source_file": "002_c.txt"},
     )
     return [c, a, b]  # not sorted: exports must not depend on gold order

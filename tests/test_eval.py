@@ -7,6 +7,7 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from conftest import doc_from_offsets
 
 from vnreorg.errors import VnreorgError
 from vnreorg.eval.scoring import SCHEMES, evaluate_documents
@@ -27,9 +28,7 @@ def keep_flat(spans):
 
 
 def doc(doc_id: str, spans, relations=(), text: str | None = None, length: int = 200) -> Document:
-    return Document(id=doc_id, text=text if text is not None else "x" * length,
-                    spans=[Span(f"s{i}", s, e, lab) for i, (s, e, lab) in enumerate(spans)],
-                    relations=[Relation(h, c, lab) for h, c, lab in relations])
+    return doc_from_offsets(doc_id, text if text is not None else "x" * length, spans, relations)
 
 
 def counts(result, scheme: str, label: str | None = None) -> dict[str, int]:
