@@ -10,14 +10,8 @@ from __future__ import annotations
 from collections import Counter
 
 from vnreorg.corpus.export_bio import bio_tags_for, doc_tokens
+from vnreorg.metrics import prf, relation_keys
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document
-
-
-def _prf(tp_p: int, n_pred: int, tp_r: int, n_ref: int) -> tuple[float, float, float]:
-    p = tp_p / n_pred if n_pred else 0.0
-    r = tp_r / n_ref if n_ref else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
 def _overlaps(a, b) -> bool:
@@ -44,8 +38,8 @@ def span_agreement(ref: list[Document], other: list[Document]) -> dict:
 
 
 def _span_scores(c: Counter) -> dict:
-    _, _, strict = _prf(c["strict"], c["other"], c["strict"], c["ref"])
-    _, _, overlap = _prf(c["ov_other"], c["other"], c["ov_ref"], c["ref"])
+    strict = prf(c["strict"], c["other"], c["ref"]).f1
+    overlap = prf(c["ov_other"], c["other"], c["ref"], tp_gold=c["ov_ref"]).f1
     return {"ref": c["ref"], "other": c["other"], "strict_match": c["strict"], "strict_f1": strict, "overlap_f1": overlap}
 
 
@@ -69,36 +63,30 @@ def token_kappa(ref: list[Document], other: list[Document]) -> dict:
     return out
 
 
-def _rel_keys(doc: Document) -> set[tuple]:
-    by_id = doc.span_by_id()
-    return {((by_id[r.head].start, by_id[r.head].end), (by_id[r.child].start, by_id[r.child].end), r.label)
-            for r in doc.relations}
-
-
 def relation_agreement(ref: list[Document], other: list[Document]) -> dict:
     per = {}
     totals = Counter()
     for label in RELATION_LABELS:
         c = Counter()
         for da, db in zip(ref, other):
-            ka = {k for k in _rel_keys(da) if k[2] == label}
-            kb = {k for k in _rel_keys(db) if k[2] == label}
+            ka = {k for k in relation_keys(da) if k[2] == label}
+            kb = {k for k in relation_keys(db) if k[2] == label}
             c["ref"] += len(ka)
             c["other"] += len(kb)
             c["match"] += len(ka & kb)
         totals.update(c)
-        per[label] = {**c, "f1": _prf(c["match"], c["other"], c["match"], c["ref"])[2]}
+        per[label] = {**c, "f1": prf(c["match"], c["other"], c["ref"]).f1}
     # Relation agreement given agreed arguments: only relations whose two spans both annotators marked.
     cond = Counter()
     for da, db in zip(ref, other):
         both = {(s.start, s.end) for s in da.spans} & {(s.start, s.end) for s in db.spans}
-        ka = {k for k in _rel_keys(da) if k[0] in both and k[1] in both}
-        kb = {k for k in _rel_keys(db) if k[0] in both and k[1] in both}
+        ka = {k for k in relation_keys(da) if k[0] in both and k[1] in both}
+        kb = {k for k in relation_keys(db) if k[0] in both and k[1] in both}
         cond["ref"] += len(ka)
         cond["other"] += len(kb)
         cond["match"] += len(ka & kb)
-    return {"per_label": per, "micro": {**totals, "f1": _prf(totals["match"], totals["other"], totals["match"], totals["ref"])[2]},
-            "given_agreed_spans": {**cond, "f1": _prf(cond["match"], cond["other"], cond["match"], cond["ref"])[2]}}
+    return {"per_label": per, "micro": {**totals, "f1": prf(totals["match"], totals["other"], totals["ref"]).f1},
+            "given_agreed_spans": {**cond, "f1": prf(cond["match"], cond["other"], cond["ref"]).f1}}
 
 
 def agreement(ref: list[Document], other: list[Document]) -> dict:
@@ -123,11 +111,27 @@ def disagreements(ref: Document, other: Document) -> list[tuple[str, str, str, s
     return sorted(out)
 
 
+def _pass_notes(passes: list[dict]) -> list[str]:
+    """Who made each compared pass and under which guidelines, from the provenance records."""
+    if not passes:
+        return []
+    lines = ["- The passes compared (from the provenance records):"]
+    for p in passes:
+        versions = ", ".join(p.get("guidelines") or []) or "not recorded"
+        lines.append(f"  - {p['pass']}, {p['documents']} document{'s' if p['documents'] != 1 else ''}: "
+                     f"{'; '.join(p.get('who') or ['no provenance record'])} (guidelines {versions})")
+    if any("AI model" in w for p in passes for w in p.get("who") or []):
+        lines += ["- Passes made by AI model sessions may have errors correlated in ways two humans' would not: the figures",
+                  "  are an upper bound, not a human ceiling."]
+    return lines
+
+
 def agreement_markdown(result: dict, ref: list[Document], other: list[Document]) -> str:
     sp = result["spans"]
+    second = sorted({d.get("second_pass") or "B" for d in result.get("documents", [])}) or ["B"]
     lines = ["# Inter-annotator agreement", "",
-             "Two independent passes (A: first pass; B: independent second pass made from the guidelines and the raw",
-             "sentences only). Figures are computed by `vnreorg worksheet agreement` before adjudication.", "",
+             f"A (the first pass) against {len(second)} independent second pass{'es' if len(second) > 1 else ''} "
+             f"({', '.join(second)}), called B below. Figures are computed by `vnreorg worksheet agreement` before adjudication.", "",
              "Documents: " + ", ".join(f"`{d['source_file']}`" for d in result.get("documents", [])), "",
              "| label | spans A | spans B | strict F1 | overlap F1 | token kappa |", "|---|---|---|---|---|---|"]
     for label in ENTITY_LABELS:
@@ -156,15 +160,14 @@ def agreement_markdown(result: dict, ref: list[Document], other: list[Document])
         lines.append("")
     ov = result.get("guideline_example_overlap")
     if ov:
+        n_docs = len(result.get("documents", [])) or len(ref)
         lines += ["## How to read these figures", "",
-                  f"- {ov['quoted_in_guidelines']} of {ov['spans']} first-pass spans ({ov['share']:.0%}) have their exact text quoted as an",
-                  "  example in the guidelines, which were written from these same five articles. The figures therefore measure",
-                  "  how consistently two annotators apply guidelines that already settle most cases of this corpus; agreement",
-                  "  on unseen articles will be lower.",
-                  "- All three annotators are AI model sessions (independent sessions, no shared context: B and C saw only",
-                  "  the guidelines and the sentences). Their errors may be correlated in ways two humans' would not be.",
-                  "  The figures are an upper bound, not a human ceiling; a human second pass is the first item of future work.",
-                  "- B worked from guidelines v1.0, C from v1.1 (amended after adjudicating B).", ""]
+                  f"- {ov['quoted_in_guidelines']} of {ov['spans']} first-pass spans ({ov['share']:.0%}) over these {n_docs} documents have",
+                  "  their exact text quoted as an example in the guidelines. The larger that share, the more the figures measure",
+                  "  how consistently annotators apply guidelines that already settle these cases; agreement on articles the",
+                  "  guidelines do not quote will be lower."]
+        lines += _pass_notes(result.get("passes") or [])
+        lines.append("")
     lines += ["## Span disagreements (before adjudication)", ""]
     for da, db in zip(ref, other):
         dis = disagreements(da, db)

@@ -22,6 +22,7 @@ from typing import Any
 from vnreorg.annotation.labelconfig import FROM_NAME, ID_FIELD, TEXT_FIELD, TITLE_FIELD, TO_NAME
 from vnreorg.annotation.offsets import OffsetMap
 from vnreorg.errors import VnreorgError
+from vnreorg.metrics import check_spans
 from vnreorg.schema import (
     ENTITY_LABELS,
     RELATION_CHILD_LABELS,
@@ -48,27 +49,8 @@ def check_text(text: Any, where: str) -> None:
 
 def check_annotation(text: str, spans: list[Span], relations: list[Relation], where: str) -> None:
     """Spans inside the text, known labels, unique ids, no overlaps; relations between existing spans, allowed by the schema."""
-    seen: dict[str, Span] = {}
-    for s in spans:
-        at = f"{where} span {s.id!r} offset {s.start}"
-        if not isinstance(s.id, str) or not s.id:
-            raise VnreorgError("span without an id", at)
-        if s.id in seen:
-            raise VnreorgError("duplicate span id", at)
-        if not (isinstance(s.start, int) and isinstance(s.end, int)) or isinstance(s.start, bool) or isinstance(s.end, bool):
-            raise VnreorgError("span offsets must be integers", at)
-        if not 0 <= s.start < s.end <= len(text):
-            raise VnreorgError(f"span [{s.start}:{s.end}] is empty or outside the text (length {len(text)})", at)
-        if s.label not in ENTITY_LABELS:
-            raise VnreorgError(f"unknown label {s.label!r} (expected one of {', '.join(ENTITY_LABELS)})", at)
-        seen[s.id] = s
-    ordered = sorted(spans, key=lambda s: (s.start, s.end))
-    for a, b in zip(ordered, ordered[1:]):
-        if b.start < a.end:
-            raise VnreorgError(
-                f"overlapping spans {a.id!r} [{a.start}:{a.end}] {a.label} and {b.id!r} [{b.start}:{b.end}] {b.label}",
-                f"{where} offset {b.start}",
-            )
+    check_spans(text, spans, where)  # the project's one span check, stopping at the first problem
+    seen: dict[str, Span] = {s.id: s for s in spans}
     keys = set()
     for r in relations:
         at = f"{where} relation {r.label} {r.head!r}->{r.child!r}"

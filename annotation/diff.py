@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vnreorg.metrics import Ends, relation_keys, span_key
 from vnreorg.schema import Document, Span
-
-Ends = tuple[int, int]
 
 
 @dataclass
@@ -39,20 +38,10 @@ class DocumentDiff:
         return ", ".join(parts) or "unchanged"
 
 
-def _span_key(s: Span) -> tuple[int, int, str]:
-    return (s.start, s.end, s.label)
-
-
 def _relations(doc: Document | None) -> dict[tuple[Ends, Ends], str]:
     if doc is None:
         return {}
-    by_id = doc.span_by_id()
-    out: dict[tuple[Ends, Ends], str] = {}
-    for r in doc.relations:
-        h, c = by_id.get(r.head), by_id.get(r.child)
-        if h is not None and c is not None:
-            out[((h.start, h.end), (c.start, c.end))] = r.label
-    return out
+    return {(h, c): label for h, c, label in sorted(relation_keys(doc))}
 
 
 def diff_documents(old: Document | None, new: Document) -> DocumentDiff:
@@ -62,7 +51,7 @@ def diff_documents(old: Document | None, new: Document) -> DocumentDiff:
     left_old = []
     for sid, s in old_spans.items():
         if sid in new_spans:
-            if _span_key(s) != _span_key(new_spans[sid]):
+            if span_key(s) != span_key(new_spans[sid]):
                 d.spans_changed.append((s, new_spans[sid]))
         else:
             left_old.append(s)

@@ -108,6 +108,23 @@ def guideline_overlap(docs: list[Document], guidelines: Path = Path("annotation/
     return {"spans": len(texts), "quoted_in_guidelines": quoted, "share": quoted / len(texts) if texts else 0.0}
 
 
+def pass_records(provenance: dict, passes: list[tuple[str, dict[str, str]]]) -> list[dict]:
+    """For each compared pass (name, {doc id: worksheet}), who made it and under which guideline versions,
+    as the provenance records of those documents say (matched by worksheet path)."""
+    out = []
+    for name, worksheets in passes:
+        who, versions = [], []
+        for doc_id, worksheet in worksheets.items():
+            for rec in provenance.get(doc_id, {}).get("passes", []):
+                if Path(rec.get("worksheet", "")) == Path(worksheet):
+                    if rec.get("who") and rec["who"] not in who:
+                        who.append(rec["who"])
+                    if rec.get("guidelines") and rec["guidelines"] not in versions:
+                        versions.append(rec["guidelines"])
+        out.append({"pass": name, "documents": len(worksheets), "who": who, "guidelines": sorted(versions)})
+    return out
+
+
 @app.command("agreement")
 def agreement_cmd(
     first: Path = typer.Argument(..., help="First annotator's worksheets (file or folder)."),
@@ -115,6 +132,7 @@ def agreement_cmd(
     documents: Path = typer.Option(DEFAULT_DOCUMENTS, help="Cleaned corpus JSONL."),
     out: Path = typer.Option(Path("corpus/gold/agreement.json"), help="JSON with the agreement figures."),
     report: Path = typer.Option(Path("corpus/gold/AGREEMENT.md"), help="Markdown report with disagreements."),
+    provenance: Path = typer.Option(Path("corpus/gold/provenance.json"), help="Per-document provenance records (who made each pass, under which guidelines)."),
 ) -> None:
     """Inter-annotator agreement on the documents both passes annotated."""
     from vnreorg.annotation.agreement import agreement, agreement_markdown
@@ -140,6 +158,10 @@ def agreement_cmd(
                                          "relation_f1": sub["relations"]["micro"]["f1"]}
     result["computed"] = time.strftime("%Y-%m-%d")
     result["guideline_example_overlap"] = guideline_overlap([a[d][0] for d in common])
+    records = json.loads(provenance.read_text(encoding="utf-8")) if provenance.exists() else {}
+    result["passes"] = pass_records(records, [("A (first pass)", {d: a[d][1]["worksheet"] for d in common})]
+                                    + [(who, {d: b[d][1]["worksheet"] for d in common if b[d][1].get("annotator", "") == who})
+                                       for who in result["by_second_pass"]])
     write_atomic(out, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     write_atomic(report, agreement_markdown(result, [a[d][0] for d in common], [b[d][0] for d in common]))
     typer.echo(f"agreement over {len(common)} documents: span F1 strict {result['spans']['micro']['strict_f1']:.3f}, "

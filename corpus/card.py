@@ -206,8 +206,10 @@ def render_card(docs: list[Document], configs: dict, stats: dict, folds: dict, g
         f"`sentences` has one row per sentence (`{SENTENCES_PARQUET_NAME}`), for trainers with a length limit. "
         "Use the document-level folds below for cross-validation (never split sentences of one document "
         "between train and test). The same gold is also exported as spaCy DocBin files (`../spacy/all.spacy`, "
-        "`../spacy/folds/<fold>/{train,dev,test}.spacy`; relations in `doc.user_data[\"relations\"]` as "
-        "(head_start, head_end, child_start, child_end, label) character offsets) and as CoNLL-style IOB2 "
+        "`../spacy/folds/<fold>/{train,dev,test}.spacy`; the format the project's models train on: one Doc "
+        "per paragraph, `doc.user_data[\"doc_id\"]` and `[\"char_offset\"]` (the paragraph's offset in the document), "
+        "relations in `doc._.rel` and mirrored in `doc.user_data[\"relations\"]` as "
+        "(head_start, head_end, child_start, child_end, label) character offsets in the paragraph) and as CoNLL-style IOB2 "
         "(`../conll/gold.conll`).",
         "## Schema\n\n" + _schema_section(),
         f"Annotation guidelines: [annotation/GUIDELINES.md]({guidelines_link}).",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_jsonl
+from vnreorg.metrics import span_problems
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Span, nfc, relation_allowed
 
 DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
@@ -141,28 +142,20 @@ def _sentence_index(doc: Document, span: Span) -> int | None:
 
 
 def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
-    """Check spans one by one and pairwise; return the well-formed ones by id (for relation checks)."""
+    """Check spans one by one and pairwise; return the well-formed ones by id (for relation checks).
+
+    The structural rules (ids, offsets, labels, overlaps) are the project's one span check
+    (`vnreorg.metrics.span_problems`); the token, edge and sentence rules are added here."""
     text = doc.text
     ids = Counter(s.id for s in doc.spans)
-    for span_id, n in sorted(ids.items(), key=lambda kv: str(kv[0])):
-        if n > 1:
-            offsets = [s.start for s in doc.spans if s.id == span_id]
-            report("span-id", f"span id used {n} times (at offsets {offsets})", span_id, offsets[1])
+    for p in span_problems(text, doc.spans):
+        report(p.code, p.message, p.span_id, p.offset)
     starts, ends, tokens = _token_edges(text)
     good: dict[str, Span] = {}
-    in_range: list[Span] = []
     for span in doc.spans:
         sid = span.id
-        if span.label not in ENTITY_LABELS:
-            report("span-label", f"label {span.label!r} not in {list(ENTITY_LABELS)}", sid, span.start)
-        if not (type(span.start) is int and type(span.end) is int):  # bool is an int subclass: refuse it
-            report("span-offsets", f"offsets must be integers: start={span.start!r} end={span.end!r}", sid)
+        if not (type(span.start) is int and type(span.end) is int and 0 <= span.start < span.end <= len(text)):
             continue
-        if not (0 <= span.start < span.end <= len(text)):
-            report("span-offsets", f"[{span.start}, {span.end}) outside text of length {len(text)} or empty",
-                   sid, span.start)
-            continue
-        in_range.append(span)
         covered = text[span.start : span.end]
         edge = _edge_problem(covered)
         if edge:
@@ -180,14 +173,6 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
                    sid, span.start)
         if ids[sid] == 1:
             good[sid] = span
-    ordered = sorted(in_range, key=lambda s: (s.start, s.end))
-    reach: Span | None = None
-    for span in ordered:
-        if reach is not None and span.start < reach.end:
-            report("span-overlap", f"[{span.start}, {span.end}) {text[span.start:span.end]!r} overlaps span "
-                   f"{reach.id} [{reach.start}, {reach.end}) {text[reach.start:reach.end]!r}", span.id, span.start)
-        if reach is None or span.end > reach.end:
-            reach = span
     return good
 
 

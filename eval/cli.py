@@ -37,10 +37,8 @@ def strip_annotations(docs: list[Document]) -> list[Document]:
 
 
 def predict_with_model(model: str, gold: list[Document]) -> list[Document]:
-    try:
-        from vnreorg.models.predict import predict_documents
-    except ImportError as exc:
-        raise VnreorgError(f"--model needs vnreorg.models.predict.predict_documents, which is not available yet ({exc})") from None
+    from vnreorg.models.predict import predict_documents
+
     return predict_documents(model, strip_annotations(gold))
 
 

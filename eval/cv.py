@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from vnreorg.errors import VnreorgError
 from vnreorg.eval.scoring import DOC_COLUMNS, EvalResult, bootstrap_indices_totals, evaluate_documents, micro_f1_from_columns
-from vnreorg.schema import Document
+from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document
 
 METRICS: tuple[str, ...] = tuple(micro_f1_from_columns(np.zeros(len(DOC_COLUMNS))).keys())
 
@@ -128,12 +129,55 @@ def compare_systems(systems: Mapping[str, Mapping[str, EvalResult]], *, referenc
 
 def write_cv_report(systems: Mapping[str, Mapping[str, EvalResult]], out_dir: str | os.PathLike, *,
                     title: str = "vnreorg cross-validation", meta: dict[str, Any] | None = None,
-                    reference: str | None = None, seed: int = 0, n_boot: int = 1000) -> dict[str, Path]:
-    """Write cv_report.md, cv_report.html and cv_report.json comparing systems over folds."""
+                    reference: str | None = None, seed: int = 0, n_boot: int = 1000,
+                    per_label: dict[str, Any] | None = None, pooled_per_label: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write the one CV report, cv_report.md, cv_report.html and cv_report.json, comparing systems over
+    folds (with the strict F1 per label per fold, and pooled, when given)."""
     from vnreorg.eval.report import write_cv_files
 
     comparison = compare_systems(systems, reference=reference, seed=seed, n_boot=n_boot)
+    if per_label is not None:
+        comparison["per_label"] = per_label
+    if pooled_per_label is not None:
+        comparison["pooled_per_label"] = pooled_per_label
     return write_cv_files(comparison, Path(out_dir), title=title, meta=meta or {})
+
+
+def per_label_table(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """{system: {"entities"/"relations": {label: {"folds": {fold: f1}, "mean", "sd"}}}} (strict)."""
+    out: dict[str, Any] = {}
+    for system, folds in results.items():
+        entry: dict[str, Any] = {"entities": {}, "relations": {}}
+        for kind, labels in (("entities", ENTITY_LABELS), ("relations", RELATION_LABELS)):
+            for label in list(labels) + ["micro"]:
+                per_fold = {}
+                for fold, r in folds.items():
+                    block = getattr(r, kind)["strict"]
+                    stats = block["micro"] if label == "micro" else block["per_label"].get(label)
+                    if stats is not None:
+                        per_fold[fold] = float(stats["f1"])
+                values = list(per_fold.values())
+                entry[kind][label] = {
+                    "folds": per_fold,
+                    "mean": statistics.fmean(values) if values else float("nan"),
+                    "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+                }
+        out[system] = entry
+    return out
+
+
+def pooled_per_label(all_gold: list[Document], preds: dict[str, list[Document]]) -> dict[str, Any]:
+    """Strict F1 per label over all test predictions of each system (each document once)."""
+    out = {}
+    for system, docs in preds.items():
+        gold = [g for g in all_gold if g.id in {d.id for d in docs}]
+        r = evaluate_documents(gold, docs, n_boot=0)
+        out[system] = {
+            kind: {**{label: float(v["f1"]) for label, v in getattr(r, kind)["strict"]["per_label"].items()},
+                   "micro": float(getattr(r, kind)["strict"]["micro"]["f1"])}
+            for kind in ("entities", "relations")
+        }
+    return out
 
 
 def fmt_mean_sd(mean: float, sd: float) -> str:

@@ -480,6 +480,27 @@ def _meta_cell(value: Any, limit: int = 160) -> str:
     return f"({size}see the JSON)"
 
 
+def cv_label_tables(c: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The per-label tables of a CV comparison, built once for both renderings: (heading, header, rows)
+    of strict F1 per label, mean ± sd over folds with the pooled F1 in parentheses."""
+    table, pooled = c.get("per_label"), c.get("pooled_per_label") or {}
+    if not table:
+        return []
+    out = []
+    for kind in ("entities", "relations"):
+        labels = list(ENTITY_LABELS if kind == "entities" else RELATION_LABELS) + ["micro"]
+        rows = []
+        for system, entry in table.items():
+            cells = []
+            for label in labels:
+                s = entry[kind][label]
+                pool = pooled.get(system, {}).get(kind, {}).get(label)
+                cells.append(f"{s['mean']:.3f} ± {s['sd']:.3f}" + (f" ({pool:.3f})" if pool is not None else ""))
+            rows.append([system] + cells)
+        out.append((f"Strict F1 per label, {kind}: mean ± sd over folds (pooled)", ["system"] + labels, rows))
+    return out
+
+
 def render_cv_markdown(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> str:
     metrics = c["metrics"]
     parts = [f"# {title}", ""]
@@ -501,6 +522,8 @@ def render_cv_markdown(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -
                 e = dd[m]
                 rows.append([n, m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"])
         parts += [_md_table(["system", "micro F1", f"Δ vs {c['reference']}", "95% CI", "p"], rows), ""]
+    for heading, header, rows in cv_label_tables(c):
+        parts += [f"## {heading}", "", _md_table(header, rows), ""]
     return "\n".join(parts)
 
 
@@ -527,6 +550,8 @@ def render_cv_html(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> st
                 rows.append([esc(n), m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"])
         b.append(f"<h2>Paired bootstrap against {esc(c['reference'])} (pooled over folds)</h2>"
                  + _html_table(["system", "micro F1", "Δ", "95% CI", "p"], rows))
+    for heading, header, rows in cv_label_tables(c):
+        b.append(f"<h2>{esc(heading)}</h2>" + _html_table([esc(h) for h in header], [[esc(x) for x in r] for r in rows]))
     return _page(title, "\n".join(b))
 
 

@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from vnreorg.errors import VnreorgError
+from vnreorg.metrics import check_spans, prf
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document
 
 SCHEMES: tuple[str, ...] = ("strict", "exact", "partial", "type")
@@ -137,6 +138,12 @@ def _where(source: str | None, doc_id: str, extra: str = "") -> str:
     return " ".join(parts)
 
 
+def _span_error(d: Document, side: str, source: str | None) -> None:
+    """Raise the first problem of a document's spans (the one span check, overlaps allowed)."""
+    check_spans(d.text, d.spans, f"{_where(source, d.id)} ({side})", overlaps=True)
+    raise AssertionError("unreachable")  # pragma: no cover  (called only when the fast check failed)
+
+
 def _extract(docs: list[Document], base: np.ndarray, width: int, source: str | None, side: str) -> tuple[_Spans, _Relations]:
     """Read spans and relations into arrays, checking labels, offsets, span ids and relation ends.
 
@@ -154,10 +161,8 @@ def _extract(docs: list[Document], base: np.ndarray, width: int, source: str | N
     e = np.asarray(ends) if n else np.zeros(0, np.int64)
     if s.dtype.kind != "i" or e.dtype.kind != "i":
         for d in docs:
-            for sp in d.spans:
-                if type(sp.start) is not int or type(sp.end) is not int:
-                    raise VnreorgError(f"{side} span {sp.id!r}: offsets must be integers, got {sp.start!r}..{sp.end!r}",
-                                       _where(source, d.id))
+            if any(type(sp.start) is not int or type(sp.end) is not int for sp in d.spans):
+                _span_error(d, side, source)
     s = s.astype(np.int64, copy=False)
     e = e.astype(np.int64, copy=False)
     lab = np.fromiter(map(_LABEL_ID.get, labels, itertools.repeat(-1)), dtype=np.int64, count=n)
@@ -165,13 +170,7 @@ def _extract(docs: list[Document], base: np.ndarray, width: int, source: str | N
     bad = (lab < 0) | (s < 0) | (e > text_len[doc]) | (s >= e)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        d = docs[int(doc[k])]
-        sp = d.spans[k - int(counts[: int(doc[k])].sum())]
-        if lab[k] < 0:
-            raise VnreorgError(f"{side} span {sp.id!r} has unknown label {sp.label!r} (known: {', '.join(ENTITY_LABELS)})",
-                               _where(source, d.id, f"offset={sp.start}"))
-        raise VnreorgError(f"{side} span {sp.id!r} has bad offsets {sp.start}..{sp.end} (text length {len(d.text)}; "
-                           "need 0 <= start < end <= length)", _where(source, d.id, f"offset={sp.start}"))
+        _span_error(docs[int(doc[k])], side, source)
     gs = s + base[doc]
     ge = e + base[doc]
     top = int(base[-1]) + width if len(base) else 1
@@ -196,9 +195,7 @@ def _extract(docs: list[Document], base: np.ndarray, width: int, source: str | N
             doc_ids = ids[offset: offset + len(d.spans)]
             index = dict(zip(doc_ids, range(offset, offset + len(doc_ids))))
             if len(index) != len(doc_ids):
-                seen: set[str] = set()
-                dup = next(x for x in doc_ids if x in seen or seen.add(x))  # type: ignore[func-returns-value]
-                raise VnreorgError(f"{side} span id {dup!r} is used twice", _where(source, d.id))
+                _span_error(d, side, source)
             try:
                 heads.extend(map(index.__getitem__, [r.head for r in d.relations]))
                 childs.extend(map(index.__getitem__, [r.child for r in d.relations]))
@@ -459,17 +456,11 @@ def prf_from_counts(c: dict[str, int], scheme: str) -> dict[str, float]:
     act = c["correct"] + c["incorrect"] + c["partial"] + c["spurious"]
     pos = c["correct"] + c["incorrect"] + c["partial"] + c["missed"]
     num = c["correct"] + (0.5 * c["partial"] if scheme == "partial" else 0.0)
-    p = num / act if act else 0.0
-    r = num / pos if pos else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f, "actual": act, "possible": pos}
+    return {**prf(num, act, pos)._asdict(), "actual": act, "possible": pos}
 
 
 def _prf(tp: float, n_pred: float, n_gold: float) -> dict[str, float]:
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f}
+    return prf(tp, n_pred, n_gold)._asdict()
 
 
 def _f1_vec(num: np.ndarray, act: np.ndarray, pos: np.ndarray, undefined: float = 0.0) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Commands of the model stage: `train` (and `train --cv`), `package`, `extract`, and `model cv`."""
+"""Commands of the model stage: `train`, `package`, `extract`, `model predict` (cross-validation, which
+also evaluates, is `vnreorg cv`, above the stages)."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import typer
 from vnreorg.errors import VnreorgError
 
 DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
-DEFAULT_FOLDS = Path("corpus/gold/folds.json")
 DEFAULT_TRAINED = Path("models/trained")
 DEFAULT_CV_OUT = Path("eval/reports/cv")
 DEFAULT_PACKAGES = Path("models/packages")
@@ -19,9 +19,8 @@ DEFAULT_MODEL_DIR = DEFAULT_TRAINED / "final"
 # Where the main job (`vnreorg all`, out=var) and `vnreorg train` leave a model, in the order tried.
 MODEL_CANDIDATES = [Path("var/trained/final/model"), DEFAULT_TRAINED / "final" / "model", DEFAULT_TRAINED / "full" / "model"]
 PACKAGE_NAME = "vi_vnreorg"
-DEFAULT_SYSTEMS_ARG = "rules,ner,full,rules_rel,scored,scored_rel"
 
-app = typer.Typer(help="Train, cross-validate, package, extract.", no_args_is_help=True)
+app = typer.Typer(help="Predict with a trained model.", no_args_is_help=True)
 
 
 def _read_gold(gold: Path):
@@ -33,38 +32,13 @@ def _read_gold(gold: Path):
     return docs
 
 
-def run_cv(gold: Path, out: Path, systems: str, seed: int, folds_path: Path | None, work: Path | None, n_boot: int) -> dict:
-    from vnreorg.models.cv import DEFAULT_SYSTEMS, cross_validate, load_folds
-
-    docs = _read_gold(gold)
-    chosen = {}
-    for name in [s.strip() for s in systems.split(",") if s.strip()]:
-        chosen[name] = DEFAULT_SYSTEMS.get(name, name)
-    folds = load_folds(docs, folds_path)
-    typer.echo(f"== cross-validation: {len(folds)} folds x {len(chosen)} systems ({', '.join(chosen)}), seed {seed}")
-    t0 = time.perf_counter()
-    summary = cross_validate(docs, out, folds=folds, systems=chosen, seed=seed, work_dir=work or (DEFAULT_TRAINED / "cv"),
-                             n_boot=n_boot, log=typer.echo)
-    typer.echo((out / "cv_per_label.md").read_text(encoding="utf-8"))
-    typer.echo(f"== cross-validation done in {time.perf_counter() - t0:.0f} s; report in {out}")
-    return summary
-
-
 def train(
-    config: str = typer.Option("rules_rel", "--config", "-c", help="Config name in models/configs/ (rules_rel, full, ner, rules, tiny) or a path."),
+    config: str = typer.Option("rules_rel", "--config", "-c", help="Config name in models/configs/ (rules, ner, full, rules_rel, scored, scored_rel, tiny) or a path. The shipped system is the one the main job's cross-validation scores best (currently scored_rel; see models/reports/cv/model_stage.json), not this default."),
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/final for the shipped rules_rel, else models/trained/<config>)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/final for rules_rel, else models/trained/<config>)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model, same scores."),
-    cv: bool = typer.Option(False, "--cv", help="Cross-validate instead: leave one document out, several systems."),
-    systems: str = typer.Option(DEFAULT_SYSTEMS_ARG, "--systems", help="With --cv: systems (config names) to compare."),
-    cv_out: Path = typer.Option(DEFAULT_CV_OUT, "--cv-out", help="With --cv: report folder."),
-    folds: Path = typer.Option(DEFAULT_FOLDS, "--folds", help="With --cv: folds file (derived when absent)."),
-    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates for the intervals."),
 ) -> None:
-    """Train a pipeline from a config on the gold corpus (or cross-validate with --cv)."""
-    if cv:
-        run_cv(gold, cv_out, systems, seed, folds, None, n_boot)
-        return
+    """Train one pipeline from a config on the gold corpus (cross-validation of several systems: `vnreorg cv`)."""
     from vnreorg.models.train import train_model
 
     docs = _read_gold(gold)
@@ -73,19 +47,6 @@ def train(
     s = result.dev_scores
     typer.echo(f"== trained {result.config} (seed {seed}) in {result.seconds:.0f} s -> {result.model_path}")
     typer.echo(f"   dev: entities F1 {s.get('ents_f', 0):.3f}  relations F1 {s.get('rel_micro_f', 0):.3f}  threshold {result.threshold}")
-
-
-@app.command("cv")
-def cv_command(
-    gold: Path = typer.Option(DEFAULT_GOLD, "--gold"),
-    out: Path = typer.Option(DEFAULT_CV_OUT, "--out", "-o"),
-    systems: str = typer.Option(DEFAULT_SYSTEMS_ARG, "--systems"),
-    seed: int = typer.Option(0, "--seed"),
-    folds: Path = typer.Option(DEFAULT_FOLDS, "--folds"),
-    n_boot: int = typer.Option(1000, "--n-boot"),
-) -> None:
-    """Leave-one-document-out cross-validation comparing systems (same as `train --cv`)."""
-    run_cv(gold, out, systems, seed, folds, None, n_boot)
 
 
 @app.command("predict")
@@ -118,14 +79,14 @@ def package(
     out: Path = typer.Option(DEFAULT_PACKAGES, "--out", "-o", help="Folder for the wheel."),
     name: str = typer.Option("vnreorg", "--name", help="Package name (spaCy adds the vi_ prefix)."),
     version: Optional[str] = typer.Option(None, "--version", help="Version (default: the model's)."),
-    cv_report: Path = typer.Option(DEFAULT_CV_OUT / "cv_per_label.json", "--cv-report", help="CV scores to record in the meta, if present."),
+    cv_report: Path = typer.Option(DEFAULT_CV_OUT / "cv_report.json", "--cv-report", help="CV report whose pooled per-label scores go in the meta, if present."),
 ) -> None:
     """Build a versioned pip-installable wheel of a trained pipeline (`spacy package`)."""
     from vnreorg.models.package import package_model
 
     extra = {}
     if cv_report.exists():
-        extra["cross_validation"] = json.loads(cv_report.read_text(encoding="utf-8")).get("pooled", {})
+        extra["cross_validation"] = json.loads(cv_report.read_text(encoding="utf-8")).get("pooled_per_label", {})
     wheel = package_model(model, out, name=name, version=version, extra_meta=extra)
     typer.echo(f"== wheel: {wheel}\n   install: pip install {wheel}\n   load: spacy.load(\"vi_{name}\")")
 

@@ -31,6 +31,7 @@ import srsly
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.pipeline.trainable_pipe import TrainablePipe
+from spacy.scorer import PRFScore
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
@@ -940,17 +941,10 @@ def relation_tuples(doc: Doc) -> set[tuple]:
 
 def score_relations(examples: Iterable[Example]) -> dict[str, float]:
     """Strict relation micro P/R/F: both argument spans exact with their types, and the label."""
-    tp = fp = fn = 0
+    prf = PRFScore()  # spaCy's bookkeeping: this module is copied into the wheel, which has no vnreorg.metrics
     for eg in examples:
-        gold = {t for t in relation_tuples(eg.reference)}
-        pred = relation_tuples(eg.predicted)
-        tp += len(gold & pred)
-        fp += len(pred - gold)
-        fn += len(gold - pred)
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"rel_micro_p": p, "rel_micro_r": r, "rel_micro_f": f}
+        prf.score_set(relation_tuples(eg.predicted), relation_tuples(eg.reference))
+    return {"rel_micro_p": prf.precision, "rel_micro_r": prf.recall, "rel_micro_f": prf.fscore}
 
 
 # ---------------------------------------------------------------- rules baseline

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vnreorg.errors import VnreorgError
+from vnreorg.metrics import prf_of_sets
 from vnreorg.models import components, rules  # noqa: F401  (register factories and @misc functions)
 from vnreorg.models.convert import documents_to_docs, write_docbin
 from vnreorg.schema import SCHEMA_VERSION, Document
@@ -194,10 +195,7 @@ def tune_threshold(nlp, dev_docs: list, name: str = "relation_extractor") -> flo
             label = max(probs, key=probs.get)
             if probs[label] >= t:
                 pred.add((index[id(doc)], head.start, head.end, head.label_, child.start, child.end, child.label_, label))
-        tp = len(pred & gold)
-        p = tp / len(pred) if pred else 0.0
-        r = tp / len(gold) if gold else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
+        f = prf_of_sets(gold, pred).f1
         if f > best_f + 1e-9:
             best_t, best_f = t, f
     return best_t

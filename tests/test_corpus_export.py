@@ -8,6 +8,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest  # noqa: E402
+from conftest import doc_from_surfaces  # noqa: E402
 import yaml  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -16,49 +17,42 @@ from vnreorg.corpus.export import export_all  # noqa: E402
 from vnreorg.corpus.export_bio import bio_tags_for, doc_tokens, sentence_groups  # noqa: E402
 from vnreorg.corpus.export_conll import read_conll  # noqa: E402
 from vnreorg.corpus.export_folds import make_folds, read_folds  # noqa: E402
-from vnreorg.corpus.export_spacy import read_docbin, to_spacy_doc  # noqa: E402
 from vnreorg.corpus.segment import sentences  # noqa: E402
 from vnreorg.corpus.tokenize import blank_vi  # noqa: E402
+from vnreorg.docbin import OFFSET, document_to_docs, read_docbin, reassemble  # noqa: E402
 from vnreorg.errors import VnreorgError  # noqa: E402
 from vnreorg.jsonio import write_documents  # noqa: E402
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Relation, Span, bio_tags  # noqa: E402
 
 
-def make_doc(doc_id, text, spans, relations=(), meta=None) -> Document:
-    """Spans as (label, surface text); relations as (head index, child index, label)."""
-    doc = Document(id=doc_id, text=text, sentences=sentences(text), meta=meta or {})
-    pos = 0
-    for i, (label, surface) in enumerate(spans):
-        pos = text.index(surface, pos)
-        doc.spans.append(Span(f"T{i + 1}", pos, pos + len(surface), label))
-        pos += len(surface)
-    doc.relations = [Relation(f"T{h + 1}", f"T{c + 1}", lab) for h, c, lab in relations]
-    doc.provenance = [{"who": "test", "pass": "fixture", "date": "2026-11-23"}]
-    return doc
+PROVENANCE = [{"who": "test", "pass": "fixture", "date": "2026-11-23"}]
 
 
 def gold_docs() -> list[Document]:
-    a = make_doc(
+    a = doc_from_surfaces(
         "doc-a",
         "Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
         "Thị xã giảm 03 tổ dân phố và 10% biên chế.",
         [("AGENCY", "Thành ủy Sóc Trăng"), ("MERGE_ACTION", "nhất thể hóa"), ("TITLE", "Bí thư Đảng ủy"),
          ("TITLE", "Chủ tịch UBND Phường 6"), ("MERGE_ACTION", "giảm"), ("NUMBER", "03"), ("NUMBER", "10%")],
         [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")],
+        provenance=PROVENANCE,
         meta={"title": "Tin A", "outlet": "Báo Sóc Trăng", "date": "2018-05-14T06:00", "source_file": "000_a.txt"},
     )
-    b = make_doc(
+    b = doc_from_surfaces(
         "doc-b",
         "Sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố; giải thể Trung tâm Dân số.",
         [("MERGE_ACTION", "Sáp nhập"), ("AGENCY", "Phòng Y tế"), ("AGENCY", "Phòng Nội vụ thành phố"),
          ("MERGE_ACTION", "giải thể"), ("AGENCY", "Trung tâm Dân số")],
         [(0, 1, "source"), (0, 2, "target"), (3, 4, "source")],
+        provenance=PROVENANCE,
         meta={"title": "Tin B", "outlet": None, "date": None, "source_file": "001_b.txt"},
     )
-    c = make_doc(
+    c = doc_from_surfaces(
         "doc-c",
         "Xã Điền Công có 887/888 hộ đồng thuận.\n\nHội Chữ thập đỏ hoạt động hiệu quả.",
         [("AGENCY", "Xã Điền Công"), ("NUMBER", "887/888"), ("AGENCY", "Hội Chữ thập đỏ")],
+        provenance=PROVENANCE,
         meta={"title": "Tin C", "source_file": "002_c.txt"},
     )
     return [c, a, b]  # not sorted: exports must not depend on gold order
@@ -191,18 +185,20 @@ def test_docbin_bio_equals_parquet_bio_and_keeps_relations(exported, hf_train):
     parquet = {row["id"]: (row["tokens"], [names[t] for t in row["ner_tags"]]) for row in hf_train}
     gold = {d.id: d for d in gold_docs()}
     sdocs = read_docbin(exported["out"] / "spacy" / "all.spacy")
-    assert sorted(d.user_data["doc_id"] for d in sdocs) == sorted(parquet)
-    for sdoc in sdocs:
-        doc_id = sdoc.user_data["doc_id"]
-        toks = [t for t in sdoc if not t.is_space]
+    documents = reassemble(sdocs)
+    assert sorted(documents) == sorted(parquet)
+    for doc_id, paras in documents.items():
+        toks = [t for sdoc in paras for t in sdoc if not t.is_space]
         bio = [t.ent_iob_ + "-" + t.ent_type_ if t.ent_iob_ in ("B", "I") else "O" for t in toks]
         assert ([t.text for t in toks], bio) == parquet[doc_id]
         doc = gold[doc_id]
         by_id = doc.span_by_id()
         expected = [(by_id[r.head].start, by_id[r.head].end, by_id[r.child].start, by_id[r.child].end, r.label)
                     for r in doc.relations]
-        assert [tuple(r) for r in sdoc.user_data["relations"]] == expected
-        assert [s.start_char for s in sdoc.sents] == [s for s, _ in doc.sentences]
+        got = [(h0 + p.user_data[OFFSET], h1 + p.user_data[OFFSET], c0 + p.user_data[OFFSET], c1 + p.user_data[OFFSET], lab)
+               for p in paras for h0, h1, c0, c1, lab in p.user_data["relations"]]
+        assert sorted(got) == sorted(expected)
+        assert [s.start_char + p.user_data[OFFSET] for p in paras for s in p.sents] == [s for s, _ in doc.sentences]
 
 
 def test_conll_equals_parquet_bio_sentence_by_sentence(exported, hf_train):
@@ -238,7 +234,7 @@ def test_fold_docbins_hold_the_fold_documents(exported):
     for f in folds["folds"]:
         for part in ("train", "dev", "test"):
             sdocs = read_docbin(exported["out"] / "spacy" / "folds" / f["name"] / f"{part}.spacy", nlp)
-            assert [d.user_data["doc_id"] for d in sdocs] == f[part]
+            assert list(reassemble(sdocs)) == f[part]
 
 
 def test_folds_need_three_documents():
@@ -313,7 +309,7 @@ def test_unaligned_span_is_an_error_in_every_token_export_never_dropped():
     with pytest.raises(VnreorgError, match=f"doc=doc-a span=T1 offset={doc.spans[0].start}"):
         bio_tags_for(doc, doc_tokens(doc))
     with pytest.raises(VnreorgError, match=f"doc=doc-a span=T1 offset={doc.spans[0].start}"):
-        to_spacy_doc(blank_vi(), doc)
+        document_to_docs(blank_vi(), doc)
 
 
 def test_tokens_outside_sentences_are_kept():

@@ -9,6 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from conftest import doc_from_surfaces
+
 from vnreorg.corpus.segment import sentences
 from vnreorg.corpus.tokenize import tokenize
 from vnreorg.corpus.validate import load_valid, validate_documents, validate_path
@@ -21,28 +23,15 @@ TEXT_A = ("Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí th�
 TEXT_B = "Sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố; giải thể Trung tâm Dân số (cũ)."
 
 
-def make_doc(doc_id: str, text: str, spans: list[tuple[str, str]], relations=()) -> Document:
-    """Spans given as (label, surface text[#k]); relations as (head index, child index, label)."""
-    doc = Document(id=doc_id, text=text, sentences=sentences(text))
-    for i, (label, surface) in enumerate(spans):
-        surface, _, nth = surface.partition("#")
-        pos = -1
-        for _ in range(int(nth or 1)):
-            pos = text.index(surface, pos + 1)
-        doc.spans.append(Span(f"T{i + 1}", pos, pos + len(surface), label))
-    doc.relations = [Relation(f"T{h + 1}", f"T{c + 1}", lab) for h, c, lab in relations]
-    return doc
-
-
 def doc_a() -> Document:
-    return make_doc("a", TEXT_A, [
+    return doc_from_surfaces("a", TEXT_A, [
         ("AGENCY", "Thành ủy Sóc Trăng"), ("MERGE_ACTION", "nhất thể hóa"), ("TITLE", "Bí thư Đảng ủy"),
         ("TITLE", "Chủ tịch UBND Phường 6"), ("MERGE_ACTION", "giảm"), ("NUMBER", "03"), ("NUMBER", "10%"),
     ], [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")])
 
 
 def doc_b() -> Document:
-    return make_doc("b", TEXT_B, [
+    return doc_from_surfaces("b", TEXT_B, [
         ("MERGE_ACTION", "Sáp nhập"), ("AGENCY", "Phòng Y tế"), ("AGENCY", "Phòng Nội vụ thành phố"),
         ("MERGE_ACTION", "giải thể"), ("AGENCY", "Trung tâm Dân số (cũ)"),
     ], [(0, 1, "source"), (0, 2, "target"), (3, 4, "source")])
@@ -93,7 +82,7 @@ def test_trailing_punctuation_and_whitespace_are_reported():
 
 def test_percent_and_balanced_bracket_at_the_edge_are_allowed_but_unbalanced_is_not():
     assert validate_documents([doc_b()]) == []  # "Trung tâm Dân số (cũ)" ends with ")"
-    doc = make_doc("c", TEXT_B, [("AGENCY", "Dân số (cũ)")])
+    doc = doc_from_surfaces("c", TEXT_B, [("AGENCY", "Dân số (cũ)")])
     doc.spans[0].start = TEXT_B.index("cũ)")
     problems = validate_documents([doc])
     assert any(p.code == "span-edge" and "')'" in p.message for p in problems)

@@ -7,6 +7,7 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from conftest import doc_from_offsets
 
 from vnreorg.errors import VnreorgError
 from vnreorg.eval.scoring import SCHEMES, evaluate_documents
@@ -27,9 +28,7 @@ def keep_flat(spans):
 
 
 def doc(doc_id: str, spans, relations=(), text: str | None = None, length: int = 200) -> Document:
-    return Document(id=doc_id, text=text if text is not None else "x" * length,
-                    spans=[Span(f"s{i}", s, e, lab) for i, (s, e, lab) in enumerate(spans)],
-                    relations=[Relation(h, c, lab) for h, c, lab in relations])
+    return doc_from_offsets(doc_id, text if text is not None else "x" * length, spans, relations)
 
 
 def counts(result, scheme: str, label: str | None = None) -> dict[str, int]:
@@ -491,10 +490,10 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     ("label", "unknown label 'PERSON'"),
     ("rel_label", "unknown label 'merge'"),
     ("rel_missing", "refers to missing span 's9'"),
-    ("offsets", "bad offsets 5..3"),
-    ("beyond", "bad offsets 190..250"),
+    ("offsets", "bad offsets [5, 3)"),
+    ("beyond", "bad offsets [190, 250)"),
     ("float", "offsets must be integers"),
-    ("dup_span", "span id 's0' is used twice"),
+    ("dup_span", "span id 's0' used 2 times"),
     ("no_gold", "no gold documents"),
 ])
 def test_bad_input_is_a_located_error(case, message):

@@ -10,6 +10,7 @@ import types
 
 import numpy as np
 import pytest
+from conftest import doc_from_offsets
 from typer.testing import CliRunner
 
 from vnreorg.errors import VnreorgError
@@ -33,8 +34,7 @@ SENTENCES = [(0, TEXT.index("Giảm")), (TEXT.index("Giảm"), TEXT.index("Bí")
 
 
 def make_doc(doc_id: str, spans, relations=()) -> Document:
-    return Document(doc_id, TEXT, sentences=list(SENTENCES), spans=[Span(f"T{i}", s, e, lab) for i, (s, e, lab) in enumerate(spans)],
-                    relations=[Relation(h, c, lab) for h, c, lab in relations])
+    return doc_from_offsets(doc_id, TEXT, spans, relations, sentences=list(SENTENCES), prefix="T")
 
 
 def gold_docs(n: int = 6):
@@ -190,12 +190,11 @@ def test_cli_errors_are_one_line(files, monkeypatch, capsys):
     assert "exactly one of --pred FILE or --model MODEL" in err and "Traceback" not in err
 
 
-def test_cli_model_not_available_is_a_clear_error(files, monkeypatch):
+def test_cli_model_not_available_is_a_clear_error(files):
     g, _, _ = files
-    monkeypatch.setitem(sys.modules, "vnreorg.models.predict", None)  # import of it raises ImportError
-    res = _run(["evaluate", "--gold", str(g), "--model", "some-model", "--n-boot", "0"])
+    res = _run(["evaluate", "--gold", str(g), "--model", "no-such-model-anywhere", "--n-boot", "0"])
     assert isinstance(res.exception, VnreorgError)
-    assert "vnreorg.models.predict.predict_documents" in str(res.exception)
+    assert "no such model folder or installed model package" in str(res.exception)
 
 
 def test_cli_model_sees_texts_only(files, tmp_path, monkeypatch):
@@ -230,3 +229,33 @@ def test_cv_report_summarises_long_meta(tmp_path):
     md = paths["md"].read_text(encoding="utf-8")
     assert "| folds | (2 items; see the JSON) |" in md and "doc0150" not in md
     assert json.loads(paths["json"].read_text(encoding="utf-8"))["meta"]["folds"] == folds
+
+
+def test_paired_bootstrap_p_value_is_two_sided():
+    """The p-value is where the interval reaches zero: the interval at level 1 - 1.2 p excludes zero and
+    the one at level 1 - 0.8 p includes it (a one-sided, halved p would fail the first)."""
+    gold = gold_docs(12)
+    a, b = noisy(gold, 7, keep=0.9), noisy(gold, 8, keep=0.85)
+    p = paired_bootstrap_documents(gold, a, b, n_boot=2000)["entities.strict"]["p_value"]
+    assert 0.1 < p < 0.9  # a case in the middle, where halving would show
+    ra, rb = evaluate_documents(gold, a, n_boot=0), evaluate_documents(gold, b, n_boot=0)
+    lo, hi = paired_bootstrap(ra, rb, n_boot=2000, level=1 - 1.2 * p)["entities.strict"]["ci95"]
+    assert not lo <= 0 <= hi
+    lo, hi = paired_bootstrap(ra, rb, n_boot=2000, level=1 - 0.8 * p)["entities.strict"]["ci95"]
+    assert lo <= 0 <= hi
+
+
+def test_per_label_table_spread_over_folds():
+    from vnreorg.eval.cv import per_label_table
+
+    gold = gold_docs(9)
+    pred = noisy(gold, 2, keep=0.7)
+    folds = {f"fold{k}": evaluate_documents(gold[k::3], pred[k::3], n_boot=0) for k in range(3)}
+    table = per_label_table({"sys": folds})["sys"]
+    for label in ENTITY_LABELS:
+        values = [folds[f].entities["strict"]["per_label"][label]["f1"] for f in folds]
+        entry = table["entities"][label]
+        assert entry["folds"] == dict(zip(folds, values))
+        assert entry["mean"] == pytest.approx(statistics.fmean(values))
+        assert entry["sd"] == pytest.approx(statistics.stdev(values))
+    assert any(table["entities"][label]["sd"] > 0 for label in ENTITY_LABELS)  # the data has a spread to find

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import doc_from_surfaces
 
 from vnreorg.errors import VnreorgError
 from vnreorg.schema import Document, Relation, Span, relation_allowed
@@ -50,8 +51,8 @@ def test_synthetic_documents_convert_with_every_span_and_relation(synthetic, bla
     # Offsets map back exactly: each entity's text is the gold span's text.
     by_id = {d.id: d for d in synthetic}
     for doc in docs:
-        source = by_id[doc.user_data["vnreorg_doc_id"]]
-        base = doc.user_data["vnreorg_offset"]
+        source = by_id[doc.user_data["doc_id"]]
+        base = doc.user_data["char_offset"]
         gold = {(s.start, s.end, s.label) for s in source.spans}
         for ent in doc.ents:
             assert (base + ent.start_char, base + ent.end_char, ent.label_) in gold
@@ -96,13 +97,13 @@ def test_docbin_round_trip_keeps_entities_sentences_and_relations(synthetic, bla
 
     docs = documents_to_docs(blank, synthetic[:1])
     write_docbin(docs, tmp_path / "x.spacy")
-    back = read_docbin(blank, tmp_path / "x.spacy")
+    back = read_docbin(tmp_path / "x.spacy", blank)
     assert len(back) == len(docs)
     for a, b in zip(docs, back):
         assert [(e.start, e.end, e.label_) for e in a.ents] == [(e.start, e.end, e.label_) for e in b.ents]
         assert [t.is_sent_start for t in a] == [t.is_sent_start for t in b]
         assert relation_tuples(a) == relation_tuples(b)
-        assert b.user_data["vnreorg_doc_id"] == a.user_data["vnreorg_doc_id"]
+        assert b.user_data["doc_id"] == a.user_data["doc_id"]
 
 
 # ------------------------------------------------------------------ rules
@@ -171,10 +172,59 @@ def test_same_seed_same_scores(tiny_model, synthetic, tmp_path):
 def test_trained_model_loads_with_plain_spacy_load(tiny_model):
     import spacy
 
+    from vnreorg.models.predict import predict_documents
+
     nlp = spacy.load(tiny_model.model_path)
     assert nlp.pipe_names == ["tok2vec", "entity_ruler", "ner", "relation_extractor"]
-    doc = nlp("Huyện quyết định giải thể Đài Truyền thanh từ ngày 14/05/2018.")
-    assert isinstance(doc._.rel, dict)
+    text = "Huyện quyết định sáp nhập Phòng Nội vụ vào Văn phòng HĐND và UBND huyện, giảm 03 biên chế."
+    doc = nlp(text)
+    starts = {e.start: e for e in doc.ents}
+    rels = {(starts[h].text, starts[c].text, label) for (h, c), labels in doc._.rel.items() for label in labels}
+    assert rels, "the trained model finds relations in a templated sentence"
+    assert all(starts[h].label_ == "MERGE_ACTION" for h, _ in doc._.rel)
+    # plain spacy.load gives what the project's own prediction path gives
+    (pred,) = predict_documents(nlp, [Document("x", text, paragraphs=[(0, len(text))], sentences=[(0, len(text))])])
+    by_id = pred.span_by_id()
+    assert {(text[by_id[r.head].start:by_id[r.head].end], text[by_id[r.child].start:by_id[r.child].end], r.label)
+            for r in pred.relations} == rels
+
+
+def test_tune_threshold_picks_the_best_dev_threshold(tiny_model, synthetic, blank):
+    """The tuned threshold is the lowest of those with the best strict relation F1 when the pipeline
+    itself runs at each threshold of the grid (here not 0.5, so a constant would be caught)."""
+    import spacy
+    from spacy.training import Example
+
+    from vnreorg.models.components import score_relations
+    from vnreorg.models.convert import documents_to_docs
+    from vnreorg.models.train import THRESHOLD_GRID, _predict_docs, tune_threshold
+
+    nlp = spacy.load(tiny_model.model_path)
+    rel = nlp.get_pipe("relation_extractor")
+    dev = documents_to_docs(blank, synthetic[:3])
+    f1 = {}
+    for t in THRESHOLD_GRID:
+        rel.cfg["threshold"] = t
+        f1[t] = score_relations([Example(p, g) for p, g in zip(_predict_docs(nlp, dev), dev)])["rel_micro_f"]
+    best = min(t for t in THRESHOLD_GRID if f1[t] >= max(f1.values()) - 1e-9)
+    assert best != 0.5
+    assert tune_threshold(nlp, dev) == best
+
+
+def test_rules_make_an_agency_just_before_the_trigger_its_source():
+    """Entities set by hand (no ruler): the agency right before the trigger is its source, the one
+    after the cue "vào" its target."""
+    from vnreorg.corpus.tokenize import blank_vi
+
+    nlp = blank_vi()
+    rules = nlp.add_pipe("relation_rules")
+    text = "Ban Tổ chức sáp nhập vào Văn phòng Thành ủy."
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(0, 11, "AGENCY"), doc.char_span(12, 20, "MERGE_ACTION"), doc.char_span(25, 43, "AGENCY")]
+    doc = rules(doc)
+    by_start = {e.start: e.text for e in doc.ents}
+    found = {(by_start[h], by_start[c], label) for (h, c), labels in doc._.rel.items() for label in labels}
+    assert found == {("sáp nhập", "Ban Tổ chức", "source"), ("sáp nhập", "Văn phòng Thành ủy", "target")}
 
 
 def test_unknown_config_is_a_clear_error():
@@ -185,7 +235,7 @@ def test_unknown_config_is_a_clear_error():
 
 
 def test_cross_validation_writes_report(synthetic, tmp_path):
-    from vnreorg.models.cv import cross_validate, derive_folds
+    from vnreorg.cv import cross_validate, derive_folds
 
     docs = synthetic[:3]
     folds = derive_folds(docs)
@@ -194,14 +244,23 @@ def test_cross_validation_writes_report(synthetic, tmp_path):
                              work_dir=tmp_path / "work", n_boot=50, log=lambda *_: None)
     assert set(summary["results"]) == {"rules", "tiny"}
     assert set(summary["results"]["tiny"]) == {f["name"] for f in folds}
-    md = (tmp_path / "cv" / "cv_per_label.md").read_text()
-    assert "MERGE_ACTION" in md and "| rules |" in md and "| tiny |" in md
-    data = json.loads((tmp_path / "cv" / "cv_per_label.json").read_text())
-    assert 0.0 <= data["pooled"]["tiny"]["entities"]["micro"] <= 1.0
+    assert sorted(p.name for p in (tmp_path / "cv").glob("cv_*")) == ["cv_report.html", "cv_report.json", "cv_report.md"]
+    md = (tmp_path / "cv" / "cv_report.md").read_text()
+    assert "MERGE_ACTION" in md and "| rules |" in md and "| tiny |" in md and "per label" in md
+    data = json.loads((tmp_path / "cv" / "cv_report.json").read_text())
+    assert data["pooled_per_label"] == summary["pooled"]
+    # pooled = every test document scored once: the evaluator on all the fold predictions at once
+    from vnreorg.eval.scoring import evaluate_documents
+    from vnreorg.jsonio import read_documents
+
+    preds = read_documents(tmp_path / "cv" / "predictions-tiny.jsonl")
+    whole = evaluate_documents(docs, preds, n_boot=0)
+    assert data["pooled_per_label"]["tiny"]["entities"]["micro"] == pytest.approx(whole.entities["strict"]["micro"]["f1"])
+    assert data["pooled_per_label"]["tiny"]["relations"]["micro"] == pytest.approx(whole.relations["strict"]["micro"]["f1"])
 
 
 def test_folds_file_is_checked(synthetic, tmp_path):
-    from vnreorg.models.cv import load_folds
+    from vnreorg.cv import load_folds
 
     bad = tmp_path / "folds.json"
     bad.write_text(json.dumps({"folds": [{"name": "f", "test": ["nope"], "train": []}]}))
@@ -298,16 +357,11 @@ def test_training_never_wipes_a_foreign_folder(synthetic, tmp_path):
 
 
 def _doc(text: str, spans: list[tuple[str, str]], relations=(), doc_id="d") -> Document:
-    """A one-paragraph Document whose spans are given by surface text (first match after the last)."""
-    out, pos = [], 0
-    for i, (surface, label) in enumerate(spans):
-        start = text.index(surface, pos)
-        out.append(Span(id=f"s{i}", start=start, end=start + len(surface), label=label))
-        pos = start + len(surface)
-    rels = [Relation(head=f"s{h}", child=f"s{c}", label=lab) for h, c, lab in relations]
+    """A one-paragraph Document whose spans are given as (surface, label) (first match after the last)."""
     cut = text.index(". ") + 1 if ". " in text else len(text)
     sentences = [(0, cut), (cut + 1, len(text))] if cut < len(text) else [(0, len(text))]
-    return Document(id=doc_id, text=text, paragraphs=[(0, len(text))], sentences=sentences, spans=out, relations=rels)
+    return doc_from_surfaces(doc_id, text, [(label, surface) for surface, label in spans], relations,
+                             sentences=sentences, paragraphs=[(0, len(text))], prefix="s", first_id=0)
 
 
 def _cut_corpus(n: int, offset: int = 0) -> list[Document]:
@@ -449,3 +503,30 @@ def test_predict_cli_writes_corpus_format_for_pre_annotation(synthetic, tmp_path
     # The input file is never the output.
     again = subprocess.run(cmd[:-1] + [str(docs)], capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode != 0 and "never overwrite" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ the published DocBin
+
+
+@pytest.mark.slow
+def test_relation_component_trains_on_the_published_docbin(tmp_path):
+    """What we publish is what we train on: the committed corpus export carries every gold relation in
+    `doc._.rel`, and the tiny config's relation extractor trains on it (one epoch) and learns its labels."""
+    import spacy
+    from spacy.cli.train import train as spacy_train
+
+    from vnreorg.models.components import relation_tuples
+    from vnreorg.models.convert import read_docbin
+    from vnreorg.models.train import config_path
+    from vnreorg.schema import RELATION_LABELS
+
+    published = Path(__file__).resolve().parents[1] / "corpus" / "export" / "spacy" / "all.spacy"
+    gold_lines = (Path(__file__).resolve().parents[1] / "corpus" / "gold" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    n_gold = sum(len(json.loads(line)["relations"]) for line in gold_lines if line.strip())
+    docs = read_docbin(published)
+    assert n_gold > 0 and sum(len(relation_tuples(d)) for d in docs) == n_gold
+    assert sum(len(d.user_data["relations"]) for d in docs) == n_gold
+    spacy_train(config_path("tiny"), tmp_path / "out", overrides={
+        "paths.train": str(published), "paths.dev": str(published), "training.max_epochs": 1})
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    assert set(nlp.get_pipe("relation_extractor").labels) == set(RELATION_LABELS)

@@ -89,7 +89,7 @@ def test_wheel_installs_and_loads_in_a_fresh_venv(tiny_trained, tmp_path):
 def test_model_stage_quick_runs_end_to_end(tmp_path):
     from vnreorg.jsonio import write_documents
     from vnreorg.models.fixtures import synthetic_documents
-    from vnreorg.models.pipeline_steps import run_model_stage
+    from vnreorg.pipeline import run_model_stage
 
     gold = tmp_path / "gold" / "gold.jsonl"
     write_documents(gold, synthetic_documents(n_docs=3, sentences_per_doc=12, seed=3))
@@ -97,6 +97,6 @@ def test_model_stage_quick_runs_end_to_end(tmp_path):
                              log=lambda *_: None)
     assert Path(result["wheel"]).exists() and Path(result["model"], "meta.json").exists()
     report = Path(result["report"])
-    assert (report / "cv_per_label.md").exists() and (report / "model_stage.json").exists()
+    assert (report / "cv_report.md").exists() and (report / "model_stage.json").exists()
     assert set(result["pooled"]) == {"rules", "ner", "full"}
     assert result["timings"]["total"] > 0

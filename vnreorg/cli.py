@@ -14,26 +14,21 @@ from vnreorg.errors import VnreorgError
 
 app = typer.Typer(help="vnreorg: Vietnamese apparatus-restructuring facts, from news to data.", no_args_is_help=True)
 
-# (module, name, help). Mounted when the module exists; a stage under construction is simply absent.
+# (module, name, help): each stage's command group.
 STAGES = [
     ("vnreorg.corpus.cli", "corpus", "Ingest seeds, validate and export the gold corpus."),
     ("vnreorg.annotation.worksheet_cli", "worksheet", "Annotation worksheets: templates, gold import, agreement."),
     ("vnreorg.annotation.cli", "annotate", "Label Studio server, push and pull, offline conversion."),
     # models/cli.py and eval/cli.py expose top-level commands (train, package, extract, evaluate)
     # through TOP_LEVEL = {"name": function}, and may also have an `app` group.
-    ("vnreorg.models.cli", "model", "Train, cross-validate, package, extract."),
+    ("vnreorg.models.cli", "model", "Predict with a trained model (train, package, extract and cv are top-level commands)."),
     ("vnreorg.eval.cli", "eval", "Scoring utilities."),
 ]
 
 
 def _mount() -> None:
     for module_name, name, help_text in STAGES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
+        module = importlib.import_module(module_name)
         sub = getattr(module, "app", None)
         if sub is not None:
             app.add_typer(sub, name=name, help=help_text)
@@ -43,9 +38,11 @@ def _mount() -> None:
 
 _mount()
 
+from vnreorg import cv as _cv  # noqa: E402
 from vnreorg import pipeline as _pipeline  # noqa: E402
 
 app.command("all")(_pipeline.run_all)
+app.command("cv")(_cv.cv_command)
 
 
 def main() -> None:

@@ -1,22 +1,24 @@
-"""Leave-one-document-out cross-validation of several systems, scored with the evaluator.
+"""Leave-one-document-out cross-validation of several systems: train (models) -> predict (models) ->
+evaluate and report (eval). It combines two stages, so it lives above them, beside the main job.
 
 Folds come from `corpus/gold/folds.json` ({"folds": [{"name", "test", "train"}]}) when present,
 otherwise they are derived the same way: one fold per document, tested on it, trained on the rest.
 Every system (a config name) is trained on each fold's training documents with the same seed and
-scored on the fold's test documents; the report compares the systems (mean ± sd over folds, pooled,
-paired bootstrap deltas, via `vnreorg.eval.cv`) and adds per-label strict F1 per fold.
+scored on the fold's test documents; ONE report (`cv_report.md/.html/.json`, written by
+`vnreorg.eval.cv.write_cv_report`) compares the systems: mean ± sd over folds, pooled, paired
+bootstrap deltas, and strict F1 per label (per fold and pooled).
 """
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from vnreorg.errors import VnreorgError
-from vnreorg.jsonio import write_atomic, write_documents
-from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document
+from vnreorg.schema import Document
 
 # System name -> config. "rules": the rules-only baseline (entity ruler + relation rules); "ner": NER
 # without rules + trained relations; "full": rules + NER + trained relations; "rules_rel": entity
@@ -53,63 +55,6 @@ def load_folds(documents: list[Document], folds_path: str | Path | None) -> list
     return folds
 
 
-def per_label_table(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """{system: {"entities"/"relations": {label: {"folds": {fold: f1}, "mean", "sd"}}}} (strict)."""
-    out: dict[str, Any] = {}
-    for system, folds in results.items():
-        entry: dict[str, Any] = {"entities": {}, "relations": {}}
-        for kind, labels in (("entities", ENTITY_LABELS), ("relations", RELATION_LABELS)):
-            for label in list(labels) + ["micro"]:
-                per_fold = {}
-                for fold, r in folds.items():
-                    block = getattr(r, kind)["strict"]
-                    stats = block["micro"] if label == "micro" else block["per_label"].get(label)
-                    if stats is not None:
-                        per_fold[fold] = float(stats["f1"])
-                values = list(per_fold.values())
-                entry[kind][label] = {
-                    "folds": per_fold,
-                    "mean": statistics.fmean(values) if values else float("nan"),
-                    "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
-                }
-        out[system] = entry
-    return out
-
-
-def per_label_markdown(table: dict[str, Any], pooled: dict[str, Any]) -> str:
-    lines = ["# Cross-validation: strict F1 per label (mean ± sd over folds; pooled)", ""]
-    for kind in ("entities", "relations"):
-        labels = list(ENTITY_LABELS if kind == "entities" else RELATION_LABELS) + ["micro"]
-        lines += [f"## {kind.capitalize()}", "", "| system | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
-        for system, entry in table.items():
-            cells = []
-            for label in labels:
-                s = entry[kind][label]
-                pool = pooled.get(system, {}).get(kind, {}).get(label)
-                pool_txt = f" ({pool:.3f})" if pool is not None else ""
-                cells.append(f"{s['mean']:.3f} ± {s['sd']:.3f}{pool_txt}")
-            lines.append(f"| {system} | " + " | ".join(cells) + " |")
-        lines.append("")
-    lines.append("Pooled F1 in parentheses: every test document scored once, counts summed over folds.")
-    return "\n".join(lines) + "\n"
-
-
-def pooled_per_label(all_gold: list[Document], preds: dict[str, list[Document]]) -> dict[str, Any]:
-    """Strict F1 per label over all test predictions of each system (each document once)."""
-    from vnreorg.eval.scoring import evaluate_documents
-
-    out = {}
-    for system, docs in preds.items():
-        gold = [g for g in all_gold if g.id in {d.id for d in docs}]
-        r = evaluate_documents(gold, docs, n_boot=0)
-        out[system] = {
-            kind: {**{label: float(v["f1"]) for label, v in getattr(r, kind)["strict"]["per_label"].items()},
-                   "micro": float(getattr(r, kind)["strict"]["micro"]["f1"])}
-            for kind in ("entities", "relations")
-        }
-    return out
-
-
 def cross_validate(
     documents: list[Document],
     out_dir: str | Path,
@@ -125,7 +70,10 @@ def cross_validate(
     log=print,
 ) -> dict[str, Any]:
     """Train and score every system on every fold; write the report to `out_dir`; return a summary."""
+    # imported here, not at the top: the command line mounts this module and should start fast
+    from vnreorg.eval.cv import per_label_table, pooled_per_label, write_cv_report
     from vnreorg.eval.scoring import evaluate_documents
+    from vnreorg.jsonio import write_documents
     from vnreorg.models.predict import predict_documents
     from vnreorg.models.train import train_model
 
@@ -157,15 +105,46 @@ def cross_validate(
     table = per_label_table(results)
     pooled = pooled_per_label(documents, preds)
     meta = {"seed": seed, "systems": systems, "folds": folds, "train_seconds": timings}
-    write_atomic(out_dir / "cv_per_label.json", json.dumps({"per_label": table, "pooled": pooled, "meta": meta}, ensure_ascii=False, indent=2))
-    write_atomic(out_dir / "cv_per_label.md", per_label_markdown(table, pooled))
-    try:
-        from vnreorg.eval.cv import write_cv_report
-    except ImportError:
-        write_cv_report = None
-    if write_cv_report is not None:
-        try:
-            write_cv_report(results, out_dir, meta=meta, reference=next(iter(systems)), seed=seed, n_boot=n_boot)
-        except ImportError as exc:  # the evaluator's report module is still being written
-            log(f"  (cv report renderer not available: {exc}; per-label tables written)")
+    write_cv_report(results, out_dir, meta=meta, reference=next(iter(systems)), seed=seed, n_boot=n_boot,
+                    per_label=table, pooled_per_label=pooled)
     return {"results": results, "per_label": table, "pooled": pooled, "timings": timings}
+
+
+DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
+DEFAULT_FOLDS = Path("corpus/gold/folds.json")
+DEFAULT_CV_OUT = Path("eval/reports/cv")
+DEFAULT_WORK = Path("models/trained/cv")
+
+
+def parse_systems(systems: str) -> dict[str, str]:
+    """"rules,tiny" or "fast=tiny" -> {name: config}; a known system name maps to its config."""
+    chosen: dict[str, str] = {}
+    for item in [s.strip() for s in systems.split(",") if s.strip()]:
+        name, _, config = item.partition("=")
+        chosen[name] = config or DEFAULT_SYSTEMS.get(name, name)
+    if not chosen:
+        raise VnreorgError("no systems given")
+    return chosen
+
+
+def cv_command(
+    gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
+    out: Path = typer.Option(DEFAULT_CV_OUT, "--out", "-o", help="Report folder."),
+    systems: str = typer.Option(",".join(DEFAULT_SYSTEMS), "--systems", help="Systems (config names, or name=config) to compare."),
+    seed: int = typer.Option(0, "--seed", help="Random seed for training and bootstrap."),
+    folds: Path = typer.Option(DEFAULT_FOLDS, "--folds", help="Folds file (derived when absent)."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates for the intervals."),
+) -> None:
+    """Leave-one-document-out cross-validation comparing systems: train, predict, evaluate, one report."""
+    from vnreorg.jsonio import read_documents
+
+    docs = read_documents(gold)
+    if not docs:
+        raise VnreorgError("no documents", str(gold))
+    chosen = parse_systems(systems)
+    fold_list = load_folds(docs, folds)
+    typer.echo(f"== cross-validation: {len(fold_list)} folds x {len(chosen)} systems ({', '.join(chosen)}), seed {seed}")
+    t0 = time.perf_counter()
+    cross_validate(docs, out, folds=fold_list, systems=chosen, seed=seed, work_dir=DEFAULT_WORK, n_boot=n_boot, log=typer.echo)
+    typer.echo((out / "cv_report.md").read_text(encoding="utf-8"))
+    typer.echo(f"== cross-validation done in {time.perf_counter() - t0:.0f} s; report in {out}")
