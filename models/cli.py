@@ -121,3 +121,7 @@ def extract(
 
 
 TOP_LEVEL = {"train": train, "package": package, "extract": extract}
+
+from vnreorg.models.resources_cli import app as _resources_app  # noqa: E402
+
+app.add_typer(_resources_app, name="resources")

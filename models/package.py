@@ -24,6 +24,7 @@ from typing import Any
 from vnreorg.errors import VnreorgError
 
 COMPONENTS_FILE = Path(__file__).parent / "components.py"
+RESOURCES_DIR = Path(__file__).parent / "resources"
 DEFAULT_PACKAGES = Path("models/packages")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 
@@ -76,6 +77,9 @@ def package_model(
         tmp = Path(tmp)
         staged = tmp / "pipeline"
         shutil.copytree(model_dir, staged)
+        # The knowledge resources travel inside the model folder (the wheel's package data): a packaged
+        # model finds them at <model path>/resources without this repository.
+        shutil.copytree(RESOURCES_DIR, staged / "resources", dirs_exist_ok=True)
         meta.update({"name": name, "version": version})
         meta.setdefault("vnreorg", {}).update(extra_meta or {})
         labels = meta.get("labels") or {}

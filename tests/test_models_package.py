@@ -35,6 +35,8 @@ def test_wheel_installs_and_loads_in_a_fresh_venv(tiny_trained, tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         assert "vi_vnreorg/components.py" in names
+        assert any(n.endswith("vi_vnreorg-0.2.0/resources/agencies.tsv") for n in names)  # knowledge resources
+        assert any(n.endswith("vi_vnreorg-0.2.0/resources/admin_units.tsv") for n in names)
         meta = json.loads(zf.read(next(n for n in names if n.endswith("vi_vnreorg-0.2.0/meta.json"))))
     assert meta["version"] == "0.2.0" and meta["vnreorg"]["corpus_version"] == "test-corpus"
     assert "MERGE_ACTION" in meta["labels"]["ner"] and meta["labels"]["relation_extractor"]
