@@ -166,3 +166,40 @@ def agreement_cmd(
     write_atomic(report, agreement_markdown(result, [a[d][0] for d in common], [b[d][0] for d in common]))
     typer.echo(f"agreement over {len(common)} documents: span F1 strict {result['spans']['micro']['strict_f1']:.3f}, "
                f"overlap {result['spans']['micro']['overlap_f1']:.3f}; relation F1 {result['relations']['micro']['f1']:.3f} -> {out}")
+
+
+@app.command("synthetic")
+def synthetic_cmd(
+    worksheets: list[Path] = typer.Argument(None, help="Synthetic worksheet files or folders (default corpus/synthetic/worksheets)."),
+    out: Path = typer.Option(Path("corpus/synthetic/synthetic.jsonl"), "--out", "-o", help="Synthetic corpus JSONL to write."),
+    gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Seed gold: no synthetic sentence may share 8 tokens with it."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the valid documents and list the others (default: write nothing when any problem)."),
+    report: Path = typer.Option(None, "--report", help="JSON with per-file counts and every problem."),
+    strict_occurrence: bool = typer.Option(False, "--strict-occurrence", help="Require '#1' when a text occurs more than once (as gold worksheets); default: no '#k' means the first."),
+) -> None:
+    """Synthetic worksheets -> corpus/synthetic/synthetic.jsonl (provenance `synthetic`; never gold)."""
+    from vnreorg.annotation.synthetic import DEFAULT_WORKSHEETS, counts, import_synthetic
+
+    if out.name == "gold.jsonl":
+        raise VnreorgError("synthetic records never go into gold.jsonl", str(out))
+    imp = import_synthetic(worksheets or [DEFAULT_WORKSHEETS], read_documents(gold) if gold.exists() else None,
+                           strict_occurrence=strict_occurrence)
+    for path, info in imp.files.items():
+        typer.echo(f"{path}: {info['documents']} documents, {info['sentences']} sentences; "
+                   f"{len(info['invalid_documents'])} invalid: {', '.join(info['invalid_documents']) or '-'}")
+    for path, message in imp.errors:
+        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    total = counts(imp.documents)
+    typer.echo(f"valid: {total['documents']} documents, {total['sentences']} sentences "
+               f"({total['empty_sentences']} without spans); spans {total['spans']}; relations {total['relations']}")
+    if report:
+        write_atomic(report, json.dumps({"files": imp.files, "counts": total,
+                                         "errors": [{"file": f, "error": e} for f, e in imp.errors]},
+                                        ensure_ascii=False, indent=2) + "\n")
+    if imp.errors and not skip_invalid:
+        raise VnreorgError(f"{len(imp.errors)} problem(s) in the synthetic worksheets; nothing written "
+                           "(fix them, or pass --skip-invalid to write the valid documents)")
+    if not imp.documents:
+        raise VnreorgError("no valid synthetic document to write")
+    write_documents(out, imp.documents)
+    typer.echo(f"synthetic: {len(imp.documents)} documents -> {out}")

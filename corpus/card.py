@@ -181,7 +181,7 @@ def _annotators(docs: list[Document]) -> str:
 
 def render_card(docs: list[Document], configs: dict, stats: dict, folds: dict, gold_bytes: bytes,
                 sources_md: str | None = None, review: dict | None = None, agreement_md: str | None = None,
-                guidelines_link: str = "../../../annotation/GUIDELINES.md") -> str:
+                guidelines_link: str = "../../../annotation/GUIDELINES.md", synthetic_section: str | None = None) -> str:
     agreement = stats.get("agreement")
     agreement_text = _agreement_section(agreement, agreement_md)
     stats_text = stats_tables(stats, with_agreement=False).rstrip()
@@ -215,6 +215,7 @@ def render_card(docs: list[Document], configs: dict, stats: dict, folds: dict, g
         f"Annotation guidelines: [annotation/GUIDELINES.md]({guidelines_link}).",
         "## Fields\n\n" + fields,
         "## Statistics\n\n" + stats_text,
+        *(["## Synthetic training corpus (config `synthetic`)\n\n" + synthetic_section] if synthetic_section else []),
         "## Agreement\n\n" + agreement_text,
         "## Cross-validation folds\n\n" + _folds_section(folds),
         "## Sources\n\n" + _sources_section(docs, sources_md),

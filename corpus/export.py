@@ -9,6 +9,8 @@ Gold is validated first; an invalid gold stops the export with the first problem
     <out>/spacy/folds/<fold>/{train,dev,test}.spacy
     <out>/conll/gold.conll                      IOB2, token TAB tag
     <gold folder>/folds.json                    leave-one-document-out folds
+    <out>/hf/synthetic/train-00000-of-00001.parquet   config "synthetic" (when corpus/synthetic/synthetic.jsonl
+    <out>/spacy/synthetic.spacy                       exists; never in folds: corpus/synthetic.py)
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from vnreorg.corpus.export_folds import make_folds, write_folds
 from vnreorg.corpus.export_hf import PARQUET_NAME, SENTENCES_PARQUET_NAME, features, sentence_features, write_parquet
 from vnreorg.corpus.export_spacy import write_spacy_exports
 from vnreorg.corpus.stats import corpus_stats, read_agreement, read_json_beside
+from vnreorg.corpus.synthetic import card_section, default_synthetic_path, export_synthetic, shared_runs
 from vnreorg.corpus.validate import load_valid
+from vnreorg.errors import VnreorgError
 
 DEFAULT_EXPORT = Path("corpus/export")
 DEFAULT_SOURCES = Path("seeds/SOURCES.md")
@@ -38,11 +42,28 @@ def _prune_stale_folds(folds_dir: Path, keep: set[str]) -> None:
                 shutil.rmtree(sub)
 
 
+def _export_synthetic(gold_docs, path: Path, out_dir: Path, configs: dict) -> tuple[list[Path], str | None]:
+    """The `synthetic` config and DocBin when the synthetic corpus exists; it must validate and share no
+    8-token run with gold (the seeds are the test folds)."""
+    path = Path(path)
+    if not path.exists():
+        return [], None
+    syn_docs = load_valid(path)
+    overlaps = shared_runs(syn_docs, gold_docs)
+    if overlaps:
+        first = overlaps[0]
+        raise VnreorgError(f"{len(overlaps)} synthetic sentence(s) share a run of 8 tokens with a seed sentence, e.g. "
+                           f"{first['doc']} S{first['sentence']} with {first['seed']}: {first['run']!r}", str(path))
+    configs["synthetic"], written = export_synthetic(syn_docs, out_dir)
+    return written, card_section(syn_docs, corpus_stats(syn_docs))
+
+
 def export_all(
     gold_path: str | os.PathLike = Path("corpus/gold/gold.jsonl"),
     out_dir: str | os.PathLike = DEFAULT_EXPORT,
     folds_path: str | os.PathLike | None = None,
     sources_path: str | os.PathLike | None = DEFAULT_SOURCES,
+    synthetic_path: str | os.PathLike | None = None,
 ) -> dict[str, list[Path]]:
     """Validate gold and write every export; return the paths written, by kind."""
     gold_path, out_dir = Path(gold_path), Path(out_dir)
@@ -57,6 +78,8 @@ def export_all(
                       len(written["sentences"]["train"])),
     }
     stats = corpus_stats(docs, read_agreement(gold_path))
+    synthetic_written, synthetic_text = _export_synthetic(docs, synthetic_path or default_synthetic_path(gold_path),
+                                                          out_dir, configs)
     sources_md = None
     if sources_path is not None and Path(sources_path).exists():
         sources_md = Path(sources_path).read_text(encoding="utf-8")
@@ -64,7 +87,7 @@ def export_all(
     agreement_md_path = gold_path.with_name("AGREEMENT.md")
     agreement_md = agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None
     card = render_card(docs, configs, stats, folds, gold_path.read_bytes(), sources_md,
-                       review, agreement_md)
+                       review, agreement_md, synthetic_section=synthetic_text)
     card_path = write_card(out_dir / "hf" / "README.md", card)
 
     _prune_stale_folds(out_dir / "spacy" / "folds", {f["name"] for f in folds["folds"]})
@@ -72,7 +95,8 @@ def export_all(
     conll_path = write_conll(out_dir / "conll" / "gold.conll", docs)
     return {
         "folds": [folds_file],
-        "hf": [out_dir / "hf" / PARQUET_NAME, out_dir / "hf" / SENTENCES_PARQUET_NAME, card_path],
-        "spacy": spacy_paths,
+        "hf": [out_dir / "hf" / PARQUET_NAME, out_dir / "hf" / SENTENCES_PARQUET_NAME, card_path,
+               *synthetic_written[:1]],
+        "spacy": spacy_paths + synthetic_written[1:],
         "conll": [conll_path],
     }

@@ -10,7 +10,9 @@ so that a reviewer can jump to it. Rules (schema in `vnreorg.schema`):
 - span edges fall on token edges of the project tokenizer (`vnreorg.corpus.tokenize.tokenize`);
 - spans do not overlap and lie inside one sentence;
 - relation labels from RELATION_LABELS, endpoints exist, argument types allowed by
-  `relation_allowed`, head and child in the same sentence, no self-relation, no duplicate pair.
+  `relation_allowed`, head and child in the same sentence, no self-relation, no duplicate pair;
+- a synthetic record (corpus/synthetic.py) carries its synthetic provenance and is never in gold.jsonl;
+  synthetic.jsonl holds only synthetic records.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vnreorg.corpus.synthetic import synthetic_problems
 from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_jsonl
 from vnreorg.metrics import span_problems
@@ -242,6 +245,8 @@ def validate_documents(
         else:
             first_line[doc.id] = line
         _check_document(doc, report)
+        for code, message in synthetic_problems(doc, path):
+            report(code, message)
     return problems
 
 
