@@ -1,7 +1,7 @@
 """Synthetic worksheets -> the synthetic training corpus (corpus/synthetic/synthetic.jsonl).
 
 The team writes synthetic articles sentence by sentence in the project's worksheet format with a
-synthetic header (format: /work/handoff/SYNTHETIC-FORMAT.md, annotation/GUIDELINES.md section 6). Here
+synthetic header (annotation/GUIDELINES.md sections 6 and 6.1). Here
 each article becomes a Document: its text is its sentences, one paragraph per sentence, NFC; its
 metadata comes from the header; its spans and relations are resolved by the same worksheet parser as
 gold (`parse_worksheet`); its provenance says synthetic (writer, guidelines version, worksheet file).
@@ -67,6 +67,10 @@ def _header_problems(ws: WorksheetDoc, path: Path) -> list[str]:
         problems.append(f"'# synthetic:' must be true, got {h['synthetic']!r}")
     if h.get("level") and h["level"] not in LEVELS:
         problems.append(f"'# level:' {h['level']!r} is not one of {', '.join(LEVELS)}")
+    if h.get("date") and not re.match(r"^\d{4}-\d{2}-\d{2}$", h["date"]):
+        problems.append(f"'# date:' {h['date']!r} is not an ISO date (YYYY-MM-DD)")
+    if h.get("guidelines") and not re.match(r"^v\d", h["guidelines"]):
+        problems.append(f"'# guidelines:' {h['guidelines']!r} is not a guidelines version (v2)")
     if h.get("period") and h["period"] not in PERIODS:
         problems.append(f"'# period:' {h['period']!r} is not one of {', '.join(PERIODS)}")
     m, f = _ID.match(ws.doc_id), _FILE.match(path.name)
@@ -141,12 +145,12 @@ def _block_errors(ws: WorksheetDoc, doc: Document, path: Path, imp: SyntheticImp
     return ok
 
 
-def import_synthetic(paths: list[Path], seeds: list[Document] | None = None, strict_occurrence: bool = False) -> SyntheticImport:
+def import_synthetic(paths: list[Path], seeds: list[Document] | None = None, strict_occurrence: bool = True) -> SyntheticImport:
     """Read synthetic worksheet files (or folders of *.txt); collect documents and every problem.
 
-    The synthetic format (its example: `AGENCY | Sở Nội vụ` then `AGENCY | Sở Nội vụ #2`) reads a line
-    without `#k` as the first occurrence; `strict_occurrence` asks for `#1` when a text occurs more than
-    once, as gold worksheets do (GUIDELINES section 6)."""
+    As for gold (GUIDELINES v2 section 6), a text that occurs more than once in its sentence needs `#k` on
+    every line, `#1` included; `strict_occurrence=False` reads a bare repeated text as the first occurrence
+    (to measure a batch before its writer has added the `#1`s)."""
     from vnreorg.corpus.synthetic import shared_runs
     from vnreorg.corpus.validate import validate_documents
 

@@ -175,7 +175,7 @@ def synthetic_cmd(
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Seed gold: no synthetic sentence may share 8 tokens with it."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the valid documents and list the others (default: write nothing when any problem)."),
     report: Path = typer.Option(None, "--report", help="JSON with per-file counts and every problem."),
-    strict_occurrence: bool = typer.Option(False, "--strict-occurrence", help="Require '#1' when a text occurs more than once (as gold worksheets); default: no '#k' means the first."),
+    strict_occurrence: bool = typer.Option(True, "--strict-occurrence/--bare-is-first", help="A repeated text needs '#k' on every line, '#1' included (GUIDELINES v2 section 6); --bare-is-first reads a bare one as the first (to measure a batch before it is fixed)."),
 ) -> None:
     """Synthetic worksheets -> corpus/synthetic/synthetic.jsonl (provenance `synthetic`; never gold)."""
     from vnreorg.annotation.synthetic import DEFAULT_WORKSHEETS, counts, import_synthetic

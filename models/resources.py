@@ -365,7 +365,8 @@ def agency_coverage(docs, resources: Resources) -> dict:
             if span.label != "AGENCY":
                 continue
             total += 1
-            text = fold(doc.text[span.start:span.end])
+            raw = doc.text[span.start:span.end]
+            text = fold(raw)
             words = text.split(" ")
             if text in forms:
                 exact += 1
@@ -373,7 +374,7 @@ def agency_coverage(docs, resources: Resources) -> dict:
             elif any(" ".join(words[:k]) in forms for k in range(len(words) - 1, 0, -1)):
                 head += 1
             else:
-                missed[text] = missed.get(text, 0) + 1
+                missed[raw] = missed.get(raw, 0) + 1
     return {"agency_spans": total, "exact": exact, "head_or_exact": head,
             "exact_share": exact / total if total else 0.0, "head_or_exact_share": head / total if total else 0.0,
             "missed_most_common": sorted(missed.items(), key=lambda kv: (-kv[1], kv[0]))[:15]}

@@ -76,6 +76,8 @@ def test_every_bad_line_is_reported_with_file_and_line(tmp_path):
     ("> Buổi lễ", ">  Buổi lễ", "ordinary single spaces"),
     ("> Buổi lễ diễn ra", "> Buổi lễ\u00a0diễn ra", "no-break space"),
     ("## S1\n", "## S4\n", "not S0..S3"),
+    ("# date: 2026-11-30\n# level: province", "# date: 30/11/2026\n# level: province", "not an ISO date"),
+    ("AGENCY | Sở Nội vụ #2", "AGENCY | Sở Nội vụ", "occurs 2 times in the sentence: add #k"),
     ("## S2\n> Sau", "## S2\n> Thêm một câu.\n> Sau", "exactly one '> ' sentence line"),
 ])
 def test_header_and_sentence_problems(tmp_path, old, new, message):
