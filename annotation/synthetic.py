@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vnreorg.annotation.worksheet import _BLOCK, _DOC, WorksheetDoc, parse_worksheet, read_worksheets
+from vnreorg.corpus.segment import sentences_in
 from vnreorg.errors import VnreorgError
 from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, nfc
 
@@ -37,6 +38,7 @@ class SyntheticImport:
     documents: list[Document] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (file, "where: message")
     files: dict[str, dict] = field(default_factory=dict)  # per file: documents, sentences, invalid docs
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, "where: message"), not blocking
 
     def error(self, path: Path, where: str, message: str) -> None:
         self.errors.append((str(path), f"{where}: {message}"))
@@ -109,6 +111,11 @@ def _sentences(ws: WorksheetDoc, lines: dict[int, list[tuple[int, str]]], path: 
             imp.error(path, where, f"sentence holds a tab, no-break space, double space or edge space "
                       f"(column {m.start() + 3 if m else 1}): ordinary single spaces only")
             ok = False
+        else:
+            parts = sentences_in(text, 0, len(text))
+            if len(parts) > 1:
+                imp.warnings.append((str(path), f"{where}: the project segmenter reads {len(parts)} sentences here "
+                                     f"(second starts {text[parts[1][0]:parts[1][0] + 30]!r}); one sentence a line"))
         sentences.append(text)
     return sentences if ok else None
 
@@ -192,8 +199,8 @@ def import_synthetic(paths: list[Path], seeds: list[Document] | None = None, str
             if len(imp.errors) > n_err:
                 invalid.append(ws.doc_id)
         new_docs = imp.documents[before_docs:]
-        imp.files[str(path)] = {"documents": len(new_docs), "sentences": sum(len(d.sentences) for d in new_docs),
-                                "invalid_documents": invalid, "errors": len(imp.errors) - before_errors}
+        imp.files[str(path)] = {**counts(new_docs), "invalid_documents": invalid,
+                                "errors": len(imp.errors) - before_errors}
     if seeds:
         bad = set()
         for hit in shared_runs(imp.documents, seeds):

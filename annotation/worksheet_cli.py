@@ -184,17 +184,23 @@ def synthetic_cmd(
         raise VnreorgError("synthetic records never go into gold.jsonl", str(out))
     imp = import_synthetic(worksheets or [DEFAULT_WORKSHEETS], read_documents(gold) if gold.exists() else None,
                            strict_occurrence=strict_occurrence)
+    typer.echo("valid documents per file (spans AGENCY/TITLE/MERGE_ACTION/NUMBER, relations source/target/amount):")
     for path, info in imp.files.items():
-        typer.echo(f"{path}: {info['documents']} documents, {info['sentences']} sentences; "
+        typer.echo(f"{path}: {info['documents']} documents, {info['sentences']} sentences, spans "
+                   f"{'/'.join(str(v) for v in info['spans'].values())}, relations "
+                   f"{'/'.join(str(v) for v in info['relations'].values())}; "
                    f"{len(info['invalid_documents'])} invalid: {', '.join(info['invalid_documents']) or '-'}")
     for path, message in imp.errors:
         typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    for path, message in imp.warnings:
+        typer.secho(f"warning: {message}", fg=typer.colors.YELLOW, err=True)
     total = counts(imp.documents)
     typer.echo(f"valid: {total['documents']} documents, {total['sentences']} sentences "
                f"({total['empty_sentences']} without spans); spans {total['spans']}; relations {total['relations']}")
     if report:
         write_atomic(report, json.dumps({"files": imp.files, "counts": total,
-                                         "errors": [{"file": f, "error": e} for f, e in imp.errors]},
+                                         "errors": [{"file": f, "error": e} for f, e in imp.errors],
+                                         "warnings": [{"file": f, "warning": w} for f, w in imp.warnings]},
                                         ensure_ascii=False, indent=2) + "\n")
     if imp.errors and not skip_invalid:
         raise VnreorgError(f"{len(imp.errors)} problem(s) in the synthetic worksheets; nothing written "

@@ -87,6 +87,14 @@ def test_header_and_sentence_problems(tmp_path, old, new, message):
     assert any(message in e for _, e in imp.errors), imp.errors
 
 
+def test_two_sentences_on_one_line_are_a_warning(tmp_path):
+    text = FIXTURE.read_text(encoding="utf-8").replace("> Buổi lễ diễn ra ngắn gọn tại hội trường lớn.",
+                                                       "> Buổi lễ diễn ra ngắn gọn. Hội trường chật kín người.")
+    imp = import_synthetic([_write(tmp_path, text)])
+    assert imp.errors == [] and len(imp.documents) == 2
+    assert any("syn-x-0001 S1" in w and "2 sentences" in w for _, w in imp.warnings), imp.warnings
+
+
 def test_validator_rejects_synthetic_without_provenance_or_inside_gold(fixture_docs, tmp_path):
     doc = fixture_docs[0]
     stripped = type(doc)(**{**doc.__dict__, "provenance": []})
