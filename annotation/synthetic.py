@@ -152,14 +152,39 @@ def _block_errors(ws: WorksheetDoc, doc: Document, path: Path, imp: SyntheticImp
     return ok
 
 
+def _import_document(ws: WorksheetDoc, lines: dict, path: Path, imp: SyntheticImport, index: dict,
+                     strict: bool) -> Document | None:
+    """One article: header, sentences, every block, the 8-token guard and the validator; None if any problem."""
+    from vnreorg.corpus.synthetic import runs_in
+    from vnreorg.corpus.validate import validate_documents
+
+    n_err = len(imp.errors)
+    for problem in _header_problems(ws, path):
+        imp.error(path, f"{path} doc={ws.doc_id}", problem)
+    sentences = _sentences(ws, lines, path, imp)
+    if sentences is None:
+        return None
+    bare = build_document(ws, sentences, path)
+    if not _block_errors(ws, bare, path, imp, strict) or len(imp.errors) > n_err:
+        return None
+    doc = parse_worksheet(ws, bare, source=str(path), strict_occurrence=strict)
+    for hit in runs_in(doc, index):
+        imp.error(path, f"{path} doc={doc.id} S{hit['sentence']}",
+                  f"shares a run of 8 tokens with seed {hit['seed']}: {hit['run']!r} (rewrite the sentence)")
+    for p in validate_documents([doc], path):
+        sent = next((i for i, (a, b) in enumerate(doc.sentences) if p.offset is not None and a <= p.offset <= b), None)
+        where = f" S{sent} offset={p.offset - doc.sentences[sent][0]}" if sent is not None else ""
+        imp.error(path, f"{path} doc={doc.id}{where}", f"[{p.code}] {p.message}")
+    return doc if len(imp.errors) == n_err else None
+
+
 def import_synthetic(paths: list[Path], seeds: list[Document] | None = None, strict_occurrence: bool = True) -> SyntheticImport:
     """Read synthetic worksheet files (or folders of *.txt); collect documents and every problem.
 
     As for gold (GUIDELINES v2 section 6), a text that occurs more than once in its sentence needs `#k` on
     every line, `#1` included; `strict_occurrence=False` reads a bare repeated text as the first occurrence
     (to measure a batch before its writer has added the `#1`s)."""
-    from vnreorg.corpus.synthetic import shared_runs
-    from vnreorg.corpus.validate import validate_documents
+    from vnreorg.corpus.synthetic import seed_ngrams
 
     files: list[Path] = []
     for p in paths:
@@ -168,46 +193,27 @@ def import_synthetic(paths: list[Path], seeds: list[Document] | None = None, str
         raise VnreorgError("no synthetic worksheet files found", ", ".join(map(str, paths)))
     imp = SyntheticImport()
     seen: dict[str, str] = {}
+    index = seed_ngrams(seeds) if seeds else {}
     for path in files:
-        before_docs, before_errors = len(imp.documents), len(imp.errors)
+        n_err = len(imp.errors)
         try:
             worksheets = read_worksheets(path)
         except VnreorgError as exc:
             imp.error(path, exc.where or str(path), exc.message)
-            imp.files[str(path)] = {"documents": 0, "sentences": 0, "invalid_documents": ["(file unreadable)"]}
+            imp.files[str(path)] = {**counts([]), "invalid_documents": ["(file unreadable)"], "errors": 1}
             continue
         lines = _sentence_lines(path)
-        invalid = []
+        valid, invalid = [], []
         for ws in worksheets:
-            n_err = len(imp.errors)
-            for problem in _header_problems(ws, path):
-                imp.error(path, f"doc={ws.doc_id}", problem)
             if ws.doc_id in seen:
-                imp.error(path, f"doc={ws.doc_id}", f"doc id also used in {seen[ws.doc_id]}")
-            seen.setdefault(ws.doc_id, str(path))
-            sentences = _sentences(ws, lines.get(ws.doc_id, {}), path, imp)
-            if sentences is not None:
-                bare = build_document(ws, sentences, path)
-                if _block_errors(ws, bare, path, imp, strict_occurrence) and len(imp.errors) == n_err:
-                    doc = parse_worksheet(ws, bare, source=str(path), strict_occurrence=strict_occurrence)
-                    for p in validate_documents([doc], path):
-                        sent = next((i for i, (a, b) in enumerate(doc.sentences) if p.offset is not None and a <= p.offset <= b), None)
-                        imp.error(path, f"{path} doc={doc.id}" + (f" S{sent} offset={p.offset - doc.sentences[sent][0]}"
-                                                                  if sent is not None else ""), f"[{p.code}] {p.message}")
-                    if len(imp.errors) == n_err:
-                        imp.documents.append(doc)
-            if len(imp.errors) > n_err:
+                imp.error(path, f"{path} doc={ws.doc_id}", f"doc id also used in {seen[ws.doc_id]}")
                 invalid.append(ws.doc_id)
-        new_docs = imp.documents[before_docs:]
-        imp.files[str(path)] = {**counts(new_docs), "invalid_documents": invalid,
-                                "errors": len(imp.errors) - before_errors}
-    if seeds:
-        bad = set()
-        for hit in shared_runs(imp.documents, seeds):
-            imp.error(Path(hit["file"]), f"doc={hit['doc']} S{hit['sentence']}",
-                      f"shares a run of 8 tokens with seed {hit['seed']}: {hit['run']!r} (rewrite the sentence)")
-            bad.add(hit["doc"])
-        imp.documents = [d for d in imp.documents if d.id not in bad]
+                continue
+            seen[ws.doc_id] = str(path)
+            doc = _import_document(ws, lines.get(ws.doc_id, {}), path, imp, index, strict_occurrence)
+            (valid.append(doc) if doc is not None else invalid.append(ws.doc_id))
+        imp.documents += valid
+        imp.files[str(path)] = {**counts(valid), "invalid_documents": invalid, "errors": len(imp.errors) - n_err}
     return imp
 
 

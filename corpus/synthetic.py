@@ -74,21 +74,31 @@ def ngrams(tokens: list[str], n: int = NGRAM) -> set[tuple[str, ...]]:
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
 
-def shared_runs(synthetic: Iterable[Document], seeds: Iterable[Document], n: int = NGRAM) -> list[dict]:
-    """Every synthetic sentence sharing a run of n tokens (project tokenizer, case-folded) with a seed sentence."""
-    seed_grams: dict[tuple[str, ...], str] = {}
+def seed_ngrams(seeds: Iterable[Document], n: int = NGRAM) -> dict[tuple[str, ...], str]:
+    """Every run of n tokens of the seed sentences -> where it first occurs ("<doc id> S<k>")."""
+    index: dict[tuple[str, ...], str] = {}
     for doc in seeds:
         for i, toks in sentence_tokens(doc):
             for g in ngrams(toks, n):
-                seed_grams.setdefault(g, f"{doc.id} S{i}")
+                index.setdefault(g, f"{doc.id} S{i}")
+    return index
+
+
+def runs_in(doc: Document, index: dict[tuple[str, ...], str], n: int = NGRAM) -> list[dict]:
+    """The sentences of `doc` that share a run of n tokens with the indexed seeds."""
     found = []
-    for doc in synthetic:
-        for i, toks in sentence_tokens(doc):
-            hits = sorted(g for g in ngrams(toks, n) if g in seed_grams)
-            if hits:
-                found.append({"doc": doc.id, "sentence": i, "run": " ".join(hits[0]), "seed": seed_grams[hits[0]],
-                              "file": (synthetic_provenance(doc) or {}).get("file")})
+    for i, toks in sentence_tokens(doc):
+        hits = sorted(g for g in ngrams(toks, n) if g in index)
+        if hits:
+            found.append({"doc": doc.id, "sentence": i, "run": " ".join(hits[0]), "seed": index[hits[0]],
+                          "file": (synthetic_provenance(doc) or {}).get("file")})
     return found
+
+
+def shared_runs(synthetic: Iterable[Document], seeds: Iterable[Document], n: int = NGRAM) -> list[dict]:
+    """Every synthetic sentence sharing a run of n tokens (project tokenizer, case-folded) with a seed sentence."""
+    index = seed_ngrams(seeds, n)
+    return [hit for doc in synthetic for hit in runs_in(doc, index, n)]
 
 
 def export_synthetic(docs: list[Document], out_dir: str | os.PathLike) -> tuple[tuple, list[Path]]:
@@ -128,7 +138,8 @@ def card_section(docs: list[Document], stats: dict) -> str:
         "the records are marked synthetic (id `syn-...`, `provenance` with writer, guidelines and worksheet file), "
         "kept out of `gold.jsonl`, out of `folds.json` and out of every test fold; no synthetic sentence shares a "
         f"run of {NGRAM} tokens with a seed sentence (tested). The features are those of the `documents` config; "
-        "`source_file` names the worksheet.\n\n"
+        "`source_file` names the worksheet. Load it with `datasets.load_dataset(\"corpus/export/hf\", \"synthetic\")`; "
+        "the default config stays gold only.\n\n"
         + markdown_table(["span label", "count"], [[k, v] for k, v in stats["spans_per_label"].items()]) + "\n\n"
         + markdown_table(["relation label", "count"], [[k, v] for k, v in stats["relations_per_label"].items()])
         + "\n\n" + markdown_table(["level / period", "articles"], sorted(levels.items()))
