@@ -5,10 +5,22 @@ align) and, with `use_pyvi = false`, splits on whitespace only ("phố;" stays o
 `spacy.Tokenizer.v1` with the `vi` punctuation rules instead: syllable tokens, punctuation split,
 "887/888", "7.739", "14/05/2018" and "18-NQ/TW" kept whole. Every export and the model use this one
 tokenizer, built from the config string below.
+
+One change to spaCy's rules: its shared exceptions keep a lower-case letter and its full stop as
+one token ("y.", "a."), meant for English initials. In Vietnamese a lower-case single letter is a
+syllable ("Thú y", "ở", "à"), and a sentence-final "Chi cục Thú y." must end on the token "y", so
+those exceptions are dropped (`drop_lowercase_initials`). Initials stay whole only where they are
+upper case ("Nguyễn Văn A."), by spaCy's suffix rules, which split a full stop after a lower-case
+letter or after two upper-case letters ("TP.") but not after one upper-case letter. Model configs
+apply the same change through `[initialize.before_init]` (`vnreorg.project_tokenizer.v1`); the
+tokenizer's rules are saved with a trained pipeline, so a loaded model needs no project code.
 """
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Callable
+
+from spacy.util import registry
 
 TOKENIZER_CONFIG = """
 [nlp]
@@ -20,13 +32,33 @@ pipeline = []
 """
 
 
+def _is_lowercase_initial(orth: str) -> bool:
+    return len(orth) == 2 and orth[1] == "." and orth[0].isalpha() and orth[0].islower()
+
+
+def drop_lowercase_initials(nlp):
+    """Remove the tokenizer exceptions that glue a full stop to one lower-case letter ("y." → "y", ".")."""
+    rules = nlp.tokenizer.rules
+    kept = {orth: value for orth, value in rules.items() if not _is_lowercase_initial(orth)}
+    if len(kept) != len(rules):
+        nlp.tokenizer.rules = kept
+    return nlp
+
+
+@registry.callbacks("vnreorg.project_tokenizer.v1")
+def make_project_tokenizer_callback() -> Callable:
+    """`[initialize.before_init]` of every model config: the project tokenizer's rules on the pipeline."""
+    return drop_lowercase_initials
+
+
 def blank_vi():
     """A blank `vi` pipeline with the project tokenizer (no pyvi, nothing downloaded)."""
     import spacy
     from spacy.util import load_config_from_str
 
     config = load_config_from_str(TOKENIZER_CONFIG)
-    return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    return drop_lowercase_initials(nlp)
 
 
 @lru_cache(maxsize=1)
