@@ -57,6 +57,7 @@ def validate(
     from vnreorg.corpus.validate import read_with_problems, validate_path
 
     problems = validate_path(path)
+    _warn_invisible(path)
     if as_json:
         typer.echo(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2))
     else:
@@ -69,6 +70,19 @@ def validate(
     if not as_json:
         typer.echo(f"{path}: ok ({len(docs)} documents, {sum(len(d.spans) for d in docs)} spans, "
                    f"{sum(len(d.relations) for d in docs)} relations)")
+
+
+def _warn_invisible(path: Path) -> None:
+    """Invisible format characters are valid (kept in text and offsets, ignored by the models), but a
+    reviewer should know where they are: one warning per document, with the offsets."""
+    from vnreorg.corpus.tokenize import invisible_warning
+    from vnreorg.corpus.validate import read_with_problems
+
+    docs, lines, _ = read_with_problems(path)
+    for doc, line in zip(docs, lines):
+        w = invisible_warning(doc.text, f"{path}:{line} doc={doc.id}")
+        if w:
+            typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command("export")

@@ -110,7 +110,16 @@ def sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def sentences(text: str, paras: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of every paragraph. Invisible format characters (a ZWJ after a full stop, a
+    bidi mark before a capital) must not move a boundary: the text is split without them and the
+    offsets mapped back (a sentence's edges then exclude them)."""
+    from vnreorg.invisible import VisibleText
+
     paras = paragraphs(text) if paras is None else paras
+    vis = VisibleText.of(text)
+    if vis.removed:
+        visible_paras = [(vis.to_visible(s), vis.to_visible(e)) for s, e in paras]
+        return [(vis.to_original_start(s), vis.to_original_end(e)) for s, e in sentences(vis.text, visible_paras)]
     out: list[tuple[int, int]] = []
     for start, end in paras:
         out.extend(sentences_in(text, start, end))

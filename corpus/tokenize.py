@@ -22,6 +22,14 @@ from typing import Callable
 
 from spacy.util import registry
 
+from vnreorg.invisible import (  # noqa: F401  (the corpus stage's names for the shared helpers)
+    INVISIBLE_FORMAT_CHARS,
+    VisibleText,
+    invisible_offsets,
+    invisible_warning,
+    without_invisible,
+)
+
 TOKENIZER_CONFIG = """
 [nlp]
 lang = "vi"

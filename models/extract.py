@@ -61,7 +61,10 @@ def decode_input(source: str, raw: bytes) -> TextInput:
     ok, why = is_vietnamese(text)
     if not ok:
         return TextInput(source, skipped=why)
-    return TextInput(source, text=text)
+    from vnreorg.corpus.tokenize import invisible_warning
+
+    invisible = invisible_warning(text)  # the model ignores them (models/convert.py); the user should know
+    return TextInput(source, text=text, warnings=[invisible] if invisible else [])
 
 
 def iter_inputs(paths: list[str], stdin: TextIO | None = None) -> Iterator[TextInput]:
@@ -254,6 +257,8 @@ def extract(
                     writer.write(record_of(item, None))
                     continue
                 predicted = next(preds)
+                for w in item.warnings:
+                    tqdm.write(f"warning: {item.source}: {w}", file=sys.stderr)
                 rec = record_of(item, predicted)
                 writer.write(rec)
                 counts["texts"] += 1

@@ -15,6 +15,11 @@ cross a sentence), tokenized by the project tokenizer, with
   registered by `vnreorg.models.docext`), and mirrored for a plain spaCy user in
   `doc.user_data["relations"]`: [(head_start_char, head_end_char, child_start_char, child_end_char,
   label)]. All character offsets in `user_data` are offsets into the Doc (the paragraph).
+- invisible format characters (ZWJ, bidi marks, soft hyphen, BOM; `vnreorg/invisible.py`) are left out
+  of the Doc, so no token, NORM or feature sees them, and their offsets in the paragraph are kept in
+  `doc.user_data["vnreorg_invisible"]`; `docs_to_document` maps predictions back through them, so
+  they change no result. A paragraph's document offsets are then its Doc offsets plus
+  `char_offset`, plus one for each such character before them.
 
 Shared by the corpus export and the model stage, so it imports only spaCy, numpy and `vnreorg`'s
 shared modules.
@@ -27,6 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vnreorg.errors import VnreorgError
+from vnreorg.invisible import VisibleText
 from vnreorg.jsonio import write_atomic
 from vnreorg.schema import Document, Relation, Span
 
@@ -37,6 +43,7 @@ RELATIONS = "relations"
 # Storage of `doc._.rel` (see vnreorg/models/docext.py, which reads and writes the same key: a list
 # of [head_token, child_token, {label: prob}], because msgpack cannot read back tuple dict keys).
 REL_USER_DATA = "vnreorg_rel"
+REMOVED = "vnreorg_invisible"  # offsets (in the paragraph) of the invisible characters left out of the Doc
 ENT_SCORE_KEY = "vnreorg_ent_score"  # doc.user_data[(ENT_SCORE_KEY, start, end)]: an entity's confidence
 DOCBIN_ATTRS = ["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE", "SENT_START"]
 
@@ -85,12 +92,17 @@ def document_to_docs(nlp, document: Document, *, with_gold: bool = True) -> list
     """One Doc per paragraph; gold entities, span ids and relations set when `with_gold`."""
     where = f"doc={document.id}"
     docs = []
+    visible: list[VisibleText] = []
     for u_start, u_end in units(document):
-        doc = nlp.make_doc(document.text[u_start:u_end])
+        vis = VisibleText.of(document.text[u_start:u_end])
+        doc = nlp.make_doc(vis.text)
         doc.user_data[DOC_ID] = document.id
         doc.user_data[OFFSET] = u_start
-        _set_sentences(doc, [s - u_start for s, _ in document.sentences if u_start <= s < u_end])
+        if vis.removed:
+            doc.user_data[REMOVED] = list(vis.removed)
+        _set_sentences(doc, [vis.to_visible(s - u_start) for s, _ in document.sentences if u_start <= s < u_end])
         docs.append((u_start, u_end, doc))
+        visible.append(vis)
     if not with_gold:
         return [d for _, _, d in docs]
     ents_per_doc: dict[int, list] = {i: [] for i in range(len(docs))}
@@ -102,9 +114,10 @@ def document_to_docs(nlp, document: Document, *, with_gold: bool = True) -> list
             raise VnreorgError(f"span {span.id} {span.label} [{span.start},{span.end}) crosses a paragraph boundary "
                                "or lies outside the text", at)
         u_start, _, doc = docs[idx]
-        ent = doc.char_span(span.start - u_start, span.end - u_start, label=span.label, alignment_mode="strict")
+        v_start, v_end = visible[idx].to_visible(span.start - u_start), visible[idx].to_visible(span.end - u_start)
+        ent = doc.char_span(v_start, v_end, label=span.label, alignment_mode="strict")
         if ent is None:
-            around = doc.char_span(span.start - u_start, span.end - u_start, alignment_mode="expand")
+            around = doc.char_span(v_start, v_end, alignment_mode="expand")
             tokens = [t.text for t in around] if around is not None else []
             raise VnreorgError(
                 f"span {span.id} {span.label} {document.text[span.start:span.end]!r} [{span.start},{span.end}) "
@@ -183,11 +196,13 @@ def docs_to_document(document: Document, docs: list) -> Document:
     relations: list[Relation] = []
     for doc in docs:
         base = doc.user_data.get(OFFSET, 0)
+        vis = VisibleText.from_removed(doc.user_data.get(REMOVED) or ())
         ids = {}
         for ent in doc.ents:
             sid = f"p{len(spans)}"
             score = doc.user_data.get((ENT_SCORE_KEY, ent.start, ent.end))
-            spans.append(Span(sid, base + ent.start_char, base + ent.end_char, ent.label_, score))
+            start, end = base + vis.to_original_start(ent.start_char), base + vis.to_original_end(ent.end_char)
+            spans.append(Span(sid, start, end, ent.label_, score))
             ids[ent.start] = sid
         for (h, c), labels in sorted(doc_relations(doc).items()):
             if h not in ids or c not in ids:
