@@ -23,11 +23,23 @@ _OCC = re.compile(r"^(.*?)\s*#(\d+)$")
 def template(doc: Document) -> str:
     """A blank worksheet for one document: a header and one block per sentence."""
     lines = [f"# doc: {doc.id}", f"# source_file: {doc.meta.get('source_file', '')}", "# annotator: ", "# date: ", ""]
+    captions = caption_sentences(doc)
     for i, (s, e) in enumerate(doc.sentences):
         lines.append(f"## S{i}")
         lines.append("> " + doc.text[s:e].replace("\n", " "))
+        if i in captions:
+            lines.append(CAPTION_MARK)
         lines.append("")
     return "\n".join(lines)
+
+
+CAPTION_MARK = "// photo caption: not annotated"
+
+
+def caption_sentences(doc: Document) -> set[int]:
+    """Indexes of the sentences that lie in a caption paragraph (schema PARAGRAPH_KINDS)."""
+    caps = [p for i, p in enumerate(doc.paragraphs) if doc.paragraph_kind(i) == "caption"]
+    return {k for k, (s, e) in enumerate(doc.sentences) if any(a <= s and e <= b for a, b in caps)}
 
 
 @dataclass
@@ -114,9 +126,12 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
         raise VnreorgError(f"sentence blocks missing (not reviewed): {', '.join(f'S{i}' for i in missing[:10])}", f"{source} doc={doc.id}")
     spans: list[Span] = []
     relations: list[Relation] = []
+    captions = caption_sentences(doc)
     for sent_idx, lines in sorted(ws.blocks.items()):
         if sent_idx >= len(doc.sentences):
             raise VnreorgError(f"block S{sent_idx} but the document has {len(doc.sentences)} sentences", f"{source} doc={doc.id}")
+        if sent_idx in captions and lines:
+            raise VnreorgError("S{} is a photo caption: captions are not annotated".format(sent_idx), f"{source}:{lines[0][0]} doc={doc.id}")
         s_start, s_end = doc.sentences[sent_idx]
         sentence = doc.text[s_start:s_end]
         by_key: dict[tuple[str, int], Span] = {}
@@ -181,4 +196,5 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
         seen.add(k)
         rels.append(rel)
     return Document(id=doc.id, text=doc.text, meta=dict(doc.meta), paragraphs=list(doc.paragraphs),
-                    sentences=list(doc.sentences), spans=spans, relations=rels, provenance=list(doc.provenance))
+                    sentences=list(doc.sentences), spans=spans, relations=rels, provenance=list(doc.provenance),
+                    paragraph_kinds=list(doc.paragraph_kinds))

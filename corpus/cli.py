@@ -7,7 +7,8 @@ import typer
 
 from vnreorg.corpus.ingest import build_corpus
 from vnreorg.corpus.segment import count_words
-from vnreorg.jsonio import write_documents, write_jsonl
+from vnreorg.errors import VnreorgError
+from vnreorg.jsonio import backup, dumps_jsonl, write_atomic
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,11 +29,19 @@ def build(
         typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
     if strict and result.warnings:
         raise typer.Exit(2)
-    write_documents(out, result.documents)
+    if not result.documents:
+        kept = f"; {out} is kept as it is" if out.exists() and out.stat().st_size else ""
+        raise VnreorgError(f"no documents built ({len(result.warnings)} file(s) skipped): refusing to write an empty corpus{kept}",
+                           str(seeds))
     source_of = {d.id: d.meta["source_file"] for d in result.documents}
-    write_jsonl(report, ({"doc_id": d, "source_file": source_of[d],
-                          "line": r.line, "text": r.text, "reason": r.reason}
-                         for d, rs in result.removed.items() for r in rs))
+    outputs = {out: dumps_jsonl(d.to_dict() for d in result.documents),
+               report: dumps_jsonl({"doc_id": d, "source_file": source_of[d], "line": r.line, "text": r.text,
+                                    "reason": r.reason} for d, rs in result.removed.items() for r in rs)}
+    for path, text in outputs.items():
+        # A rebuild that changes an existing output keeps the old one beside it (`<name>.bak-<time>`).
+        if path.exists() and path.read_text(encoding="utf-8") != text and (bak := backup(path)):
+            typer.echo(f"backup: {bak}", err=True)
+        write_atomic(path, text)
     n_par = sum(len(d.paragraphs) for d in result.documents)
     n_sent = sum(len(d.sentences) for d in result.documents)
     n_words = sum(count_words(d.text) for d in result.documents)

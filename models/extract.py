@@ -104,6 +104,7 @@ def _cut(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
 
 def to_document(item: TextInput, doc_id: str, limit: int = MAX_PIECE_CHARS) -> Document:
     """Paragraphs and sentences by the corpus segmenter; over-long paragraphs cut into pieces."""
+    from vnreorg.corpus.ingest import paragraph_kinds
     from vnreorg.corpus.segment import paragraphs, sentences
 
     text = item.text or ""
@@ -129,7 +130,8 @@ def to_document(item: TextInput, doc_id: str, limit: int = MAX_PIECE_CHARS) -> D
             lo, hi = max(a, s_start), min(b, s_end)
             if hi > lo:
                 clipped.append((lo, hi))
-    return Document(id=doc_id, text=text, meta={"source": item.source}, paragraphs=paras, sentences=clipped)
+    return Document(id=doc_id, text=text, meta={"source": item.source}, paragraphs=paras, sentences=clipped,
+                    paragraph_kinds=paragraph_kinds(text, paras))  # photo captions are not extracted from
 
 
 def events_of(document: Document) -> list[dict[str, Any]]:

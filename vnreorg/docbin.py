@@ -49,8 +49,11 @@ DOCBIN_ATTRS = ["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE", "SENT_START"]
 
 
 def units(document: Document) -> list[tuple[int, int]]:
-    """The character ranges that become Docs: paragraphs, or the whole text when none are given."""
-    return list(document.paragraphs) or ([(0, len(document.text))] if document.text else [])
+    """The character ranges that become Docs: the body paragraphs (photo captions, paragraph kind
+    "caption", are neither annotated nor extracted from), or the whole text when no paragraphs are given."""
+    if document.paragraphs:
+        return document.body_paragraphs()
+    return [(0, len(document.text))] if document.text else []
 
 
 def _set_sentences(doc, starts: list[int]) -> None:
@@ -218,4 +221,5 @@ def docs_to_document(document: Document, docs: list) -> Document:
         spans=spans,
         relations=relations,
         provenance=list(document.provenance),
+        paragraph_kinds=list(document.paragraph_kinds),
     )

@@ -33,6 +33,12 @@ RELATION_CHILD_LABELS: dict[str, frozenset[str]] = {
     "amount": frozenset({"NUMBER"}),
 }
 
+# What a paragraph of an article is. A caption (of a photo) stays in the text, with its offsets, but
+# is not annotated and not extracted from as a body sentence. "body" is the default and is not written
+# out: a paragraph is `[start, end]`, or `[start, end, kind]` for any other kind.
+PARAGRAPH_KINDS: tuple[str, ...] = ("body", "caption")
+DEFAULT_PARAGRAPH_KIND = "body"
+
 # Colours for the Label Studio config and reports (one place).
 LABEL_COLOURS: dict[str, str] = {
     "AGENCY": "#1f77b4",
@@ -103,6 +109,15 @@ class Document:
     spans: list[Span] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     provenance: list[dict[str, Any]] = field(default_factory=list)
+    # One kind per paragraph (PARAGRAPH_KINDS), parallel to `paragraphs`; empty means all "body".
+    paragraph_kinds: list[str] = field(default_factory=list)
+
+    def paragraph_kind(self, index: int) -> str:
+        return self.paragraph_kinds[index] if index < len(self.paragraph_kinds) else DEFAULT_PARAGRAPH_KIND
+
+    def body_paragraphs(self) -> list[tuple[int, int]]:
+        """The paragraphs that are article body (captions left out)."""
+        return [p for i, p in enumerate(self.paragraphs) if self.paragraph_kind(i) == DEFAULT_PARAGRAPH_KIND]
 
     def span_by_id(self) -> dict[str, Span]:
         return {s.id: s for s in self.spans}
@@ -121,7 +136,8 @@ class Document:
             "id": self.id,
             "text": self.text,
             "meta": self.meta,
-            "paragraphs": [list(p) for p in self.paragraphs],
+            "paragraphs": [list(p) + ([self.paragraph_kind(i)] if self.paragraph_kind(i) != DEFAULT_PARAGRAPH_KIND else [])
+                           for i, p in enumerate(self.paragraphs)],
             "sentences": [list(s) for s in self.sentences],
             "spans": [s.to_dict() for s in self.spans],
             "relations": [r.to_dict() for r in self.relations],
@@ -130,13 +146,31 @@ class Document:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Document":
+        paragraphs, kinds = _paragraphs_from_json(data.get("paragraphs") or [])
         return cls(
             id=data["id"],
             text=data["text"],
             meta=dict(data.get("meta") or {}),
-            paragraphs=[tuple(p) for p in data.get("paragraphs") or []],
+            paragraphs=paragraphs,
+            paragraph_kinds=kinds,
             sentences=[tuple(s) for s in data.get("sentences") or []],
             spans=[Span(**s) for s in data.get("spans") or []],
             relations=[Relation(**r) for r in data.get("relations") or []],
             provenance=list(data.get("provenance") or []),
         )
+
+
+def _paragraphs_from_json(items: list) -> tuple[list[tuple[int, int]], list[str]]:
+    """`[start, end]` or `[start, end, kind]` -> offsets and kinds (empty when every paragraph is body)."""
+    paragraphs, kinds = [], []
+    for i, item in enumerate(items):
+        if not isinstance(item, (list, tuple)) or len(item) not in (2, 3):
+            raise ValueError(f"paragraph {i} must be [start, end] or [start, end, kind], got {item!r}")
+        kind = item[2] if len(item) == 3 else DEFAULT_PARAGRAPH_KIND
+        if kind not in PARAGRAPH_KINDS:
+            raise ValueError(f"paragraph {i} has kind {kind!r}; known kinds: {', '.join(PARAGRAPH_KINDS)}")
+        paragraphs.append((item[0], item[1]))
+        kinds.append(kind)
+    if all(k == DEFAULT_PARAGRAPH_KIND for k in kinds):
+        kinds = []
+    return paragraphs, kinds

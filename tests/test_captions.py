@@ -1,0 +1,72 @@
+"""Photo captions: paragraphs of kind "caption" keep their text and offsets, are marked in worksheet
+templates, cannot be annotated there, and are not extracted from (predict, extract)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vnreorg.annotation.worksheet import CAPTION_MARK, parse_worksheet, read_worksheets, template
+from vnreorg.corpus.ingest import ingest_text
+from vnreorg.errors import VnreorgError
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+ARTICLE = ("Sáp nhập Phòng Nội vụ vào Văn phòng HĐND và UBND huyện\n\n"
+           "Huyện đã sáp nhập Phòng Nội vụ vào Văn phòng HĐND và UBND huyện, giảm 03 biên chế.\n\n"
+           "Đồng chí Bí thư Huyện ủy phát biểu tại hội nghị sáp nhập Phòng Y tế vào Phòng Nội vụ\n\n"
+           "Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\n")
+
+
+@pytest.fixture(scope="module")
+def doc():
+    return ingest_text(ARTICLE, source_file="a.txt", sha256="0" * 64, doc_id="d1").document
+
+
+def test_caption_is_a_paragraph_of_kind_caption_with_its_text(doc):
+    assert [doc.paragraph_kind(i) for i in range(len(doc.paragraphs))] == ["body", "body", "caption", "body"]
+    s, e = doc.paragraphs[2]
+    assert doc.text[s:e].startswith("Đồng chí Bí thư Huyện ủy phát biểu")
+    assert any(a == s and b == e for a, b in doc.sentences)  # still a sentence of the text
+
+
+def test_template_marks_caption_sentences_and_import_refuses_spans_there(doc, tmp_path):
+    text = template(doc)
+    blocks = text.split("## S")
+    marked = [b.split("\n")[0] for b in blocks[1:] if CAPTION_MARK in b]
+    assert marked == ["2"]
+    ws_path = tmp_path / "ws.txt"
+    ws_path.write_text(text.replace(CAPTION_MARK, CAPTION_MARK + "\nAGENCY | Phòng Y tế"), encoding="utf-8")
+    with pytest.raises(VnreorgError, match="S2 is a photo caption"):
+        parse_worksheet(read_worksheets(ws_path)[0], doc, source=str(ws_path))
+    ws_path.write_text(text.replace("## S1\n", "## S1\n").replace(
+        "## S3\n> Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\n",
+        "## S3\n> Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\nAGENCY | Phòng Y tế\n"), encoding="utf-8")
+    gold = parse_worksheet(read_worksheets(ws_path)[0], doc, source=str(ws_path))
+    assert len(gold.spans) == 1 and gold.paragraph_kinds == doc.paragraph_kinds
+    assert gold.to_dict()["paragraphs"][2][2] == "caption"
+
+
+@pytest.fixture(scope="module")
+def rules_model(tmp_path_factory):
+    from vnreorg.models.fixtures import synthetic_documents
+    from vnreorg.models.train import train_model
+
+    out = tmp_path_factory.mktemp("rules") / "run"
+    return train_model("rules", synthetic_documents(n_docs=2, sentences_per_doc=8, seed=3), out, quiet=True).model_path
+
+
+def test_predict_and_extract_skip_captions(doc, rules_model, tmp_path):
+    from vnreorg.models.extract import extract
+    from vnreorg.models.predict import predict_documents
+
+    cap_start, cap_end = doc.paragraphs[2]
+    predicted = predict_documents(str(rules_model), [doc])[0]
+    assert predicted.spans and not [s for s in predicted.spans if cap_start <= s.start < cap_end]
+    as_body = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences)  # same text, no kinds
+    assert [s for s in predict_documents(str(rules_model), [as_body])[0].spans if cap_start <= s.start < cap_end]
+
+    (tmp_path / "a.txt").write_text(doc.text, encoding="utf-8")
+    extract(str(rules_model), [str(tmp_path / "a.txt")], str(tmp_path / "out.jsonl"), progress=False)
+    record = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert record["entities"] and not [e for e in record["entities"] if cap_start <= e["start"] < cap_end]
