@@ -22,7 +22,8 @@ _OCC = re.compile(r"^(.*?)\s*#(\d+)$")
 
 def template(doc: Document) -> str:
     """A blank worksheet for one document: a header and one block per sentence."""
-    lines = [f"# doc: {doc.id}", f"# source_file: {doc.meta.get('source_file', '')}", "# annotator: ", "# date: ", ""]
+    lines = [f"# doc: {doc.id}", f"# source_file: {doc.meta.get('source_file', '')}", "# annotator: ",
+             "# guidelines: ", "# date: ", ""]
     captions = caption_sentences(doc)
     for i, (s, e) in enumerate(doc.sentences):
         lines.append(f"## S{i}")

@@ -18,6 +18,8 @@ DEFAULT_DOCUMENTS = Path("corpus/documents.jsonl")
 DEFAULT_WORKSHEETS = Path("annotation/worksheets")
 DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
 DEFAULT_ADJUDICATED = Path("annotation/worksheets/adjudicated")
+# Header fields a worksheet must fill in when its provenance is recorded from the header.
+PROVENANCE_HEADER = ("annotator", "guidelines", "date")
 
 
 def load_worksheet_docs(paths: list[Path], documents: dict[str, Document]) -> dict[str, tuple[Document, dict]]:
@@ -37,6 +39,33 @@ def load_worksheet_docs(paths: list[Path], documents: dict[str, Document]) -> di
             doc = parse_worksheet(ws, documents[ws.doc_id], source=str(f))
             out[ws.doc_id] = (doc, {"worksheet": str(f), **ws.header})
     return out
+
+
+def provenance_from_header(doc: Document, header: dict) -> dict:
+    """The provenance record of a document new to gold, from its worksheet's header: who annotated it,
+    under which guidelines, when, and in which file. A field left empty is an error naming the worksheet."""
+    missing = [k for k in PROVENANCE_HEADER if not str(header.get(k, "")).strip()]
+    if missing:
+        fields = ", ".join(f"'# {k}:'" for k in missing)
+        raise VnreorgError(f"worksheet header of document {doc.id} has no {fields}; provenance is recorded from the header "
+                           "when the provenance file has no entry for the document", header["worksheet"])
+    return {"source_file": doc.meta.get("source_file"),
+            "passes": [{"pass": "annotation", "who": header["annotator"].strip(), "guidelines": header["guidelines"].strip(),
+                        "date": header["date"].strip(),
+                        "method": "manual: worksheet imported by `vnreorg worksheet import`",
+                        "worksheet": header["worksheet"]}]}
+
+
+def _read_provenance(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        prov = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise VnreorgError(f"provenance file is not valid JSON ({exc})", str(path)) from None
+    if not isinstance(prov, dict):
+        raise VnreorgError("provenance file must be a JSON object keyed by document id", str(path))
+    return prov
 
 
 @app.command("template")
@@ -70,7 +99,11 @@ def import_cmd(
     missing = [d for d in docs if d not in annotated]
     if missing:
         raise VnreorgError(f"no worksheet for document(s) {', '.join(missing)}: every document must be reviewed")
-    prov = json.loads(provenance.read_text(encoding="utf-8")) if provenance.exists() else {}
+    prov = _read_provenance(provenance)
+    # Documents the provenance file does not know (all of them when it does not exist yet) get their
+    # provenance from the worksheet header, checked before anything is written.
+    added = {d: provenance_from_header(annotated[d][0], annotated[d][1]) for d in docs if d not in prov}
+    prov = {**prov, **added}
     out = []
     for doc_id in docs:  # corpus order
         doc, header = annotated[doc_id]
@@ -90,6 +123,9 @@ def import_cmd(
                      "reviewed_sentences": len(d.sentences), "complete": True,
                      "spans": len(d.spans), "relations": len(d.relations)} for d in out}
     write_atomic(gold.parent / "review.json", json.dumps(review, ensure_ascii=False, indent=2) + "\n")
+    if added:
+        write_atomic(provenance, json.dumps(prov, ensure_ascii=False, indent=2) + "\n")
+        typer.echo(f"provenance: {len(added)} document(s) recorded from worksheet headers -> {provenance}")
     n_spans = sum(len(d.spans) for d in out)
     n_rels = sum(len(d.relations) for d in out)
     typer.echo(f"gold: {len(out)} documents, {n_spans} spans, {n_rels} relations -> {gold}")

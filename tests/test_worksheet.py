@@ -169,3 +169,52 @@ def test_import_refuses_to_overwrite_different_gold_without_force(tmp_path):
     proc = subprocess.run(args + ["--force"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert list(tmp_path.glob("gold.jsonl.bak-*"))
+
+
+# ---------------------------------------------------------------- provenance from the worksheet header
+
+def _import(tmp_path, header: str, provenance: Path):
+    from vnreorg.jsonio import write_documents
+
+    write_documents(tmp_path / "documents.jsonl", [Document(id="d1", text=TEXT, sentences=[(0, 45), (46, len(TEXT))],
+                                                            paragraphs=[(0, len(TEXT))], meta={"source_file": "d1.txt"})])
+    ws = tmp_path / "ws" / "ws_d1.txt"
+    ws.parent.mkdir(exist_ok=True)
+    ws.write_text(header + "\n" + GOOD, encoding="utf-8")
+    gold = tmp_path / "gold" / "gold.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "worksheet", "import", str(ws.parent),
+                           "--documents", str(tmp_path / "documents.jsonl"), "--gold", str(gold),
+                           "--provenance", str(provenance)], cwd=tmp_path, capture_output=True, text=True)
+    return proc, gold, ws
+
+
+def test_import_without_provenance_file_records_the_worksheet_header(tmp_path):
+    provenance = tmp_path / "gold" / "provenance.json"
+    header = "# doc: d1\n# source_file: d1.txt\n# annotator: annotator-D\n# guidelines: v1.2\n# date: 2026-11-30\n"
+    proc, gold, ws = _import(tmp_path, header, provenance)
+    assert proc.returncode == 0, proc.stderr
+    want = [{"pass": "annotation", "who": "annotator-D", "guidelines": "v1.2", "date": "2026-11-30",
+             "method": "manual: worksheet imported by `vnreorg worksheet import`", "worksheet": str(ws.parent / "ws_d1.txt")}]
+    assert read_documents(gold)[0].provenance == want
+    assert json.loads(provenance.read_text(encoding="utf-8")) == {"d1": {"source_file": "d1.txt", "passes": want}}
+    # a second import reads the file it created: same gold, file unchanged
+    before = provenance.read_text(encoding="utf-8")
+    proc, gold2, _ = _import(tmp_path, header, provenance)
+    assert proc.returncode == 0, proc.stderr
+    assert provenance.read_text(encoding="utf-8") == before and read_documents(gold2)[0].provenance == want
+
+
+@pytest.mark.parametrize("missing", ["annotator", "guidelines", "date"])
+def test_import_refuses_a_worksheet_header_without_a_provenance_field(tmp_path, missing):
+    provenance = tmp_path / "gold" / "provenance.json"
+    fields = {"annotator": "annotator-D", "guidelines": "v1.2", "date": "2026-11-30"}
+    header = "# doc: d1\n" + "".join(f"# {k}: {'' if k == missing else v}\n" for k, v in fields.items())
+    proc, gold, ws = _import(tmp_path, header, provenance)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert str(ws) in proc.stderr and f"'# {missing}:'" in proc.stderr
+    assert not gold.exists() and not provenance.exists()
+
+
+def test_template_header_asks_for_annotator_guidelines_and_date():
+    head = template(_doc()).split("## S0")[0]
+    assert "# annotator: \n# guidelines: \n# date: " in head
