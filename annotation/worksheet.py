@@ -34,11 +34,14 @@ def template(doc: Document) -> str:
     return "\n".join(lines)
 
 
-CAPTION_MARK = "// photo caption: not annotated"
+# Guidelines v2 §6.2: the comment line that marks a photo caption's block (kept, not annotated). The
+# template writes it for the captions ingest recognised; the annotator's worksheet decides: gold
+# paragraphs whose sentences are all marked get kind "caption".
+CAPTION_MARK = "// caption (v2: not annotated)"
 
 
 def caption_sentences(doc: Document) -> set[int]:
-    """Indexes of the sentences that lie in a caption paragraph (schema PARAGRAPH_KINDS)."""
+    """Indexes of the sentences that lie in a caption paragraph of `doc` (schema PARAGRAPH_KINDS)."""
     caps = [p for i, p in enumerate(doc.paragraphs) if doc.paragraph_kind(i) == "caption"]
     return {k for k, (s, e) in enumerate(doc.sentences) if any(a <= s and e <= b for a, b in caps)}
 
@@ -48,6 +51,7 @@ class WorksheetDoc:
     doc_id: str
     header: dict[str, str] = field(default_factory=dict)
     blocks: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # sentence -> [(line no, line)]
+    captions: set[int] = field(default_factory=set)  # blocks marked with CAPTION_MARK
 
 
 def read_worksheets(path: str | Path) -> list[WorksheetDoc]:
@@ -76,6 +80,9 @@ def read_worksheets(path: str | Path) -> list[WorksheetDoc]:
         if line.startswith("# ") and block is None:
             key, _, value = line[2:].partition(":")
             current.header[key.strip()] = value.strip()
+            continue
+        if line.strip() == CAPTION_MARK and block is not None:
+            current.captions.add(block)
             continue
         if not line.strip() or line.startswith(">") or line.startswith("//"):
             continue
@@ -127,12 +134,12 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
         raise VnreorgError(f"sentence blocks missing (not reviewed): {', '.join(f'S{i}' for i in missing[:10])}", f"{source} doc={doc.id}")
     spans: list[Span] = []
     relations: list[Relation] = []
-    captions = caption_sentences(doc)
+    captions = ws.captions
     for sent_idx, lines in sorted(ws.blocks.items()):
         if sent_idx >= len(doc.sentences):
             raise VnreorgError(f"block S{sent_idx} but the document has {len(doc.sentences)} sentences", f"{source} doc={doc.id}")
         if sent_idx in captions and lines:
-            raise VnreorgError("S{} is a photo caption: captions are not annotated".format(sent_idx), f"{source}:{lines[0][0]} doc={doc.id}")
+            raise VnreorgError(f"S{sent_idx} is marked as a photo caption: captions are not annotated", f"{source}:{lines[0][0]} doc={doc.id}")
         s_start, s_end = doc.sentences[sent_idx]
         sentence = doc.text[s_start:s_end]
         by_key: dict[tuple[str, int], Span] = {}
@@ -198,4 +205,19 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
         rels.append(rel)
     return Document(id=doc.id, text=doc.text, meta=dict(doc.meta), paragraphs=list(doc.paragraphs),
                     sentences=list(doc.sentences), spans=spans, relations=rels, provenance=list(doc.provenance),
-                    paragraph_kinds=list(doc.paragraph_kinds))
+                    paragraph_kinds=_marked_paragraph_kinds(doc, captions, f"{source} doc={doc.id}"))
+
+
+def _marked_paragraph_kinds(doc: Document, captions: set[int], where: str) -> list[str]:
+    """Paragraph kinds as the worksheet decides them: a paragraph whose sentences are all marked as
+    caption is a caption; one marked only in part is an error (a caption is a whole paragraph)."""
+    kinds = []
+    for p_start, p_end in doc.paragraphs:
+        inside = [k for k, (s, e) in enumerate(doc.sentences) if p_start <= s and e <= p_end]
+        marked = [k for k in inside if k in captions]
+        if marked and len(marked) != len(inside):
+            unmarked = [f"S{k}" for k in inside if k not in captions]
+            raise VnreorgError(f"S{marked[0]} is marked as a caption but {', '.join(unmarked)} of the same paragraph "
+                               "is not: mark every sentence of a caption paragraph, or none", where)
+        kinds.append("caption" if inside and marked else "body")
+    return kinds if "caption" in kinds else []

@@ -31,13 +31,14 @@ def test_caption_is_a_paragraph_of_kind_caption_with_its_text(doc):
 
 
 def test_template_marks_caption_sentences_and_import_refuses_spans_there(doc, tmp_path):
+    """Guidelines v2 §6.2: the template marks the caption's block; a span line there is refused."""
     text = template(doc)
     blocks = text.split("## S")
     marked = [b.split("\n")[0] for b in blocks[1:] if CAPTION_MARK in b]
     assert marked == ["2"]
     ws_path = tmp_path / "ws.txt"
     ws_path.write_text(text.replace(CAPTION_MARK, CAPTION_MARK + "\nAGENCY | Phòng Y tế"), encoding="utf-8")
-    with pytest.raises(VnreorgError, match="S2 is a photo caption"):
+    with pytest.raises(VnreorgError, match="S2 is marked as a photo caption"):
         parse_worksheet(read_worksheets(ws_path)[0], doc, source=str(ws_path))
     ws_path.write_text(text.replace("## S1\n", "## S1\n").replace(
         "## S3\n> Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\n",
@@ -70,3 +71,34 @@ def test_predict_and_extract_skip_captions(doc, rules_model, tmp_path):
     extract(str(rules_model), [str(tmp_path / "a.txt")], str(tmp_path / "out.jsonl"), progress=False)
     record = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
     assert record["entities"] and not [e for e in record["entities"] if cap_start <= e["start"] < cap_end]
+
+
+def test_the_worksheet_decides_which_paragraphs_are_captions(doc, tmp_path):
+    """The annotator may remove a wrong mark (the paragraph is then body in gold) or add a missing one;
+    marking part of a paragraph is an error."""
+    text = template(doc)
+    ws_path = tmp_path / "ws.txt"
+    ws_path.write_text(text.replace(CAPTION_MARK + "\n", ""), encoding="utf-8")
+    assert parse_worksheet(read_worksheets(ws_path)[0], doc, source=str(ws_path)).paragraph_kinds == []
+    marked_s3 = text.replace("trong tháng 6.\n", "trong tháng 6.\n" + CAPTION_MARK + "\n")
+    ws_path.write_text(marked_s3, encoding="utf-8")
+    gold = parse_worksheet(read_worksheets(ws_path)[0], doc, source=str(ws_path))
+    assert gold.paragraph_kinds == ["body", "body", "caption", "caption"]
+    two = ingest_text("Tiêu đề bài viết\n\nSáp nhập hai phòng. Giảm 3 biên chế.\n", source_file="b.txt",
+                      sha256="0" * 64, doc_id="d2").document
+    ws_path.write_text(template(two).replace("## S1\n> Sáp nhập hai phòng.\n", "## S1\n> Sáp nhập hai phòng.\n"
+                                             + CAPTION_MARK + "\n"), encoding="utf-8")
+    with pytest.raises(VnreorgError, match="S1 is marked as a caption but S2 of the same paragraph"):
+        parse_worksheet(read_worksheets(ws_path)[0], two, source=str(ws_path))
+
+
+def test_seed_gold_carries_the_captions_marked_in_the_adjudicated_worksheets():
+    from pathlib import Path
+
+    from vnreorg.jsonio import read_documents
+
+    gold = read_documents(Path(__file__).resolve().parents[1] / "corpus" / "gold" / "gold.jsonl")
+    captions = [(d.meta["source_file"][:3], d.text[s:e][:30]) for d in gold
+                for i, (s, e) in enumerate(d.paragraphs) if d.paragraph_kind(i) == "caption"]
+    assert captions == [("000", "Phường 6 được thành phố chọn t"), ("002", "TBT Nguyễn Phú Trọng thăm mô h"),
+                        ("002", "Lãnh đạo thành phố trao quyết "), ("002", "Trên địa bàn thành phố, 100/10")]
