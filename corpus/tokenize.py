@@ -75,6 +75,19 @@ def shared_blank_vi():
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
-    """(token text, start, end) character offsets; whitespace tokens are dropped."""
-    doc = shared_blank_vi().make_doc(text)
-    return [(t.text, t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]
+    """(token text, start, end) character offsets; whitespace tokens are dropped.
+
+    Invisible format characters do not split or join tokens: the visible text is tokenized and the
+    offsets mapped back (a token's text is the original slice; such characters at a token's edge fall
+    between tokens), the same tokens the model stage reads (`vnreorg/docbin.py`)."""
+    vis = VisibleText.of(text)
+    doc = shared_blank_vi().make_doc(vis.text)
+    if not vis.removed:
+        return [(t.text, t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]
+    out = []
+    for t in doc:
+        if t.is_space:
+            continue
+        start, end = vis.to_original_start(t.idx), vis.to_original_end(t.idx + len(t.text))
+        out.append((text[start:end], start, end))
+    return out

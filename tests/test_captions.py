@@ -102,3 +102,15 @@ def test_seed_gold_carries_the_captions_marked_in_the_adjudicated_worksheets():
                 for i, (s, e) in enumerate(d.paragraphs) if d.paragraph_kind(i) == "caption"]
     assert captions == [("000", "Phường 6 được thành phố chọn t"), ("002", "TBT Nguyễn Phú Trọng thăm mô h"),
                         ("002", "Lãnh đạo thành phố trao quyết "), ("002", "Trên địa bàn thành phố, 100/10")]
+
+
+def test_a_gold_span_in_a_caption_is_a_clear_error_for_the_model_stage(doc):
+    from vnreorg.corpus.tokenize import blank_vi
+    from vnreorg.models.convert import document_to_docs
+    from vnreorg.schema import Span
+
+    start = doc.text.index("Phòng Y tế")
+    bad = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, [Span("T1", start, start + 10, "AGENCY")],
+                    paragraph_kinds=doc.paragraph_kinds)
+    with pytest.raises(VnreorgError, match="lies in a photo caption"):
+        document_to_docs(blank_vi(), bad)

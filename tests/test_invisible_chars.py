@@ -138,3 +138,44 @@ def test_extract_and_validate_warn_with_document_and_offsets(rules_model, tmp_pa
     write_documents(tmp_path / "gold.jsonl", [doc])
     checked = CliRunner().invoke(app, ["corpus", "validate", str(tmp_path / "gold.jsonl")])
     assert checked.exit_code == 0 and "invisible" not in checked.output
+
+
+def test_project_tokens_and_model_docs_ignore_invisible_characters(gold_texts):
+    """`tokenize` (validator, token exports) and the model stage's Docs see the same tokens with or
+    without invisible characters: the Docs a trained model reads are identical (ORTH and NORM)."""
+    from vnreorg.corpus.tokenize import blank_vi, tokenize
+    from vnreorg.docbin import document_to_docs
+    from vnreorg.schema import Document
+
+    nlp = blank_vi()
+    for seed, clean in enumerate(gold_texts):
+        dirty = sprinkle(clean, len(clean) // 40, seed=100 + seed)
+        vis = VisibleText.of(dirty)
+        mapped = [(without_invisible(t), vis.to_visible(s), vis.to_visible(e)) for t, s, e in tokenize(dirty)]
+        assert mapped == tokenize(clean)
+        docs = {}
+        for name, text in (("clean", clean), ("dirty", dirty)):
+            d = Document("d", text)
+            docs[name] = [[(t.text, t.norm_, t.is_sent_start) for t in doc] for doc in document_to_docs(nlp, d, with_gold=False)]
+        assert docs["dirty"] == docs["clean"]
+
+
+def test_gold_with_invisible_characters_validates_and_exports(tmp_path):
+    from vnreorg.cli import app
+    from vnreorg.corpus.tokenize import blank_vi
+    from vnreorg.docbin import REMOVED, docs_to_document, document_to_docs
+    from vnreorg.corpus.validate import validate_documents
+    from vnreorg.schema import Document, Span
+
+    text = "Sáp nhập Phòng Nội vụ\u200e. Giảm\u00ad 03\u200d biên chế."
+    spans = [Span("T1", 0, 8, "MERGE_ACTION"), Span("T2", 9, 21, "AGENCY"), Span("T3", 30, 35, "NUMBER")]
+    spans[2] = Span("T3", text.index("03"), text.index("03") + 2, "NUMBER")
+    assert [text[s.start:s.end] for s in spans] == ["Sáp nhập", "Phòng Nội vụ", "03"]
+    doc = Document("d1", text, sentences=sentences(text), spans=spans)
+    assert validate_documents([doc], "gold.jsonl") == []
+    # the exported (and trained-on) Doc holds the visible text; the dropped characters' offsets travel with it
+    (sdoc,) = document_to_docs(blank_vi(), doc)
+    assert sdoc.text == without_invisible(text) and sdoc.user_data[REMOVED] == invisible_offsets(text)
+    assert [(e.text, e.label_) for e in sdoc.ents] == [("Sáp nhập", "MERGE_ACTION"), ("Phòng Nội vụ", "AGENCY"), ("03", "NUMBER")]
+    back = docs_to_document(doc, [sdoc])
+    assert [(s.start, s.end, s.label) for s in back.spans] == [(s.start, s.end, s.label) for s in spans]

@@ -114,8 +114,11 @@ def document_to_docs(nlp, document: Document, *, with_gold: bool = True) -> list
         at = f"{where} span={span.id} offset={span.start}"
         idx = next((i for i, (a, b, _) in enumerate(docs) if a <= span.start and span.end <= b), None)
         if idx is None:
-            raise VnreorgError(f"span {span.id} {span.label} [{span.start},{span.end}) crosses a paragraph boundary "
-                               "or lies outside the text", at)
+            in_caption = any(document.paragraph_kind(i) == "caption" and a <= span.start < b
+                             for i, (a, b) in enumerate(document.paragraphs))
+            why = ("lies in a photo caption (captions are not annotated)" if in_caption
+                   else "crosses a paragraph boundary or lies outside the text")
+            raise VnreorgError(f"span {span.id} {span.label} [{span.start},{span.end}) {why}", at)
         u_start, _, doc = docs[idx]
         v_start, v_end = visible[idx].to_visible(span.start - u_start), visible[idx].to_visible(span.end - u_start)
         ent = doc.char_span(v_start, v_end, label=span.label, alignment_mode="strict")
