@@ -445,7 +445,8 @@ def convert_export(
 def _document(known: Document | None, doc_id: str, text: str, data: dict[str, Any], spans: list[Span], relations: list[Relation]) -> Document:
     if known is not None:
         return Document(id=known.id, text=known.text, meta=dict(known.meta), paragraphs=list(known.paragraphs),
-                        sentences=list(known.sentences), spans=spans, relations=relations, provenance=list(known.provenance))
+                        sentences=list(known.sentences), spans=spans, relations=relations, provenance=list(known.provenance),
+                        paragraph_kinds=list(known.paragraph_kinds))
     meta = {"title": data[TITLE_FIELD]} if data.get(TITLE_FIELD) else {}
     return Document(id=doc_id, text=text, meta=meta, spans=spans, relations=relations)
 

@@ -114,3 +114,29 @@ def test_a_gold_span_in_a_caption_is_a_clear_error_for_the_model_stage(doc):
                     paragraph_kinds=doc.paragraph_kinds)
     with pytest.raises(VnreorgError, match="lies in a photo caption"):
         document_to_docs(blank_vi(), bad)
+
+
+def test_copies_made_for_prediction_and_label_studio_pulls_keep_the_caption_kinds(doc):
+    from vnreorg.annotation.convert import _document
+    from vnreorg.eval.cli import strip_annotations
+
+    assert strip_annotations([doc])[0].paragraph_kinds == doc.paragraph_kinds == ["body", "body", "caption", "body"]
+    pulled = _document(doc, doc.id, doc.text, {}, [], [])
+    assert pulled.to_dict()["paragraphs"] == doc.to_dict()["paragraphs"]
+
+
+def test_model_predict_cli_keeps_captions_out(doc, rules_model, tmp_path):
+    import subprocess
+    import sys
+
+    from vnreorg.jsonio import read_documents, write_documents
+
+    write_documents(tmp_path / "docs.jsonl", [doc])
+    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "model", "predict", str(tmp_path / "docs.jsonl"),
+                           "--model", str(rules_model), "--out", str(tmp_path / "preds.jsonl")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    pred = read_documents(tmp_path / "preds.jsonl")[0]
+    cap_start, cap_end = doc.paragraphs[2]
+    assert pred.paragraph_kinds == doc.paragraph_kinds
+    assert pred.spans and not [s for s in pred.spans if cap_start <= s.start < cap_end]
