@@ -9,6 +9,7 @@ so that a reviewer can jump to it. Rules (schema in `vnreorg.schema`):
   closes one opened inside the span are allowed: "10%", "Ủy ban nhân dân (UBND)");
 - span edges fall on token edges of the project tokenizer (`vnreorg.corpus.tokenize.tokenize`);
 - spans do not overlap and lie inside one sentence;
+- no span inside a paragraph of kind "caption";
 - relation labels from RELATION_LABELS, endpoints exist, argument types allowed by
   `relation_allowed`, head and child in the same sentence, no self-relation, no duplicate pair;
 - a synthetic record (corpus/synthetic.py) carries its synthetic provenance and is never in gold.jsonl;
@@ -227,6 +228,15 @@ def _check_document(doc: Document, report: _Reporter) -> None:
     _check_sentences(doc, report)
     spans = _check_spans(doc, report)
     _check_relations(doc, spans, report)
+    _check_captions(doc, report)
+
+
+def _check_captions(doc: Document, report: _Reporter) -> None:
+    """Photo captions (paragraph kind "caption", guidelines v2 §6.2) are not annotated: no span in one."""
+    captions = [(a, b) for i, (a, b) in enumerate(doc.paragraphs) if doc.paragraph_kind(i) == "caption"]
+    for span in doc.spans:
+        if any(a <= span.start < b for a, b in captions):
+            report("caption", "span inside a photo caption (captions are not annotated)", span.id, span.start)
 
 
 def validate_documents(

@@ -140,3 +140,18 @@ def test_model_predict_cli_keeps_captions_out(doc, rules_model, tmp_path):
     cap_start, cap_end = doc.paragraphs[2]
     assert pred.paragraph_kinds == doc.paragraph_kinds
     assert pred.spans and not [s for s in pred.spans if cap_start <= s.start < cap_end]
+
+
+def test_validator_reports_a_span_in_a_caption(doc):
+    from vnreorg.corpus.validate import validate_documents
+    from vnreorg.schema import Span
+
+    start = doc.text.index("Phòng Y tế")
+    spans = [Span("T1", start, start + 10, "AGENCY")]
+    bad = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, spans, paragraph_kinds=doc.paragraph_kinds)
+    problems = validate_documents([bad], "gold.jsonl")
+    assert [(p.code, p.span_id, p.offset) for p in problems] == [("caption", "T1", start)]
+    later = doc.text.index("Phòng Y tế", doc.paragraphs[3][0])
+    ok = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, [Span("T1", later, later + 10, "AGENCY")],
+                   paragraph_kinds=doc.paragraph_kinds)
+    assert validate_documents([ok], "gold.jsonl") == []
