@@ -115,16 +115,12 @@ def _counter_lines(lines: list[str]) -> set[int]:
     filled = [i for i, line in enumerate(lines) if line.strip()]
     kinds = {i: _counter_kind(lines[i].strip()) for i in filled}
     out = {i for i in filled if kinds[i] == "sure"}
-    changed = True
-    while changed:
-        changed = False
-        for k, i in enumerate(filled):
-            if kinds[i] != "plain" or i in out:
-                continue
-            neighbours = [filled[j] for j in (k - 1, k + 1) if 0 <= j < len(filled)]
-            if any(n in out for n in neighbours):
-                out.add(i)
-                changed = True
+    # Spread from counter lines through runs of plain ones: downwards, then upwards (two linear passes).
+    for order in (range(1, len(filled)), range(len(filled) - 2, -1, -1)):
+        step = -1 if order.step == 1 else 1
+        for k in order:
+            if kinds[filled[k]] == "plain" and filled[k + step] in out:
+                out.add(filled[k])
     return out
 
 
@@ -167,8 +163,9 @@ def is_caption(line: str) -> bool:
 
 
 def paragraph_kinds(text: str, paras: list[tuple[int, int]]) -> list[str]:
-    """The kind of each paragraph of a cleaned text (empty when all are body)."""
-    kinds = ["caption" if is_caption(text[s:e]) else "body" for s, e in paras]
+    """The kind of each paragraph of a cleaned text (empty when all are body). The first paragraph is
+    the title and is never a caption."""
+    kinds = ["caption" if k > 0 and is_caption(text[s:e]) else "body" for k, (s, e) in enumerate(paras)]
     return kinds if "caption" in kinds else []
 
 

@@ -155,3 +155,9 @@ def test_validator_reports_a_span_in_a_caption(doc):
     ok = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, [Span("T1", later, later + 10, "AGENCY")],
                    paragraph_kinds=doc.paragraph_kinds)
     assert validate_documents([ok], "gold.jsonl") == []
+
+
+def test_a_title_shaped_like_a_caption_stays_body():
+    text = "Chủ tịch UBND tỉnh kiểm tra việc sắp xếp bộ máy\n\nTỉnh đã giảm 4 sở.\n\nĐồng chí Chủ tịch phát biểu tại buổi làm việc\n"
+    d = ingest_text(text, source_file="t.txt", sha256="0" * 64, doc_id="t").document
+    assert d.paragraph_kinds == ["body", "body", "caption"]
