@@ -104,14 +104,15 @@ def shared_runs(synthetic: Iterable[Document], seeds: Iterable[Document], n: int
 def export_synthetic(docs: list[Document], out_dir: str | os.PathLike) -> tuple[tuple, list[Path]]:
     """Write the `synthetic` Parquet config and DocBin; return (card config tuple, paths written)."""
     from vnreorg.corpus.export_hf import _parquet_bytes, build_dataset, features
-    from vnreorg.corpus.export_spacy import write_docbin
+    from vnreorg.corpus.tokenize import blank_vi
+    from vnreorg.docbin import write_documents_docbin
     from vnreorg.jsonio import write_atomic
 
     out_dir = Path(out_dir)
     dataset = build_dataset(docs)["train"]
     parquet = out_dir / "hf" / SYNTHETIC_PARQUET_NAME
     write_atomic(parquet, _parquet_bytes(dataset))
-    docbin = write_docbin(out_dir / "spacy" / SYNTHETIC_DOCBIN, docs)
+    docbin = write_documents_docbin(blank_vi(), docs, out_dir / "spacy" / SYNTHETIC_DOCBIN)
     config = (features(), "synthetic/train-*.parquet", dataset.data.nbytes, len(docs))
     return config, [parquet, docbin]
 

@@ -11,7 +11,9 @@ one token ("y.", "a."), meant for English initials. In Vietnamese a lower-case s
 syllable ("Thú y", "ở", "à"), and a sentence-final "Chi cục Thú y." must end on the token "y", so
 those exceptions are dropped (`drop_lowercase_initials`). Initials stay whole only where they are
 upper case ("Nguyễn Văn A."), by spaCy's suffix rules, which split a full stop after a lower-case
-letter or after two upper-case letters ("TP.") but not after one upper-case letter. Model configs
+letter or after two upper-case letters ("TP.") but not after one upper-case letter. A single upper-case
+letter that carries a Vietnamese diacritic ("Châu Ổ.", "Bình Á.") is a syllable, never an initial (initials
+are plain A-Z, Đ), so its full stop is split too (`_VIETNAMESE_UPPER_STOP`). Model configs
 apply the same change through `[initialize.before_init]` (`vnreorg.project_tokenizer.v1`); the
 tokenizer's rules are saved with a trained pipeline, so a loaded model needs no project code.
 """
@@ -44,12 +46,23 @@ def _is_lowercase_initial(orth: str) -> bool:
     return len(orth) == 2 and orth[1] == "." and orth[0].isalpha() and orth[0].islower()
 
 
+# Upper-case vowels with a Vietnamese diacritic: a one-letter syllable such as "Ổ", never an initial.
+_VIETNAMESE_UPPER = "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_VIETNAMESE_UPPER_STOP = rf"(?<=^[{_VIETNAMESE_UPPER}])\."
+
+
 def drop_lowercase_initials(nlp):
-    """Remove the tokenizer exceptions that glue a full stop to one lower-case letter ("y." → "y", ".")."""
+    """Remove the tokenizer exceptions that glue a full stop to one lower-case letter ("y." → "y", "."),
+    and split the full stop after a one-letter upper-case syllable with a diacritic ("Ổ." → "Ổ", ".")."""
+    from spacy.util import compile_suffix_regex
+
     rules = nlp.tokenizer.rules
     kept = {orth: value for orth, value in rules.items() if not _is_lowercase_initial(orth)}
     if len(kept) != len(rules):
         nlp.tokenizer.rules = kept
+    suffixes = list(nlp.Defaults.suffixes or [])
+    if _VIETNAMESE_UPPER_STOP not in suffixes:
+        nlp.tokenizer.suffix_search = compile_suffix_regex([_VIETNAMESE_UPPER_STOP, *suffixes]).search
     return nlp
 
 

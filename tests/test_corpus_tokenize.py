@@ -46,9 +46,18 @@ def test_agency_ending_a_sentence_aligns():
 
 def test_upper_case_initials_stay_whole():
     assert [t for t, _, _ in tokenize("Ông Nguyễn Văn A. Hôm nay")][3] == "A."
-    assert "À." in [t for t, _, _ in tokenize("Khu À. Hôm nay")]
     # two upper-case letters are an abbreviation whose full stop splits, as before
     assert [t for t, _, _ in tokenize("TP. Sóc Trăng")][:2] == ["TP", "."]
+
+
+UPPER_WITH_DIACRITIC = [s.upper() for s in ONE_LETTER if not s.isascii()]
+
+
+@pytest.mark.parametrize("syllable", UPPER_WITH_DIACRITIC)
+def test_upper_case_syllable_with_a_diacritic_is_not_an_initial(syllable):
+    """"UBND thị trấn Châu Ổ." must end on the token "Ổ": initials are plain letters (A-Z)."""
+    words = [t for t, _, _ in tokenize(f"Thị trấn Châu {syllable}. Hôm nay")]
+    assert words[3:5] == [syllable, "."], words
 
 
 def test_every_model_config_applies_the_project_tokenizer_rules():

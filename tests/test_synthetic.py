@@ -145,7 +145,7 @@ def test_synthetic_ids_never_in_gold_or_folds(fixture_docs):
 
 def test_export_writes_the_synthetic_config_docbin_and_card(fixture_docs, tmp_path):
     from vnreorg.corpus.export import export_all
-    from vnreorg.corpus.export_spacy import read_docbin
+    from vnreorg.docbin import read_docbin
 
     gold_dir = tmp_path / "corpus" / "gold"
     gold_dir.mkdir(parents=True)
@@ -163,7 +163,7 @@ def test_export_writes_the_synthetic_config_docbin_and_card(fixture_docs, tmp_pa
     assert sorted(ds["id"]) == ["syn-x-0001", "syn-x-0002"]
     assert len(datasets.load_dataset(str(out / "hf"))["train"]) == len(read_documents(GOLD))  # default: gold only
     docs = read_docbin(out / "spacy" / "synthetic.spacy")
-    assert [d.user_data["doc_id"] for d in docs] == ["syn-x-0001", "syn-x-0002"]
+    assert list(dict.fromkeys(d.user_data["doc_id"] for d in docs)) == ["syn-x-0001", "syn-x-0002"]  # one Doc per paragraph
     assert not any("syn-" in p.name for p in (out / "spacy" / "folds").rglob("*"))
 
 
