@@ -9,7 +9,7 @@ import typer
 
 from vnreorg.annotation.worksheet import parse_worksheet, read_worksheets, template
 from vnreorg.errors import VnreorgError
-from vnreorg.jsonio import backup, read_documents, write_atomic, write_documents
+from vnreorg.jsonio import backup, read_documents, read_json_file, write_atomic, write_documents
 from vnreorg.schema import Document
 
 app = typer.Typer(no_args_is_help=True)
