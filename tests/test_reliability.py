@@ -195,7 +195,8 @@ def test_pull_refuses_a_hostile_task_id_and_leaves_gold_alone(tmp_path, bad):
     with pytest.raises(VnreorgError, match="doc_id"):
         _apply(_export_with_doc_id(bad), gold=gold, documents=tmp_path / "none.jsonl", choose=None, write=True,
                all_annotations=None, quiet=True, users={}, where="export")
-    assert gold.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["gold.jsonl"]
+    assert gold.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "gold.jsonl"]  # the lock file only
 
 
 def test_offline_convert_refuses_a_hostile_task_id(tmp_path):

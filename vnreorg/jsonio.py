@@ -101,7 +101,17 @@ def backup(path: str | os.PathLike) -> Path | None:
     while dest.exists():
         dest = path.with_name(f"{path.name}.bak-{stamp}-{n}")
         n += 1
-    shutil.copy2(path, dest)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.bak.", suffix=".tmp")
+    os.close(fd)
+    try:  # copied under a temporary name, then renamed: a kill never leaves a half backup
+        shutil.copy2(path, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return dest
 
 
