@@ -9,6 +9,7 @@ import typer
 
 from vnreorg.annotation.worksheet import parse_worksheet, read_worksheets, template
 from vnreorg.errors import VnreorgError
+from vnreorg.paths import safe_join
 from vnreorg.fileset import locked, recover_files, replace_files
 from vnreorg.jsonio import backup, dumps_jsonl, read_documents, read_json_file, write_atomic
 from vnreorg.schema import Document
@@ -77,7 +78,7 @@ def template_cmd(
     """Write one blank worksheet per document: every sentence as a block to review."""
     for doc in read_documents(documents):
         stem = Path(doc.meta.get("source_file", doc.id)).stem[:3]
-        path = out_dir / f"ws_{stem}.txt"
+        path = safe_join(out_dir, f"ws_{stem}", suffix=".txt", what="worksheet name (from the source file name)")
         if path.exists():
             raise VnreorgError("exists; refusing to overwrite a worksheet", str(path))
         write_atomic(path, template(doc))
