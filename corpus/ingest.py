@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vnreorg.corpus.segment import count_words, paragraphs, sentences
 from vnreorg.errors import VnreorgError
+from vnreorg.jsonio import check_input_file
 from vnreorg.schema import Document, check_id, hashed_id, nfc
 
 # Chrome rules match a whole line of a known shape, with evidence where the shape alone is not enough;
@@ -369,6 +370,7 @@ def build_corpus(folder: str | Path) -> BuildReport:
     warnings: list[str] = []
     seen_text: dict[str, str] = {}
     for path in files:
+        check_input_file(path)  # a FIFO or device named *.txt: an error, never a blocked read
         if path.stat().st_size == 0 or not path.read_bytes().strip():
             warnings.append(f"{path}: empty file, skipped")
             continue

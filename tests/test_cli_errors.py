@@ -200,6 +200,17 @@ def test_the_console_script_gives_one_line_for_a_fifo_and_a_missing_path(tmp_pat
                                     timeout=60).stderr
 
 
+def test_corpus_build_refuses_a_fifo_among_the_articles(tmp_path, capsys):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "000_a.txt").write_text("Tin thử\n\n" + VIETNAMESE, encoding="utf-8")
+    os.mkfifo(seeds / "001_b.txt")
+    code, _, err = run(["corpus", "build", str(seeds), "--out", str(tmp_path / "d.jsonl"),
+                        "--report", str(tmp_path / "r.jsonl")], capsys)
+    assert code == 2 and err.strip() == f"error: {seeds / '001_b.txt'}: is a FIFO, expected a regular file"
+    assert not (tmp_path / "d.jsonl").exists()
+
+
 def test_extract_out_to_a_folder_leaves_no_temp_file(tmp_path, base):
     (tmp_path / "outdir").mkdir()
     code, _, _ = run(["extract", str(base / "article.txt"), "--model", str(base / "model" / "model"),
