@@ -144,7 +144,7 @@ def _apply(tasks, *, gold: Path, write: bool, **options) -> None:
     if not write:
         return _apply_unlocked(tasks, gold=gold, write=False, **options)
     with locked(gold.parent):
-        for line in recover_files(gold.parent):
+        for line in recover_files(gold.parent, [gold.name]):
             typer.echo(f"recovered: {line}", err=True)
         _apply_unlocked(tasks, gold=gold, write=True, **options)
 

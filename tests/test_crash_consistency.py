@@ -50,7 +50,7 @@ def test_replace_files_commits_a_set_and_a_kill_after_the_commit_point_rolls_for
         replace_files({a: "new a", b: "new b"})
     assert (tmp_path / JOURNAL).exists() and a.read_text() == "old a"
     monkeypatch.undo()
-    recover_files(tmp_path)  # what the next writer does first
+    recover_files(tmp_path, ["gold.jsonl", "review.json"])  # what the next writer does first
     assert (a.read_text(), b.read_text()) == ("new a", "new b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gold.jsonl", "review.json"]
 
@@ -68,10 +68,11 @@ def test_an_uncommitted_set_is_rolled_back_and_its_temp_files_removed(tmp_path, 
     with pytest.raises(KeyboardInterrupt):
         replace_files({a: "new a", b: "new b"})
     (tmp_path / ".gold.jsonl.abc.tmp").write_text("a stale single-file temp")
+    (tmp_path / ".notes.txt.tmp").write_text("someone else's temporary file")
     monkeypatch.undo()
-    recover_files(tmp_path)
+    recover_files(tmp_path, ["gold.jsonl", "review.json"])
     assert (a.read_text(), b.read_text()) == ("old a", "old b")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gold.jsonl", "review.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.txt.tmp", "gold.jsonl", "review.json"]
 
 
 def test_replace_dir_swaps_whole_folders_and_the_fallback_is_repaired(tmp_path, monkeypatch):
@@ -445,7 +446,7 @@ def test_kill_9_during_worksheet_import_and_pull_leaves_old_or_new_gold(tmp_path
             gold_sha = _sha(wgold / "gold.jsonl")
             assert gold_sha in (old[0], new[0]), f"{name}: gold is neither old nor new after a kill at {point}"
             _check_parses(wgold)
-            recover_files(wgold)  # what the next writer does first, under the lock
+            recover_files(wgold, ["gold.jsonl", "review.json"])  # what the next writer does first
             state = _gold_state(wgold, states)
             _check_backups(wgold, old[0], state)
             assert _leftovers(wgold) == []

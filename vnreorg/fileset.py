@@ -25,7 +25,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from vnreorg.errors import VnreorgError
@@ -86,13 +86,13 @@ def _fsync_dir(folder: Path) -> None:
 def replace_files(files: dict[Path, str | bytes]) -> None:
     """Replace every file of `files` (all in one folder) with its new content, all or none across a kill.
 
-    Call under `locked(folder)`; `recover_files(folder)` is run first."""
+    Call under `locked(folder)`; `recover_files` is run first for these files."""
     folders = {Path(p).parent for p in files}
     if len(folders) != 1:
         raise ValueError("replace_files: all files must be in one folder")
     folder = folders.pop()
     folder.mkdir(parents=True, exist_ok=True)
-    recover_files(folder)
+    recover_files(folder, [Path(p).name for p in files])
     renames = []
     try:
         for path, data in files.items():
@@ -135,10 +135,12 @@ def _roll_forward(folder: Path) -> None:
     _fsync_dir(folder)
 
 
-def recover_files(folder: str | os.PathLike) -> list[str]:
-    """After a kill: finish a committed set (journal present), then delete leftover temporary files (of
-    uncommitted sets and of single-file atomic writes). Returns what was done, for a message."""
+def recover_files(folder: str | os.PathLike, names: Iterable[str] = ()) -> list[str]:
+    """After a kill: finish a committed set (journal present), then delete leftover temporary files of
+    the files `names` (of uncommitted sets, of atomic writes and of backups) and of the journal; other
+    files in the folder are never touched. Returns what was done, for a message."""
     folder = Path(folder)
+    prefixes = tuple(f".{n}." for n in names) + (f"{JOURNAL}.",)
     done = []
     if not folder.is_dir():
         return done
@@ -149,7 +151,7 @@ def recover_files(folder: str | os.PathLike) -> list[str]:
         except (ValueError, KeyError, TypeError):  # cannot happen (written atomically): keep it for a human
             raise VnreorgError("unreadable commit journal; inspect it and remove it by hand", str(folder / JOURNAL))
     for p in folder.iterdir():
-        if p.name.startswith(".") and p.name.endswith((SET_TMP, ".tmp")) and p.is_file():
+        if p.name.startswith(prefixes) and p.name.endswith(".tmp") and p.is_file():
             p.unlink()
             done.append(f"removed stale temporary file {p}")
     return done
