@@ -97,7 +97,7 @@ def import_cmd(
     if not worksheets:
         worksheets = [DEFAULT_ADJUDICATED if DEFAULT_ADJUDICATED.exists() else DEFAULT_WORKSHEETS]
     with locked(gold.parent):  # one writer of gold at a time (`annotate pull --write` takes it too)
-        for line in recover_files(gold.parent, [gold.name, "review.json"]):
+        for line in recover_files(gold.parent, [gold.name, "review.json", provenance.name]):
             typer.echo(f"recovered: {line}", err=True)
         _import(worksheets, documents, gold, provenance, force)
 

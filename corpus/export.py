@@ -93,13 +93,15 @@ def export_all(
     The export folder is written whole into a new sibling folder, then swapped in one step
     (`vnreorg.fileset.replace_dir`): after a kill at any moment it holds the old set or the new set."""
     gold_path, out_dir = Path(gold_path), Path(out_dir)
-    docs = load_valid(gold_path)
+    with locked(gold_path.parent, create=False):  # gold and review.json read as one set, never mid-import
+        docs = load_valid(gold_path)
+        inputs = _read_inputs(gold_path, sources_path)
     folds = make_folds([d.id for d in docs])
     _check_replaceable(out_dir)
     recover_dir(out_dir)
     stage = staging_dir(out_dir)
     try:
-        written = _write_exports(docs, folds, gold_path, stage, sources_path, synthetic_path)
+        written = _write_exports(docs, folds, inputs, stage, synthetic_path or default_synthetic_path(gold_path))
         _carry_over(out_dir, stage)
         replace_dir(stage, out_dir)
     except BaseException:
@@ -111,25 +113,28 @@ def export_all(
     return {"folds": [folds_file], **result}
 
 
-def _write_exports(docs, folds: dict, gold_path: Path, out_dir: Path, sources_path,
-                   synthetic_path) -> dict[str, list[Path]]:
+def _read_inputs(gold_path: Path, sources_path) -> dict:
+    """Everything besides the documents that the card quotes."""
+    sources_md = None
+    if sources_path is not None and Path(sources_path).exists():
+        sources_md = Path(sources_path).read_text(encoding="utf-8")
+    agreement_md_path = gold_path.with_name("AGREEMENT.md")
+    return {"gold_bytes": gold_path.read_bytes(), "agreement": read_agreement(gold_path), "sources_md": sources_md,
+            "review": read_json_beside(gold_path, "review.json"),
+            "agreement_md": agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None}
+
+
+def _write_exports(docs, folds: dict, inputs: dict, out_dir: Path, synthetic_path: Path) -> dict[str, list[Path]]:
     written = write_parquet(docs, out_dir / "hf")
     configs = {
         "documents": (features(), "data/train-*.parquet", written["documents"]["train"].data.nbytes, len(docs)),
         "sentences": (sentence_features(), "sentences/train-*.parquet", written["sentences"]["train"].data.nbytes,
                       len(written["sentences"]["train"])),
     }
-    stats = corpus_stats(docs, read_agreement(gold_path))
-    synthetic_written, synthetic_text = _export_synthetic(docs, synthetic_path or default_synthetic_path(gold_path),
-                                                          out_dir, configs)
-    sources_md = None
-    if sources_path is not None and Path(sources_path).exists():
-        sources_md = Path(sources_path).read_text(encoding="utf-8")
-    review = read_json_beside(gold_path, "review.json")
-    agreement_md_path = gold_path.with_name("AGREEMENT.md")
-    agreement_md = agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None
-    card = render_card(docs, configs, stats, folds, gold_path.read_bytes(), sources_md,
-                       review, agreement_md, synthetic_section=synthetic_text)
+    stats = corpus_stats(docs, inputs["agreement"])
+    synthetic_written, synthetic_text = _export_synthetic(docs, Path(synthetic_path), out_dir, configs)
+    card = render_card(docs, configs, stats, folds, inputs["gold_bytes"], inputs["sources_md"],
+                       inputs["review"], inputs["agreement_md"], synthetic_section=synthetic_text)
     card_path = write_card(out_dir / "hf" / "README.md", card)
     spacy_paths = write_spacy_exports(docs, folds, out_dir / "spacy")
     conll_path = write_conll(out_dir / "conll" / "gold.conll", docs)

@@ -41,9 +41,13 @@ _AT_FDCWD = -100
 
 
 @contextlib.contextmanager
-def locked(folder: str | os.PathLike, timeout: float = 60.0, what: str = "gold") -> Iterator[None]:
-    """Hold the exclusive lock of `folder` (created if needed); wait up to `timeout` seconds for it."""
+def locked(folder: str | os.PathLike, timeout: float = 60.0, what: str = "gold", create: bool = True) -> Iterator[None]:
+    """Hold the exclusive lock of `folder` (created if needed, unless `create` is false: a reader of a
+    folder that does not exist has nothing to lock); wait up to `timeout` seconds for it."""
     folder = Path(folder)
+    if not create and not folder.is_dir():
+        yield
+        return
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
