@@ -267,11 +267,24 @@ def _run_to_end(workdir: Path, fn) -> tuple[float, int]:
     count_file = workdir.parent / f".steps-{os.getpid()}"
     t0 = time.perf_counter()
     pid = _in_child(workdir, fn, count_file=count_file)
-    _, status = os.waitpid(pid, 0)
+    status = _wait(pid, 180)
     assert os.waitstatus_to_exitcode(status) == 0, "the uninterrupted run failed"
     steps = int(count_file.read_text())
     count_file.unlink()
     return time.perf_counter() - t0, steps
+
+
+def _wait(pid: int, timeout: float) -> int:
+    """waitpid with a deadline: a child that hangs is killed and the test fails instead of hanging."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError(f"the child run did not end within {timeout:.0f} s")
 
 
 def _kill_at(workdir: Path, fn, point: tuple[str, float]) -> bool:
@@ -280,7 +293,7 @@ def _kill_at(workdir: Path, fn, point: tuple[str, float]) -> bool:
     kind, value = point
     if kind == "step":
         pid = _in_child(workdir, fn, kill_before_op=int(value))
-        _, status = os.waitpid(pid, 0)
+        status = _wait(pid, 180)
         return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     pid = _in_child(workdir, fn)
     deadline = time.perf_counter() + value
@@ -359,7 +372,6 @@ def _kill_points(rng: random.Random, ref: tuple[float, int], n: int) -> list[tup
     return timed + at_steps
 
 
-@pytest.mark.slow
 def test_kill_9_during_corpus_export_leaves_the_old_or_the_new_set(tmp_path, heavy_imports):
     rng = random.Random(SEED)
     work = _copy_repo_data(tmp_path / "work")
@@ -402,7 +414,6 @@ def _check_backups(gold_dir: Path, old_gold: str, state: str) -> None:
         assert backups, "gold changed without a backup"
 
 
-@pytest.mark.slow
 def test_kill_9_during_worksheet_import_and_pull_leaves_old_or_new_gold(tmp_path, heavy_imports):
     from vnreorg.annotation.convert import tasks_for_documents
     from vnreorg.jsonio import read_documents
