@@ -137,8 +137,20 @@ def pull(
     typer.echo(f"pulled {len(tasks)} task(s) in {time.perf_counter() - t0:.1f} s")
 
 
-def _apply(tasks, *, gold: Path, documents: Path, choose: Optional[str], write: bool, all_annotations: Optional[Path],
-           quiet: bool, users, where: str) -> None:
+def _apply(tasks, *, gold: Path, write: bool, **options) -> None:
+    """With --write, under the gold lock (one writer at a time; stale temporary files cleaned first)."""
+    from vnreorg.fileset import locked, recover_files
+
+    if not write:
+        return _apply_unlocked(tasks, gold=gold, write=False, **options)
+    with locked(gold.parent):
+        for line in recover_files(gold.parent, [gold.name]):
+            typer.echo(f"recovered: {line}", err=True)
+        _apply_unlocked(tasks, gold=gold, write=True, **options)
+
+
+def _apply_unlocked(tasks, *, gold: Path, documents: Path, choose: Optional[str], write: bool,
+                    all_annotations: Optional[Path], quiet: bool, users, where: str) -> None:
     from vnreorg.annotation.pull import plan_pull, report_lines, write_all_annotations, write_gold
 
     gold_docs = read_documents(gold) if gold.exists() else []

@@ -23,6 +23,7 @@ from vnreorg.annotation.labelconfig import FROM_NAME, ID_FIELD, TEXT_FIELD, TITL
 from vnreorg.annotation.offsets import OffsetMap
 from vnreorg.errors import VnreorgError
 from vnreorg.metrics import check_spans
+from vnreorg.jsonio import check_input_file
 from vnreorg.schema import (
     ENTITY_LABELS,
     RELATION_CHILD_LABELS,
@@ -31,6 +32,7 @@ from vnreorg.schema import (
     Document,
     Relation,
     Span,
+    check_id,
     nfc,
     relation_allowed,
 )
@@ -317,9 +319,7 @@ class ExportResult:
 
 def read_export(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Parse a Label Studio JSON export (a list of tasks); empty or malformed files raise."""
-    path = Path(path)
-    if not path.exists():
-        raise VnreorgError("file not found", str(path))
+    path = check_input_file(path)
     raw = path.read_bytes()
     if not raw.strip():
         raise VnreorgError("the export is empty", str(path))
@@ -331,6 +331,8 @@ def parse_export(raw: bytes | str, where: str) -> list[dict[str, Any]]:
         tasks = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise VnreorgError(f"not a JSON export ({exc})", where) from None
+    except RecursionError:
+        raise VnreorgError("not a JSON export (nested too deeply)", where) from None
     if isinstance(tasks, dict) and "data" in tasks:
         tasks = [tasks]
     if not isinstance(tasks, list):
@@ -387,6 +389,7 @@ def convert_export(
         at = f"{where} task {tid}"
         if not isinstance(doc_id, str) or not doc_id:
             raise VnreorgError(f"task has no `data.{ID_FIELD}` (was it imported by hand, not by `vnreorg annotate push`?)", at)
+        check_id(doc_id, at, f"data.{ID_FIELD}")
         at = f"{at} doc={doc_id}"
         if doc_id in seen_docs:
             raise VnreorgError(f"two tasks carry the same document (tasks {seen_docs[doc_id]} and {tid})", at)
@@ -443,12 +446,13 @@ def convert_export(
 
 
 def _document(known: Document | None, doc_id: str, text: str, data: dict[str, Any], spans: list[Span], relations: list[Relation]) -> Document:
+    """The converted document; its spans record their covered text, as gold spans do."""
     if known is not None:
         return Document(id=known.id, text=known.text, meta=dict(known.meta), paragraphs=list(known.paragraphs),
                         sentences=list(known.sentences), spans=spans, relations=relations, provenance=list(known.provenance),
-                        paragraph_kinds=list(known.paragraph_kinds))
+                        paragraph_kinds=list(known.paragraph_kinds)).with_span_texts()
     meta = {"title": data[TITLE_FIELD]} if data.get(TITLE_FIELD) else {}
-    return Document(id=doc_id, text=text, meta=meta, spans=spans, relations=relations)
+    return Document(id=doc_id, text=text, meta=meta, spans=spans, relations=relations).with_span_texts()
 
 
 def _collect_predictions(task: dict[str, Any], text: str, doc_id: str, known: Document | None, at: str, result: ExportResult) -> None:

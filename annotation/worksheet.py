@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vnreorg.errors import VnreorgError
-from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Relation, Span, relation_allowed
+from vnreorg.jsonio import read_text_file
+from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Relation, Span, check_id, relation_allowed
 
 _BLOCK = re.compile(r"^## S(\d+)\s*$")
 _DOC = re.compile(r"^# doc:\s*(\S+)")
@@ -60,10 +61,10 @@ def read_worksheets(path: str | Path) -> list[WorksheetDoc]:
     docs: list[WorksheetDoc] = []
     current: WorksheetDoc | None = None
     block: int | None = None
-    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, raw in enumerate(read_text_file(path).splitlines(), 1):
         line = raw.rstrip()
         if m := _DOC.match(line):
-            current = WorksheetDoc(m.group(1))
+            current = WorksheetDoc(check_id(m.group(1), f"{path}:{n}", "worksheet document id"))
             docs.append(current)
             block = None
             continue
@@ -168,7 +169,8 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
             if starts[occ - 1] is None:
                 raise VnreorgError(f"occurrence #{occ} of {text!r} is inside a longer word", where)
             off, off_end = starts[occ - 1]
-            span = Span(id="", start=s_start + off, end=s_start + off_end, label=label)
+            span = Span(id="", start=s_start + off, end=s_start + off_end, label=label,
+                        text=doc.text[s_start + off : s_start + off_end])
             key = (text, occ)
             if key in by_key:
                 raise VnreorgError(f"span {text!r}#{occ} given twice", where)

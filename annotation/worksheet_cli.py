@@ -9,7 +9,9 @@ import typer
 
 from vnreorg.annotation.worksheet import parse_worksheet, read_worksheets, template
 from vnreorg.errors import VnreorgError
-from vnreorg.jsonio import backup, read_documents, write_atomic, write_documents
+from vnreorg.paths import safe_join
+from vnreorg.fileset import locked, recover_files, replace_files
+from vnreorg.jsonio import backup, dumps_jsonl, read_documents, read_json_file, write_atomic
 from vnreorg.schema import Document
 
 app = typer.Typer(no_args_is_help=True)
@@ -76,7 +78,7 @@ def template_cmd(
     """Write one blank worksheet per document: every sentence as a block to review."""
     for doc in read_documents(documents):
         stem = Path(doc.meta.get("source_file", doc.id)).stem[:3]
-        path = out_dir / f"ws_{stem}.txt"
+        path = safe_join(out_dir, f"ws_{stem}", suffix=".txt", what="worksheet name (from the source file name)")
         if path.exists():
             raise VnreorgError("exists; refusing to overwrite a worksheet", str(path))
         write_atomic(path, template(doc))
@@ -94,6 +96,13 @@ def import_cmd(
     """Resolve reviewed worksheets into gold JSONL (offsets), with provenance and a review-complete list."""
     if not worksheets:
         worksheets = [DEFAULT_ADJUDICATED if DEFAULT_ADJUDICATED.exists() else DEFAULT_WORKSHEETS]
+    with locked(gold.parent):  # one writer of gold at a time (`annotate pull --write` takes it too)
+        for line in recover_files(gold.parent, [gold.name, "review.json", provenance.name]):
+            typer.echo(f"recovered: {line}", err=True)
+        _import(worksheets, documents, gold, provenance, force)
+
+
+def _import(worksheets: list[Path], documents: Path, gold: Path, provenance: Path, force: bool) -> None:
     docs = {d.id: d for d in read_documents(documents)}
     annotated = load_worksheet_docs(worksheets, docs)
     missing = [d for d in docs if d not in annotated]
@@ -112,19 +121,29 @@ def import_cmd(
         doc.meta["review"] = {"sentences": len(doc.sentences), "reviewed": len(doc.sentences), "complete": True,
                               "worksheet": header["worksheet"]}
         out.append(doc)
-    new_text = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in out)
-    if gold.exists() and gold.read_text(encoding="utf-8") != new_text:
-        if not force:
-            raise VnreorgError("gold exists and differs; pass --force to overwrite (a backup is kept)", str(gold))
-        bak = backup(gold)
-        typer.echo(f"backup: {bak}")
-    write_documents(gold, out)
+    new_text = dumps_jsonl(d.to_dict() for d in out)
     review = {d.id: {"source_file": d.meta.get("source_file"), "sentences": len(d.sentences),
                      "reviewed_sentences": len(d.sentences), "complete": True,
                      "spans": len(d.spans), "relations": len(d.relations)} for d in out}
-    write_atomic(gold.parent / "review.json", json.dumps(review, ensure_ascii=False, indent=2) + "\n")
+    review_path = gold.parent / "review.json"
+    if gold.exists() and gold.read_text(encoding="utf-8") != new_text:
+        if not force:
+            raise VnreorgError("gold exists and differs; pass --force to overwrite (a backup is kept)", str(gold))
+        typer.echo(f"backup: {backup(gold)}")
+        for other in (review_path, provenance if added else None):
+            if other is not None and other.exists():
+                backup(other)
+    # gold, review.json and (when it gains documents) provenance.json as one set: after a kill all are
+    # old or all new (vnreorg/fileset.py); a provenance file in another folder is written after the set
+    files = {gold: new_text, review_path: json.dumps(review, ensure_ascii=False, indent=2) + "\n"}
+    prov_text = json.dumps(prov, ensure_ascii=False, indent=2) + "\n"
+    same_folder = provenance.parent.resolve() == gold.parent.resolve()
+    if added and same_folder:
+        files[gold.parent / provenance.name] = prov_text
+    replace_files(files)
+    if added and not same_folder:
+        write_atomic(provenance, prov_text)
     if added:
-        write_atomic(provenance, json.dumps(prov, ensure_ascii=False, indent=2) + "\n")
         typer.echo(f"provenance: {len(added)} document(s) recorded from worksheet headers -> {provenance}")
     n_spans = sum(len(d.spans) for d in out)
     n_rels = sum(len(d.relations) for d in out)

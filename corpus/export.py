@@ -11,6 +11,9 @@ Gold is validated first; an invalid gold stops the export with the first problem
     <gold folder>/folds.json                    leave-one-document-out folds
     <out>/hf/synthetic/train-00000-of-00001.parquet   config "synthetic" (when corpus/synthetic/synthetic.jsonl
     <out>/spacy/synthetic.spacy                       exists; never in folds: corpus/synthetic.py)
+
+The folder is replaced as a whole (a new sibling folder, then one atomic exchange): never a mix of old
+and new files, even after kill -9. Files someone left in it that no export writes are carried over.
 """
 from __future__ import annotations
 
@@ -27,19 +30,39 @@ from vnreorg.corpus.stats import corpus_stats, read_agreement, read_json_beside
 from vnreorg.corpus.synthetic import card_section, default_synthetic_path, export_synthetic, shared_runs
 from vnreorg.corpus.validate import load_valid
 from vnreorg.errors import VnreorgError
+from vnreorg.fileset import locked, recover_dir, replace_dir, staging_dir
 
 DEFAULT_EXPORT = Path("corpus/export")
 DEFAULT_SOURCES = Path("seeds/SOURCES.md")
 
 
-def _prune_stale_folds(folds_dir: Path, keep: set[str]) -> None:
-    """Remove fold folders of documents no longer in gold (only folders we wrote: .spacy files only)."""
-    if not folds_dir.is_dir():
+EXPORT_PARTS = frozenset({"hf", "spacy", "conll"})
+PRODUCT_SUFFIXES = (".spacy", ".parquet", ".conll")  # files an export writes (plus hf/README.md)
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    """The export folder is replaced as a whole: refuse a folder that holds anything but an export."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise VnreorgError("exists and is not a folder", str(out_dir))
+    if out_dir.is_dir():
+        foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in EXPORT_PARTS)
+        if foreign:
+            raise VnreorgError(f"does not look like an export folder (it holds {', '.join(foreign[:5])}); "
+                               "refusing to replace it", str(out_dir))
+
+
+def _carry_over(old: Path, stage: Path) -> None:
+    """Files in the old export that no export writes (notes someone left) are kept in the new one; stale
+    products (e.g. the fold folder of a document no longer in gold) are not."""
+    if not old.is_dir():
         return
-    for sub in folds_dir.iterdir():
-        if sub.is_dir() and sub.name.startswith("fold-") and sub.name not in keep:
-            if all(f.suffix == ".spacy" for f in sub.iterdir()):
-                shutil.rmtree(sub)
+    for path in old.rglob("*"):
+        rel = path.relative_to(old)
+        if not path.is_file() or path.suffix in PRODUCT_SUFFIXES or rel == Path("hf/README.md"):
+            continue
+        if not (stage / rel).exists():
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, stage / rel)
 
 
 def _export_synthetic(gold_docs, path: Path, out_dir: Path, configs: dict) -> tuple[list[Path], str | None]:
@@ -65,36 +88,57 @@ def export_all(
     sources_path: str | os.PathLike | None = DEFAULT_SOURCES,
     synthetic_path: str | os.PathLike | None = None,
 ) -> dict[str, list[Path]]:
-    """Validate gold and write every export; return the paths written, by kind."""
-    gold_path, out_dir = Path(gold_path), Path(out_dir)
-    docs = load_valid(gold_path)
-    folds = make_folds([d.id for d in docs])
-    folds_file = write_folds(folds_path or gold_path.with_name("folds.json"), folds)
+    """Validate gold and write every export; return the paths written, by kind.
 
+    The export folder is written whole into a new sibling folder, then swapped in one step
+    (`vnreorg.fileset.replace_dir`): after a kill at any moment it holds the old set or the new set."""
+    gold_path, out_dir = Path(gold_path), Path(out_dir)
+    with locked(gold_path.parent, create=False):  # gold and review.json read as one set, never mid-import
+        docs = load_valid(gold_path)
+        inputs = _read_inputs(gold_path, sources_path)
+    folds = make_folds([d.id for d in docs])
+    _check_replaceable(out_dir)
+    recover_dir(out_dir)
+    stage = staging_dir(out_dir)
+    try:
+        written = _write_exports(docs, folds, inputs, stage, synthetic_path or default_synthetic_path(gold_path))
+        _carry_over(out_dir, stage)
+        replace_dir(stage, out_dir)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    with locked(gold_path.parent):
+        folds_file = write_folds(folds_path or gold_path.with_name("folds.json"), folds)
+    result = {kind: [out_dir / p.relative_to(stage) for p in paths] for kind, paths in written.items()}
+    return {"folds": [folds_file], **result}
+
+
+def _read_inputs(gold_path: Path, sources_path) -> dict:
+    """Everything besides the documents that the card quotes."""
+    sources_md = None
+    if sources_path is not None and Path(sources_path).exists():
+        sources_md = Path(sources_path).read_text(encoding="utf-8")
+    agreement_md_path = gold_path.with_name("AGREEMENT.md")
+    return {"gold_bytes": gold_path.read_bytes(), "agreement": read_agreement(gold_path), "sources_md": sources_md,
+            "review": read_json_beside(gold_path, "review.json"),
+            "agreement_md": agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None}
+
+
+def _write_exports(docs, folds: dict, inputs: dict, out_dir: Path, synthetic_path: Path) -> dict[str, list[Path]]:
     written = write_parquet(docs, out_dir / "hf")
     configs = {
         "documents": (features(), "data/train-*.parquet", written["documents"]["train"].data.nbytes, len(docs)),
         "sentences": (sentence_features(), "sentences/train-*.parquet", written["sentences"]["train"].data.nbytes,
                       len(written["sentences"]["train"])),
     }
-    stats = corpus_stats(docs, read_agreement(gold_path))
-    synthetic_written, synthetic_text = _export_synthetic(docs, synthetic_path or default_synthetic_path(gold_path),
-                                                          out_dir, configs)
-    sources_md = None
-    if sources_path is not None and Path(sources_path).exists():
-        sources_md = Path(sources_path).read_text(encoding="utf-8")
-    review = read_json_beside(gold_path, "review.json")
-    agreement_md_path = gold_path.with_name("AGREEMENT.md")
-    agreement_md = agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None
-    card = render_card(docs, configs, stats, folds, gold_path.read_bytes(), sources_md,
-                       review, agreement_md, synthetic_section=synthetic_text)
+    stats = corpus_stats(docs, inputs["agreement"])
+    synthetic_written, synthetic_text = _export_synthetic(docs, Path(synthetic_path), out_dir, configs)
+    card = render_card(docs, configs, stats, folds, inputs["gold_bytes"], inputs["sources_md"],
+                       inputs["review"], inputs["agreement_md"], synthetic_section=synthetic_text)
     card_path = write_card(out_dir / "hf" / "README.md", card)
-
-    _prune_stale_folds(out_dir / "spacy" / "folds", {f["name"] for f in folds["folds"]})
     spacy_paths = write_spacy_exports(docs, folds, out_dir / "spacy")
     conll_path = write_conll(out_dir / "conll" / "gold.conll", docs)
     return {
-        "folds": [folds_file],
         "hf": [out_dir / "hf" / PARQUET_NAME, out_dir / "hf" / SENTENCES_PARQUET_NAME, card_path,
                *synthetic_written[:1]],
         "spacy": spacy_paths + synthetic_written[1:],

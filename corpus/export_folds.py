@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 from vnreorg.errors import VnreorgError
-from vnreorg.jsonio import write_atomic
+from vnreorg.jsonio import read_json_file, write_atomic
+from vnreorg.schema import NAME_MAX, check_id
 
 SCHEME = "leave-one-document-out"
 
@@ -21,6 +22,8 @@ def make_folds(doc_ids: list[str]) -> dict:
         raise VnreorgError("duplicate document ids; cannot make folds")
     if len(ids) < 3:
         raise VnreorgError(f"leave-one-document-out needs at least 3 documents (test, dev, train); got {len(ids)}")
+    for doc_id in ids:
+        check_id(doc_id, "folds")
     folds = []
     for k, test in enumerate(ids):
         dev = ids[(k + 1) % len(ids)]
@@ -36,12 +39,11 @@ def write_folds(path: str | os.PathLike, folds: dict) -> Path:
 
 
 def read_folds(path: str | os.PathLike) -> dict:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise VnreorgError("folds file not found; run `vnreorg corpus folds`", str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise VnreorgError(f"invalid JSON: {exc.msg}", f"{path}:{exc.lineno}") from None
-    if data.get("scheme") != SCHEME or not isinstance(data.get("folds"), list):
+    if not Path(path).exists():
+        raise VnreorgError("folds file not found; run `vnreorg corpus folds`", str(path))
+    data = read_json_file(path)
+    if not isinstance(data, dict) or data.get("scheme") != SCHEME or not isinstance(data.get("folds"), list):
         raise VnreorgError(f"expected {{'scheme': {SCHEME!r}, 'folds': [...]}}", str(path))
+    for fold in data["folds"]:
+        check_id(fold.get("name") if isinstance(fold, dict) else fold, str(path), "fold name", NAME_MAX)
     return data

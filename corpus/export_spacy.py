@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from vnreorg.docbin import write_documents_docbin
+from vnreorg.paths import safe_join
 from vnreorg.schema import Document
 
 
@@ -23,5 +24,5 @@ def write_spacy_exports(docs: list[Document], folds: dict, out_dir: str | os.Pat
     for fold in folds["folds"]:
         for part in ("train", "dev", "test"):
             written.append(write_documents_docbin(nlp, [by_id[i] for i in fold[part]],
-                                                  out_dir / "folds" / fold["name"] / f"{part}.spacy"))
+                                                  safe_join(out_dir / "folds", fold["name"], what="fold name") / f"{part}.spacy"))
     return written

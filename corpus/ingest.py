@@ -13,7 +13,8 @@ from pathlib import Path
 
 from vnreorg.corpus.segment import count_words, paragraphs, sentences
 from vnreorg.errors import VnreorgError
-from vnreorg.schema import Document, nfc
+from vnreorg.jsonio import check_input_file
+from vnreorg.schema import Document, check_id, hashed_id, nfc
 
 # Chrome rules match a whole line of a known shape, with evidence where the shape alone is not enough;
 # never a paragraph because of its first words ("Hôm nay, Tỉnh ủy ...", "Lượt truy cập của người dân
@@ -199,7 +200,7 @@ def decode(raw: bytes, path: Path) -> str:
 
 def doc_id_for(raw: bytes) -> str:
     """Stable id: the same raw bytes always give the same id."""
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return hashed_id(raw)
 
 
 def _iso_date(m: re.Match) -> str:
@@ -228,6 +229,7 @@ def _is_section_line(line: str, next_line: str) -> bool:
 
 def ingest_text(raw_text: str, *, source_file: str, sha256: str, doc_id: str) -> IngestResult:
     """Clean one article's text; return the document and the report of removed lines."""
+    check_id(doc_id, source_file)
     lines = nfc(raw_text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     removed: list[RemovedLine] = []
     meta: dict = {"source_file": source_file, "sha256": sha256, "title": None, "outlet": None,
@@ -368,6 +370,7 @@ def build_corpus(folder: str | Path) -> BuildReport:
     warnings: list[str] = []
     seen_text: dict[str, str] = {}
     for path in files:
+        check_input_file(path)  # a FIFO or device named *.txt: an error, never a blocked read
         if path.stat().st_size == 0 or not path.read_bytes().strip():
             warnings.append(f"{path}: empty file, skipped")
             continue

@@ -4,7 +4,9 @@ Each problem names the file and line, the document, the span or relation and the
 so that a reviewer can jump to it. Rules (schema in `vnreorg.schema`):
 
 - document ids unique; `text` is NFC; sentence offsets inside the text;
+- document ids follow the id rule of `vnreorg.schema` (they become file names);
 - span ids unique per document; labels from ENTITY_LABELS; 0 <= start < end <= len(text);
+- each span carries its `text`, equal to text[start:end] (an edit of the document text is caught);
 - span text has no leading or trailing whitespace or punctuation (a trailing "%" and a bracket that
   closes one opened inside the span are allowed: "10%", "Ủy ban nhân dân (UBND)");
 - span edges fall on token edges of the project tokenizer (`vnreorg.corpus.tokenize.tokenize`);
@@ -27,9 +29,9 @@ from pathlib import Path
 
 from vnreorg.corpus.synthetic import synthetic_problems
 from vnreorg.errors import VnreorgError
-from vnreorg.jsonio import read_jsonl
+from vnreorg.jsonio import read_json_file, read_jsonl
 from vnreorg.metrics import span_problems
-from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Span, nfc, relation_allowed
+from vnreorg.schema import ENTITY_LABELS, NAME_MAX, RELATION_LABELS, Document, Span, id_problem, nfc, relation_allowed
 
 DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
 
@@ -161,6 +163,12 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
         if not (type(span.start) is int and type(span.end) is int and 0 <= span.start < span.end <= len(text)):
             continue
         covered = text[span.start : span.end]
+        if span.text is None:
+            report("span-text", f"span [{span.start}, {span.end}) carries no `text` (gold records the covered "
+                   f"text, {covered!r}; re-import gold with `vnreorg worksheet import`)", sid, span.start)
+        elif span.text != covered:
+            report("span-text", f"span [{span.start}, {span.end}) records the text {span.text!r} but the document "
+                   f"has {covered!r} there: the text under the span was edited (offsets drifted)", sid, span.start)
         edge = _edge_problem(covered)
         if edge:
             report("span-edge", edge, sid, span.start)
@@ -249,8 +257,13 @@ def validate_documents(
     first_line: dict[str, int] = {}
     for i, doc in enumerate(docs):
         line = lines[i] if lines is not None else i + 1
-        report = _Reporter(problems, str(path), line, doc.id)
-        if doc.id in first_line:
+        bad_id = id_problem(doc.id)
+        report = _Reporter(problems, str(path), line, ascii(doc.id)[:60] if bad_id else doc.id)
+        if bad_id:
+            report("doc-id", f"document id {bad_id}")
+        if not isinstance(doc.id, str):
+            pass
+        elif doc.id in first_line:
             report("doc-id", f"document id also used on line {first_line[doc.id]}")
         else:
             first_line[doc.id] = line
@@ -267,7 +280,9 @@ def read_with_problems(path: str | os.PathLike) -> tuple[list[Document], list[in
         try:
             doc = Document.from_dict(record)
         except (KeyError, TypeError, ValueError) as exc:
-            problems.append(Problem(str(path), lineno, record.get("id"), f"malformed document record "
+            raw_id = record.get("id")
+            doc_id = raw_id if id_problem(raw_id) is None else ascii(raw_id)[:60] if isinstance(raw_id, str) else None
+            problems.append(Problem(str(path), lineno, doc_id, f"malformed document record "
                                     f"({type(exc).__name__}: {exc})", code="record"))
             continue
         docs.append(doc)
@@ -281,14 +296,19 @@ def check_folds(folds_path: str | os.PathLike, doc_ids: list[str]) -> list[Probl
 
     where = str(folds_path)
     try:
-        folds = json.loads(Path(folds_path).read_text(encoding="utf-8"))["folds"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        folds = read_json_file(folds_path)["folds"]
+    except (VnreorgError, OSError, ValueError, KeyError, TypeError) as exc:
         return [Problem(where, None, None, f"unreadable folds file ({type(exc).__name__}: {exc})", code="folds")]
     problems = []
     tested = Counter(i for f in folds for i in f.get("test", []))
     known = set(doc_ids)
+    if not isinstance(folds, list) or not all(isinstance(f, dict) for f in folds):
+        return [Problem(where, None, None, "folds must be a list of JSON objects", code="folds")]
     for f in folds:
         name = f.get("name")
+        bad_name = id_problem(name, NAME_MAX)
+        if bad_name:
+            problems.append(Problem(where, None, None, f"fold name {bad_name}", code="folds"))
         members = f.get("test", []) + f.get("dev", []) + f.get("train", [])
         unknown = sorted(set(members) - known)
         if unknown:

@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 
 from vnreorg.errors import VnreorgError
-from vnreorg.jsonio import read_documents, write_documents
+from vnreorg.jsonio import read_documents, read_json_file, write_documents
 from vnreorg.schema import Document
 
 app = typer.Typer(no_args_is_help=True)
@@ -132,11 +132,9 @@ def render(
     from vnreorg.eval.scoring import EvalResult
 
     try:
-        data = json.loads(report_json.read_text(encoding="utf-8"))
+        data = read_json_file(report_json)
         result = EvalResult.from_dict(data)
-    except FileNotFoundError:
-        raise VnreorgError("file not found", str(report_json)) from None
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise VnreorgError(f"not a report.json ({type(exc).__name__}: {exc})", str(report_json)) from None
     title = title or (data.get("meta") or {}).get("title") or "vnreorg evaluation"
     paths = write_report(result, out or report_json.parent, title=title, comparison=data.get("comparison"))

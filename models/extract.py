@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from vnreorg.errors import VnreorgError
+from vnreorg.jsonio import check_input_file
 from vnreorg.schema import Document, nfc
 
 # Letters only Vietnamese uses among Latin scripts (with tone marks in NFC), and very common words.
@@ -81,10 +82,8 @@ def iter_inputs(paths: list[str], stdin: TextIO | None = None) -> Iterator[TextI
                 yield TextInput(str(path), skipped="folder holds no .txt files")
             for f in files:
                 yield decode_input(str(f), f.read_bytes())
-        elif path.is_file():
-            yield decode_input(str(path), path.read_bytes())
-        else:
-            yield TextInput(str(path), skipped="no such file or folder")
+        else:  # a missing path, a FIFO or a device is the user's mistake, not an unusable text: stop
+            yield decode_input(str(path), check_input_file(path).read_bytes())
 
 
 def _cut(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
@@ -190,6 +189,8 @@ class _AtomicOut:
 
     def __init__(self, path: str | None):
         self.path = Path(path) if path and path != "-" else None
+        if self.path and self.path.is_dir():
+            raise VnreorgError("is a folder; --out needs a file name", str(self.path))
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
@@ -205,10 +206,12 @@ class _AtomicOut:
             self.fh.flush()
             return
         self.fh.close()
-        if ok:
-            os.replace(self.tmp, self.path)
-        elif os.path.exists(self.tmp):
-            os.unlink(self.tmp)
+        try:
+            if ok:
+                os.replace(self.tmp, self.path)
+        finally:
+            if os.path.exists(self.tmp):
+                os.unlink(self.tmp)
 
 
 def _batches(items: Iterable[TextInput], size: int) -> Iterator[list[TextInput]]:
@@ -238,6 +241,11 @@ def extract(
     from vnreorg.corpus.segment import count_words
     from vnreorg.models.predict import _cached_model, load_model, predict_documents
 
+    for p in paths:  # usage errors before the model loads
+        if p != "-" and not Path(p).is_dir():
+            check_input_file(p)
+    if out and out != "-" and Path(out).is_dir():
+        raise VnreorgError("is a folder; --out needs a file name", str(out))
     nlp = load_model(model) if not isinstance(model, str) or not Path(model).exists() else _cached_model(str(model))
     items = list(iter_inputs(paths, stdin))
     if not items:

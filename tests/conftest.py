@@ -42,7 +42,7 @@ def doc_from_surfaces(
                 start = text.index(surface, start + 1)
         else:
             start = text.index(surface, pos)
-        doc.spans.append(Span(f"{prefix}{first_id + i}", start, start + len(surface), label))
+        doc.spans.append(Span(f"{prefix}{first_id + i}", start, start + len(surface), label, text=surface))
         pos = start + len(surface)
     doc.relations = [Relation(f"{prefix}{first_id + h}", f"{prefix}{first_id + c}", lab) for h, c, lab in relations]
     return doc

@@ -265,3 +265,29 @@ def test_generated_documents_survive_the_real_server(session, gold_docs, scored_
     (stored,) = [p for p in session.predictions(pid) if p.task == task_id]
     spans, relations = results_to_annotation(pred.text, stored.result, "prediction")
     assert (spans, relations, stored.model_version) == (pred.spans, pred.relations, f"gen-{n}")
+
+
+def test_a_hostile_document_id_on_the_server_never_reaches_gold(session, ls_server, tmp_path):
+    """Issue 12.1: a task made on the server with a path-like doc_id is refused by `pull --write`, naming the
+    task; gold is not touched and nothing is written outside the gold folder."""
+    project, _ = session.ensure_project("vnreorg hostile ids")
+    text = "Sở Nội vụ sáp nhập Phòng Y tế."
+    hostile = "a/../../../../outside/X"
+    session.client.projects.import_tasks(id=project.id, request=[{
+        "data": {"text": text, "doc_id": hostile, "title": ""},
+        "annotations": [{"result": [{"id": "r1", "from_name": "label", "to_name": "text", "type": "labels",
+                                     "value": {"start": 0, "end": 9, "text": "Sở Nội vụ", "labels": ["AGENCY"]}}]}],
+    }])
+    gold_dir = tmp_path / "a" / "b" / "c" / "d" / "gold"
+    gold_dir.mkdir(parents=True)
+    gold = gold_dir / "gold.jsonl"
+    gold.write_bytes((REPO / "corpus" / "gold" / "gold.jsonl").read_bytes())
+    before = gold.read_bytes()
+    out = CliRunner().invoke(annotate_app, ["pull", "--gold", str(gold), "--documents", str(tmp_path / "none.jsonl"),
+                                            "--project", "vnreorg hostile ids", "--url", ls_server.url,
+                                            "--api-key", ls_server.credentials.token, "--write"])
+    assert out.exit_code != 0 and isinstance(out.exception, VnreorgError)
+    assert "doc_id" in str(out.exception) and "not a valid id" in str(out.exception)
+    assert gold.read_bytes() == before
+    assert sorted(p.name for p in gold_dir.iterdir()) == [".lock", "gold.jsonl"]
+    assert not (tmp_path / "outside").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["a"]

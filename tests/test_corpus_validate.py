@@ -215,7 +215,7 @@ def test_any_token_run_with_word_edges_validates(i, j):
     first, last = TOKENS[i], TOKENS[j]
     if not (first[0][0].isalnum() and (last[0][-1].isalnum() or last[0] == "%")):
         return
-    doc = Document("p", SENTENCE, sentences=[(0, len(SENTENCE))], spans=[Span("T1", first[1], last[2], "AGENCY")])
+    doc = Document("p", SENTENCE, sentences=[(0, len(SENTENCE))], spans=[Span("T1", first[1], last[2], "AGENCY", text=SENTENCE[first[1]:last[2]])])
     assert validate_documents([doc]) == []
 
 

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from vnreorg.errors import VnreorgError
+from vnreorg.errors import VnreorgError, describe_error
 
 app = typer.Typer(help="vnreorg: Vietnamese apparatus-restructuring facts, from news to data.", no_args_is_help=True)
 
@@ -46,12 +46,17 @@ app.command("cv")(_cv.cv_command)
 
 
 def main() -> None:
+    """Run the CLI. This is the one place where errors become `error: <where>: <reason>` and exit 2:
+    the project's VnreorgError, and OS and parse errors from any command (`describe_error`)."""
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
-    except VnreorgError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    except (VnreorgError, OSError, ValueError, RecursionError) as exc:
+        message = describe_error(exc)
+        if message is None:
+            raise
+        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
         sys.exit(2)
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", None)

@@ -18,7 +18,9 @@ from typing import Any
 import typer
 
 from vnreorg.errors import VnreorgError
-from vnreorg.schema import Document
+from vnreorg.jsonio import read_json_file
+from vnreorg.paths import safe_join
+from vnreorg.schema import NAME_MAX, Document, check_id
 
 # System name -> config. "rules": the rules-only baseline (entity ruler + relation rules); "ner": NER
 # without rules + trained relations; "full": rules + NER + trained relations; "rules_rel": entity
@@ -38,12 +40,15 @@ def load_folds(documents: list[Document], folds_path: str | Path | None) -> list
     if folds_path is None or not Path(folds_path).exists():
         return derive_folds(documents)
     try:
-        data = json.loads(Path(folds_path).read_text(encoding="utf-8"))
+        data = read_json_file(folds_path)
         folds = data["folds"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise VnreorgError(f"folds file must be {{\"folds\": [{{name, test, train}}]}} ({exc})", str(folds_path)) from None
     ids = {d.id for d in documents}
     for fold in folds:
+        if not isinstance(fold, dict):
+            raise VnreorgError("a fold must be a JSON object", str(folds_path))
+        check_id(fold.get("name"), str(folds_path), "fold name", NAME_MAX)
         for key in ("name", "test", "train"):
             if key not in fold:
                 raise VnreorgError(f"fold without {key!r}", f"{folds_path} fold={fold.get('name', '?')}")
@@ -90,7 +95,7 @@ def cross_validate(
         test = [by_id[i] for i in fold["test"]]
         for system, config in systems.items():
             t0 = time.perf_counter()
-            trained = train_model(config, train, work_dir / system / fold["name"], seed=seed, quiet=quiet, overrides=overrides,
+            trained = train_model(config, train, safe_join(work_dir, system, fold["name"], what="system or fold name"), seed=seed, quiet=quiet, overrides=overrides,
                                   dev_fraction=dev_fraction)
             predicted = predict_documents(str(trained.model_path), test)
             timings[system].append(time.perf_counter() - t0)
@@ -101,7 +106,7 @@ def cross_validate(
                 f"relations strict F1 {r.relations['strict']['micro']['f1']:.3f}  ({timings[system][-1]:.0f} s)")
     out_dir.mkdir(parents=True, exist_ok=True)
     for system, docs in preds.items():
-        write_documents(out_dir / f"predictions-{system}.jsonl", docs)
+        write_documents(safe_join(out_dir, f"predictions-{system}", suffix=".jsonl", what="system name"), docs)
     table = per_label_table(results)
     pooled = pooled_per_label(documents, preds)
     meta = {"seed": seed, "systems": systems, "folds": folds, "train_seconds": timings}

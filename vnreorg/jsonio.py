@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,56 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
         raise
 
 
+def check_input_file(path: str | os.PathLike) -> Path:
+    """`path` as a Path when it is an existing regular file; otherwise the project error saying what it is.
+
+    Checked before opening: opening a FIFO for reading would block until a writer comes."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise VnreorgError("file not found", str(path)) from None
+    except NotADirectoryError:
+        raise VnreorgError("file not found (a parent is not a folder)", str(path)) from None
+    except PermissionError:
+        raise VnreorgError("permission denied", str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise VnreorgError("is a folder, expected a file", str(path))
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" \
+            if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) else "not a regular file"
+        raise VnreorgError(f"is {kind}, expected a regular file", str(path))
+    return path
+
+
+def read_text_file(path: str | os.PathLike) -> str:
+    """The UTF-8 text of a regular file; a missing, special or undecodable file is a located error."""
+    path = check_input_file(path)
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise VnreorgError(f"not UTF-8 (byte {exc.start})", f"{path}:{line}") from None
+
+
+def loads_located(text: str, where: str, *, one_line: bool = False) -> Any:
+    """json.loads with the project error: bad JSON names line (unless `where` is already one line of a
+    file) and column; absurd nesting is refused."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise VnreorgError(f"invalid JSON: {exc.msg} at column {exc.colno}",
+                           where if one_line else f"{where}:{exc.lineno}") from None
+    except RecursionError:
+        raise VnreorgError("JSON nested too deeply", where) from None
+
+
+def read_json_file(path: str | os.PathLike) -> Any:
+    """A JSON file, parsed, with located errors."""
+    return loads_located(read_text_file(path), str(path))
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -50,7 +101,17 @@ def backup(path: str | os.PathLike) -> Path | None:
     while dest.exists():
         dest = path.with_name(f"{path.name}.bak-{stamp}-{n}")
         n += 1
-    shutil.copy2(path, dest)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.bak.", suffix=".tmp")
+    os.close(fd)
+    try:  # copied under a temporary name, then renamed: a kill never leaves a half backup
+        shutil.copy2(path, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return dest
 
 
@@ -65,19 +126,11 @@ def write_jsonl(path: str | os.PathLike, records: Iterable[dict[str, Any]]) -> N
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, record); blank lines are skipped; bad JSON raises with file:line."""
     path = Path(path)
-    if not path.exists():
-        raise VnreorgError("file not found", str(path))
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise VnreorgError(f"not UTF-8 (byte {exc.start})", str(path)) from None
+    lines = read_text_file(path).splitlines()
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VnreorgError(f"invalid JSON: {exc.msg} at column {exc.colno}", f"{path}:{lineno}") from None
+        record = loads_located(line, f"{path}:{lineno}", one_line=True)
         if not isinstance(record, dict):
             raise VnreorgError("expected a JSON object", f"{path}:{lineno}")
         yield lineno, record
@@ -91,6 +144,7 @@ def read_documents(path: str | os.PathLike) -> list[Document]:
             docs.append(Document.from_dict(record))
         except (KeyError, TypeError, ValueError) as exc:
             doc_id = record.get("id", "?")
+            doc_id = doc_id if isinstance(doc_id, str) else "?"
             raise VnreorgError(f"malformed document record ({type(exc).__name__}: {exc})", f"{path}:{lineno} doc={doc_id}") from None
     return docs
 

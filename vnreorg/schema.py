@@ -8,6 +8,8 @@ Offsets are Python code-point offsets into the NFC text, end exclusive.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -64,6 +66,41 @@ def relation_allowed(label: str, head_label: str, child_label: str) -> bool:
     )
 
 
+# Identifiers (document ids, fold names, ...) become file and folder names, so they have one safe form:
+# an ASCII letter or digit, then up to 127 letters, digits, ".", "_" or "-"; never containing "..".
+# Names derived from ids (a fold is "fold-<id>") follow the same rule with room for the prefix, up to
+# NAME_MAX characters (a file name's limit on common file systems).
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+ID_MAX = 128
+NAME_MAX = 255
+
+
+def id_problem(value: Any, max_len: int = ID_MAX) -> str | None:
+    """Why `value` is not a valid identifier (or derived name, with `max_len`), or None when it is."""
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__} {value!r:.60}"
+    if not ID_RE.fullmatch(value) or ".." in value or len(value) > max_len:
+        return (f"{ascii(value)[:80]} is not a valid id: use 1-{max_len} characters from A-Z a-z 0-9 . _ -, "
+                "starting with a letter or digit, without '..'")
+    return None
+
+
+def check_id(value: Any, where: str | None = None, what: str = "document id", max_len: int = ID_MAX) -> str:
+    """Return `value` when it is a valid identifier; otherwise raise the project error naming `where`."""
+    problem = id_problem(value, max_len)
+    if problem:
+        from vnreorg.errors import VnreorgError
+
+        raise VnreorgError(f"{what} {problem}", where)
+    return value
+
+
+def hashed_id(source: str | bytes, length: int = 16) -> str:
+    """A valid id derived from anything (a URL, an archive record key, raw bytes): its SHA-256, in hex."""
+    raw = source.encode("utf-8") if isinstance(source, str) else source
+    return hashlib.sha256(raw).hexdigest()[:length]
+
+
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -75,9 +112,16 @@ class Span:
     end: int
     label: str
     score: float | None = None  # model confidence; None (and omitted from JSON) in gold
+    # The covered text, carried by gold so that an edit of the document text under a span is caught
+    # (`vnreorg corpus validate` checks text == doc.text[start:end]). Not part of equality: a span is
+    # its offsets and label. None (and omitted from JSON) where not recorded, e.g. model output.
+    text: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return _without_empty_score(asdict(self))
+        d = _without_empty_score(asdict(self))
+        if d.get("text") is None:
+            d.pop("text", None)
+        return d
 
 
 @dataclass
@@ -125,6 +169,12 @@ class Document:
     def span_text(self, span: Span) -> str:
         return self.text[span.start : span.end]
 
+    def with_span_texts(self) -> "Document":
+        """Record each span's covered text in the span (gold carries it); returns self."""
+        for span in self.spans:
+            span.text = self.text[span.start : span.end]
+        return self
+
     def sentence_of(self, offset: int) -> tuple[int, int] | None:
         for start, end in self.sentences:
             if start <= offset < end:
@@ -146,6 +196,8 @@ class Document:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Document":
+        """A Document from its JSON record; a record of the wrong shape raises ValueError saying what."""
+        _check_shape(data)
         paragraphs, kinds = _paragraphs_from_json(data.get("paragraphs") or [])
         return cls(
             id=data["id"],
@@ -174,3 +226,22 @@ def _paragraphs_from_json(items: list) -> tuple[list[tuple[int, int]], list[str]
     if all(k == DEFAULT_PARAGRAPH_KIND for k in kinds):
         kinds = []
     return paragraphs, kinds
+def _check_shape(data: Any) -> None:
+    """The JSON types a document record must have, checked before use (ValueError names the field)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a document record must be a JSON object, not {type(data).__name__}")
+    problem = id_problem(data.get("id")) if "id" in data else "is missing"
+    if problem:
+        raise ValueError(f"document id {problem}")
+    if not isinstance(data.get("text"), str):
+        raise ValueError(f"document text must be a string, not {type(data.get('text')).__name__}")
+    if data.get("meta") is not None and not isinstance(data["meta"], dict):
+        raise ValueError("meta must be a JSON object")
+    for key in ("paragraphs", "sentences", "spans", "relations", "provenance"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, list):
+            raise ValueError(f"{key} must be a list, not {type(value).__name__}")
+    for key in ("spans", "relations"):
+        for item in data.get(key) or []:
+            if not isinstance(item, dict):
+                raise ValueError(f"{key} must hold JSON objects, not {item!r:.60}")
