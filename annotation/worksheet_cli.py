@@ -11,7 +11,7 @@ from vnreorg.annotation.worksheet import parse_worksheet, read_worksheets, templ
 from vnreorg.errors import VnreorgError
 from vnreorg.paths import safe_join
 from vnreorg.fileset import locked, recover_files, replace_files
-from vnreorg.jsonio import backup, dumps_jsonl, read_documents, read_json_file, write_atomic
+from vnreorg.jsonio import backup, dumps_jsonl, read_documents, read_json_file, write_atomic, write_documents
 from vnreorg.schema import Document
 
 app = typer.Typer(no_args_is_help=True)
