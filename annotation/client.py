@@ -16,6 +16,7 @@ from typing import Any
 
 from vnreorg.annotation.convert import parse_export, prediction_body, result_items, task_data, tasks_for_documents
 from vnreorg.annotation.labelconfig import ID_FIELD, TEXT_FIELD, labeling_config
+from vnreorg.annotation.offsets import LEGACY_UNIT, OFFSET_FIELD, OFFSET_UNIT, task_offset_unit
 from vnreorg.annotation.server import DEFAULT_DATA_DIR, Credentials, health
 from vnreorg.errors import VnreorgError
 from vnreorg.schema import Document
@@ -128,6 +129,7 @@ class PushReport:
     predictions_created: int = 0
     predictions_replaced: int = 0
     foreign_tasks: int = 0  # tasks without a doc id (made by hand in Label Studio)
+    tasks_marked: int = 0  # tasks pushed before the offset marker, now marked (no offset could differ)
 
     def lines(self) -> list[str]:
         out = [f"project {self.project_id}{' (created)' if self.project_created else ''}: "
@@ -138,6 +140,8 @@ class PushReport:
         if self.annotations_kept:
             out.append(f"{len(self.annotations_kept)} task(s) already annotated on the server were left as they are "
                        f"(pull to bring that work into gold): {', '.join(self.annotations_kept[:8])}{' ...' if len(self.annotations_kept) > 8 else ''}")
+        if self.tasks_marked:
+            out.append(f"{self.tasks_marked} task(s) pushed before the offset rule was recorded now carry it ({OFFSET_FIELD}: {OFFSET_UNIT})")
         if self.foreign_tasks:
             out.append(f"{self.foreign_tasks} task(s) in the project have no {ID_FIELD} (made by hand) and were ignored")
         return out
@@ -169,6 +173,7 @@ def push(session: LabelStudioSession, docs: list[Document], *, project: str = DE
                 old_predictions.setdefault(p.task, []).append(p)
             else:
                 other_versions.add(p.task)
+    _refuse_legacy_work(existing, {d.id for d in docs}, proj.id)
     to_create: list[dict[str, Any]] = []
     to_predict: list[dict[str, Any]] = []
     to_replace: list[int] = []
@@ -188,6 +193,10 @@ def push(session: LabelStudioSession, docs: list[Document], *, project: str = DE
             with api_errors(f"update the text of task {tid}", session.url):
                 c.tasks.update(str(tid), data=task_data(doc))
             report.tasks_text_updated += 1
+        elif old["data"].get(OFFSET_FIELD) != OFFSET_UNIT:
+            with api_errors(f"record the offset rule on task {tid}", session.url):
+                c.tasks.update(str(tid), data=task_data(doc))
+            report.tasks_marked += 1
         if annotate and (doc.spans or doc.relations):
             if any(not a.get("was_cancelled") for a in annotations):
                 report.annotations_kept.append(doc.id)
@@ -217,6 +226,26 @@ def push(session: LabelStudioSession, docs: list[Document], *, project: str = DE
         with api_errors("select the model version for pre-annotations", session.url):
             c.projects.update(proj.id, model_version=model_version, show_collab_predictions=True)
     return report
+
+
+def _refuse_legacy_work(existing: dict[str, dict[str, Any]], pushing: set[str], project_id: int) -> None:
+    """Refuse, before any change, to mix offset rules in one task: a task pushed under the old UTF-16 rule
+    whose text has characters outside the BMP and that holds annotations or predictions."""
+    for doc_id in sorted(pushing & existing.keys()):
+        task = existing[doc_id]
+        data = task.get("data") or {}
+        if data.get(OFFSET_FIELD) == OFFSET_UNIT:
+            continue
+        try:
+            legacy = task_offset_unit(data) == LEGACY_UNIT
+        except ValueError as exc:
+            raise VnreorgError(str(exc), f"project {project_id} task {task['id']} doc={doc_id}") from None
+        if legacy and (task.get("annotations") or task.get("predictions")):
+            raise VnreorgError(
+                "this task was pushed under the old UTF-16 offset rule and holds annotations or predictions that the "
+                "browser (which counts code points) draws shifted after an emoji; nothing was pushed. Pull first "
+                "(`vnreorg annotate pull` reads them, converted), then delete the task in Label Studio and push again",
+                f"project {project_id} task {task['id']} doc={doc_id}")
 
 
 def _delete_predictions(session: LabelStudioSession, project_id: int, tasks: list[int], old: dict[int, list[Any]],

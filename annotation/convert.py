@@ -1,11 +1,12 @@
 """Conversion between corpus documents and Label Studio tasks and exports; no server needed.
 
 Corpus -> tasks: one task per document, keyed by `data.doc_id`; spans and relations become an
-annotation (gold) or a prediction (model output, with scores and a model version). Offsets go out in
-UTF-16 code units, as the browser counts them.
+annotation (gold) or a prediction (model output, with scores and a model version). Offsets follow the
+one rule of `offsets.py` (code points, as the measured browser counts them), and every task carries
+the rule's marker.
 
-Export -> corpus: every region's offsets are converted back to code points and its `text` is checked
-against the slice it claims (exported offsets can drift from the text: label-studio issues 4929,
+Export -> corpus: every region's offsets are read by that rule (legacy UTF-16 tasks are recognised)
+and its `text` is checked against the slice it claims (exported offsets can drift from the text: label-studio issues 4929,
 2007); relations are kept (the official converters drop them: issues 1777, 4144). Anything we cannot
 convert exactly raises one VnreorgError naming the task, document, annotation, region and offset.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vnreorg.annotation.labelconfig import FROM_NAME, ID_FIELD, TEXT_FIELD, TITLE_FIELD, TO_NAME
-from vnreorg.annotation.offsets import OffsetMap
+from vnreorg.annotation.offsets import LEGACY_UNIT, OFFSET_FIELD, OFFSET_UNIT, OffsetMap, task_offset_unit, to_label_studio
 from vnreorg.errors import VnreorgError
 from vnreorg.metrics import check_spans
 from vnreorg.jsonio import check_input_file
@@ -86,21 +87,22 @@ def check_document(doc: Document, where: str = "") -> None:
 
 
 def task_data(doc: Document) -> dict[str, Any]:
-    """The task's `data`: the text, the document id (the key for re-pushes), and a title for the header."""
-    return {TEXT_FIELD: doc.text, ID_FIELD: doc.id, TITLE_FIELD: str(doc.meta.get("title") or "")}
+    """The task's `data`: the text, the document id (the key for re-pushes), a title for the header, and
+    the offset rule its regions follow (so that a task pushed under another rule is recognised)."""
+    return {TEXT_FIELD: doc.text, ID_FIELD: doc.id, TITLE_FIELD: str(doc.meta.get("title") or ""), OFFSET_FIELD: OFFSET_UNIT}
 
 
 def result_items(doc: Document, spans: list[Span], relations: list[Relation]) -> list[dict[str, Any]]:
-    """Label Studio result items for spans (UTF-16 offsets, with their text) and relations (head -> child)."""
-    omap = OffsetMap(doc.text)
+    """Label Studio result items for spans (offsets by the one rule, with their text) and relations (head -> child)."""
     items: list[dict[str, Any]] = []
     for s in spans:
+        start, end = to_label_studio(doc.text, s.start, s.end)
         item: dict[str, Any] = {
             "id": s.id,
             "from_name": FROM_NAME,
             "to_name": TO_NAME,
             "type": "labels",
-            "value": {"start": omap.to_utf16(s.start), "end": omap.to_utf16(s.end), "text": doc.text[s.start : s.end], "labels": [s.label]},
+            "value": {"start": start, "end": end, "text": doc.text[s.start : s.end], "labels": [s.label]},
         }
         if s.score is not None:
             item["score"] = s.score
@@ -170,14 +172,15 @@ def same_region_text(claimed: str, actual: str) -> bool:
     return claimed == actual or re.sub(r"\s+", " ", claimed) == re.sub(r"\s+", " ", actual)
 
 
-def results_to_annotation(text: str, result: Any, where: str, scores: bool = True) -> tuple[list[Span], list[Relation]]:
+def results_to_annotation(text: str, result: Any, where: str, scores: bool = True,
+                          unit: str = OFFSET_UNIT) -> tuple[list[Span], list[Relation]]:
     """Spans and relations from one annotation's (or prediction's) `result`, offsets in code points.
 
-    `scores=False` for annotations: a region accepted from a prediction may still carry the model's
-    score, which has no place in gold."""
+    `unit` is the task's offset rule (`offsets.task_offset_unit`). `scores=False` for annotations: a
+    region accepted from a prediction may still carry the model's score, which has no place in gold."""
     if not isinstance(result, list):
         raise VnreorgError("`result` is not a list", where)
-    omap = OffsetMap(text)
+    omap = OffsetMap(text) if unit == LEGACY_UNIT else None
     spans: list[Span] = []
     raw_relations: list[dict[str, Any]] = []
     for n, item in enumerate(result):
@@ -200,32 +203,18 @@ def results_to_annotation(text: str, result: Any, where: str, scores: bool = Tru
         value = item.get("value")
         if not isinstance(value, dict):
             raise VnreorgError("region without a value", at)
-        start16, end16, labels = value.get("start"), value.get("end"), value.get("labels")
-        if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start16, end16)):
-            raise VnreorgError(f"region offsets are not integers: start={start16!r} end={end16!r}", at)
-        at = f"{at} offset {start16}"
+        start_ls, end_ls, labels = value.get("start"), value.get("end"), value.get("labels")
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start_ls, end_ls)):
+            raise VnreorgError(f"region offsets are not integers: start={start_ls!r} end={end_ls!r}", at)
+        at = f"{at} offset {start_ls}"
         if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
             raise VnreorgError(f"a region must carry exactly one label, found {labels!r}", at)
         if labels[0] not in ENTITY_LABELS:
             raise VnreorgError(f"unknown label {labels[0]!r} (expected one of {', '.join(ENTITY_LABELS)})", at)
-        try:
-            start, end = omap.from_utf16(start16), omap.from_utf16(end16)
-        except ValueError as exc:
-            raise VnreorgError(f"{exc} (offsets are UTF-16 code units, as the browser counts)", at) from None
-        if start >= end:
-            raise VnreorgError(f"empty or reversed region [{start16}:{end16}]", at)
         claimed = value.get("text")
         if not isinstance(claimed, str):
             raise VnreorgError("region has no `text` to check its offsets against", at)
-        if not same_region_text(claimed, text[start:end]):
-            hint = ""
-            if 0 <= start16 < end16 <= len(text) and same_region_text(claimed, text[start16:end16]):
-                hint = " (it matches if the offsets are read as code points: was this export made by a tool that does not count UTF-16 units?)"
-            raise VnreorgError(
-                f"region text {claimed!r} differs from the text at [{start16}:{end16}] (UTF-16), {text[start:end]!r}: "
-                f"offsets drifted{hint}",
-                at,
-            )
+        start, end = region_offsets(text, start_ls, end_ls, claimed, omap, at)
         score = item.get("score") if scores else None
         spans.append(Span(id=str(rid) if rid is not None else "", start=start, end=end, label=labels[0],
                           score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None))
@@ -235,6 +224,50 @@ def results_to_annotation(text: str, result: Any, where: str, scores: bool = Tru
     relations = [_relation(item, by_id, where, scores) for item in raw_relations]
     check_annotation(text, spans, relations, where)
     return spans, relations
+
+
+def _cut(text: str, start: int, end: int, claimed: str) -> bool:
+    return 0 <= start < end <= len(text) and same_region_text(claimed, text[start:end])
+
+
+def region_offsets(text: str, start: int, end: int, claimed: str, legacy: OffsetMap | None, at: str) -> tuple[int, int]:
+    """Code-point offsets of one stored region, checked against the text it claims.
+
+    Marked tasks: code points, as the browser counts. Legacy tasks (`legacy` given: pushed under the old
+    UTF-16 rule, possibly with regions drawn since in code points): the reading that cuts exactly the
+    claimed text, refused when both readings do at different places or neither does."""
+    as_utf16: tuple[int, int] | None = None
+    if legacy is not None:
+        try:
+            as_utf16 = legacy.from_utf16(start), legacy.from_utf16(end)
+        except ValueError:
+            as_utf16 = None
+    cp_ok = _cut(text, start, end, claimed)
+    u16_ok = as_utf16 is not None and _cut(text, *as_utf16, claimed)
+    if legacy is None:
+        if cp_ok:
+            return start, end
+        if not 0 <= start < end <= len(text):
+            raise VnreorgError(f"region [{start}:{end}] is empty or outside the text (length {len(text)} code points)", at)
+        hint = ""
+        try:
+            u = OffsetMap(text)
+            if _cut(text, u.from_utf16(start), u.from_utf16(end), claimed):
+                hint = (" (it matches if the offsets are read as UTF-16 units: was this task made under the old rule"
+                        f" while marked `{OFFSET_FIELD}: {OFFSET_UNIT}`, or by another tool?)")
+        except ValueError:
+            pass
+        raise VnreorgError(f"region text {claimed!r} differs from the text at [{start}:{end}], {text[start:end]!r}: "
+                           f"offsets drifted{hint}", at)
+    if cp_ok and u16_ok and as_utf16 != (start, end):
+        raise VnreorgError(f"legacy task (no `data.{OFFSET_FIELD}`): region [{start}:{end}] {claimed!r} fits both as "
+                           "code points and as UTF-16 units; cannot tell which rule wrote it: fix the region in Label Studio", at)
+    if cp_ok:
+        return start, end
+    if u16_ok:
+        return as_utf16  # type: ignore[return-value]
+    raise VnreorgError(f"legacy task (no `data.{OFFSET_FIELD}`): region text {claimed!r} matches the text at [{start}:{end}] "
+                       "neither as code points nor as UTF-16 units: offsets drifted", at)
 
 
 def _relation(item: dict[str, Any], by_id: dict[str, Span], where: str, scores: bool = True) -> Relation:
@@ -403,7 +436,11 @@ def convert_export(
                 "offsets would drift; re-push the document or convert against the corpus it was pushed from",
                 at,
             )
-        _collect_predictions(task, text, doc_id, known, at, result)
+        try:
+            unit = task_offset_unit(data)
+        except ValueError as exc:
+            raise VnreorgError(str(exc), at) from None
+        _collect_predictions(task, text, doc_id, known, at, result, unit)
         annotations = task.get("annotations") or []
         if not isinstance(annotations, list):
             raise VnreorgError("`annotations` is not a list", at)
@@ -418,7 +455,7 @@ def convert_export(
         records = []
         for ann in valid:
             aat = f"{at} annotation {ann.get('id')}"
-            spans, relations = results_to_annotation(text, ann.get("result"), aat, scores=False)
+            spans, relations = results_to_annotation(text, ann.get("result"), aat, scores=False, unit=unit)
             records.append((ann, AnnotationRecord(tid, doc_id, ann.get("id"), _annotator(ann, users),
                                                   str(ann.get("updated_at") or ann.get("created_at") or ""), spans, relations)))
         result.all_annotations.extend(r for _, r in records)
@@ -455,11 +492,12 @@ def _document(known: Document | None, doc_id: str, text: str, data: dict[str, An
     return Document(id=doc_id, text=text, meta=meta, spans=spans, relations=relations).with_span_texts()
 
 
-def _collect_predictions(task: dict[str, Any], text: str, doc_id: str, known: Document | None, at: str, result: ExportResult) -> None:
+def _collect_predictions(task: dict[str, Any], text: str, doc_id: str, known: Document | None, at: str, result: ExportResult,
+                         unit: str = OFFSET_UNIT) -> None:
     """Predictions with full bodies (our own task files; server exports hold only ids) become scored documents."""
     for pred in task.get("predictions") or []:
         if isinstance(pred, dict) and "result" in pred:
-            spans, relations = results_to_annotation(text, pred["result"], f"{at} prediction {pred.get('id', '')}".rstrip())
+            spans, relations = results_to_annotation(text, pred["result"], f"{at} prediction {pred.get('id', '')}".rstrip(), unit=unit)
             doc = _document(known, doc_id, text, task.get("data") or {}, spans, relations)
             doc.meta = {**doc.meta, "model_version": pred.get("model_version")}
             result.predictions.setdefault(doc_id, doc)

@@ -48,6 +48,20 @@ def find_label_studio() -> str:
     )
 
 
+def installed_label_studio_version(executable: str) -> str | None:
+    """The version of the label-studio package beside `executable`, read from its installed metadata.
+
+    Never by running `label-studio --version`: that starts a server on 0.0.0.0:8080."""
+    from importlib.metadata import distributions
+
+    venv = Path(executable).absolute().parent.parent
+    paths = [str(p) for p in sorted(venv.glob("lib/python*/site-packages"))]
+    for dist in distributions(path=paths) if paths else ():
+        if (dist.metadata["Name"] or "").lower().replace("_", "-") == "label-studio":
+            return dist.version
+    return None
+
+
 @dataclass
 class Credentials:
     url: str

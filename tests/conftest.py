@@ -1,12 +1,19 @@
-"""Shared test builders: a Document from surface strings, or from offsets.
+"""Shared test builders (a Document from surface strings, or from offsets) and the real Label Studio server.
 
-Import them in a test module with `from conftest import doc_from_surfaces, doc_from_offsets`
-(pytest puts tests/ on the path)."""
+Import the builders in a test module with `from conftest import doc_from_surfaces, doc_from_offsets`
+(pytest puts tests/ on the path). `ls_server` and `session` (one server per test session) are fixtures for
+test_annotation_server.py and test_browser.py."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pytest
+
+from vnreorg.annotation.client import LabelStudioSession
+from vnreorg.annotation.server import LabelStudioServer, find_label_studio, free_port
+from vnreorg.errors import VnreorgError
 from vnreorg.schema import Document, Relation, Span
 
 
@@ -61,3 +68,34 @@ def doc_from_offsets(
     return Document(id=doc_id, text=text, sentences=list(sentences or []),
                     spans=[Span(f"{prefix}{i}", s, e, lab) for i, (s, e, lab) in enumerate(spans)],
                     relations=[Relation(h, c, lab) for h, c, lab in relations])
+
+
+# --------------------------------------------------------------------------- the real Label Studio server
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def ls_server(tmp_path_factory):
+    """A real server on 127.0.0.1 (SQLite in a temporary folder), started once and stopped at the end.
+
+    In CI (CI=true) a server that cannot be found fails the suite; elsewhere a missing install skips, and
+    a server that is installed but does not start fails."""
+    try:
+        executable = find_label_studio()
+    except VnreorgError as exc:
+        if IN_CI:
+            pytest.fail(f"Label Studio is required in CI: {exc}")
+        pytest.skip(f"Label Studio not installed: {exc}")
+    server = LabelStudioServer(tmp_path_factory.mktemp("ls-data"), free_port(), executable=executable)
+    try:
+        server.start(timeout=300)
+    except VnreorgError as exc:
+        pytest.fail(f"the Label Studio server did not start: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def session(ls_server) -> LabelStudioSession:
+    return LabelStudioSession(ls_server.url, ls_server.credentials.token)

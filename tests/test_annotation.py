@@ -1,4 +1,4 @@
-"""Label Studio round trips without a server: config, UTF-16 offsets, conversion, diff, bad input.
+"""Label Studio round trips without a server: config, the offset rule, conversion, diff, bad input.
 
 The real-server tests are in test_annotation_server.py.
 """
@@ -30,7 +30,7 @@ from vnreorg.annotation.convert import (
 )
 from vnreorg.annotation.diff import diff_documents
 from vnreorg.annotation.labelconfig import labeling_config
-from vnreorg.annotation.offsets import OffsetMap
+from vnreorg.annotation.offsets import OFFSET_FIELD, OFFSET_UNIT, OffsetMap
 from vnreorg.annotation.pull import plan_pull, write_gold
 from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_documents, write_documents
@@ -123,16 +123,54 @@ def test_offset_inside_a_surrogate_pair_is_refused():
         omap.from_utf16(5)
 
 
-def test_task_offsets_are_utf16_and_carry_their_text():
+def test_task_offsets_are_code_points_marked_and_carry_their_text():
+    """The measured rule (Label Studio 1.23.2's browser counts code points): pushed offsets are Python offsets."""
     doc = sample_doc()
     task = document_to_task(doc)
+    assert task["data"][OFFSET_FIELD] == OFFSET_UNIT == "codepoint"
     regions = [r for r in task["annotations"][0]["result"] if r["type"] == "labels"]
     for span, region in zip(doc.spans, regions):
-        assert region["value"]["start"] == u16(doc.text[: span.start])
-        assert region["value"]["end"] == u16(doc.text[: span.end])
+        assert (region["value"]["start"], region["value"]["end"]) == (span.start, span.end)
         assert region["value"]["text"] == doc.text[span.start : span.end]
-    # After the leading emoji every UTF-16 offset is one more than the code-point offset (issue 1347).
-    assert regions[0]["value"]["start"] == doc.spans[0].start + 1
+    # After the leading emoji a code-point offset is one less than the UTF-16 one.
+    assert regions[0]["value"]["start"] == u16(doc.text[: doc.spans[0].start]) - 1
+
+
+def _legacy(task: dict, doc: Document, only: set[str] | None = None) -> dict:
+    """A task as vnreorg wrote it before the code-point rule: no marker, UTF-16 offsets (for `only` regions)."""
+    task["data"].pop(OFFSET_FIELD)
+    for r in _regions(task):
+        if only is None or r["id"] in only:
+            s = next(x for x in doc.spans if x.id == r["id"])
+            r["value"]["start"], r["value"]["end"] = u16(doc.text[: s.start]), u16(doc.text[: s.end])
+    return task
+
+
+def test_legacy_utf16_tasks_are_recognised_and_converted_even_when_mixed():
+    doc = sample_doc()
+    whole = _export_with(doc, lambda t: _legacy(t, doc))
+    assert convert_export(whole).documents[0].spans == doc.spans
+    # Some regions pushed under the old rule, others drawn since by the browser in code points.
+    mixed = _export_with(doc, lambda t: _legacy(t, doc, only={"a", "c"}))
+    assert convert_export(mixed).documents[0].spans == doc.spans
+
+
+def test_a_legacy_region_that_fits_both_rules_is_refused():
+    doc = Document("amb", "😀 BBB", spans=[Span("x", 2, 4, "AGENCY")])
+    task = _export_with(doc, lambda t: _legacy(t, doc))
+    assert _regions(task[0])[0]["value"]["start"] == 3  # "BB" as code points [3:5] too: which rule wrote it?
+    with pytest.raises(VnreorgError, match="legacy task .*fits both"):
+        convert_export(task)
+    task[0]["data"][OFFSET_FIELD] = OFFSET_UNIT  # once marked, the rule is known
+    assert convert_export(task).documents[0].spans == [Span("x", 3, 5, "AGENCY")]
+
+
+def test_code_point_offsets_are_required_on_marked_tasks_with_a_hint_for_utf16():
+    doc = sample_doc()
+    utf16 = _export_with(doc, lambda t: (_legacy(t, doc), t["data"].update({OFFSET_FIELD: OFFSET_UNIT})))
+    with pytest.raises(VnreorgError, match=r"offsets drifted.*read as UTF-16 units") as exc:
+        convert_export(utf16)
+    assert "task 1 doc=doc-1 annotation 101 region 'a' offset 3" in str(exc.value)
 
 
 # --------------------------------------------------------------------------- the lossless round trip
@@ -220,18 +258,6 @@ def _regions(task):
     return [r for r in task["annotations"][0]["result"] if r["type"] == "labels"]
 
 
-def test_code_point_offsets_after_an_emoji_are_caught_with_a_hint():
-    doc = sample_doc()
-
-    def as_code_points(task):
-        for r, s in zip(_regions(task), doc.spans):
-            r["value"]["start"], r["value"]["end"] = s.start, s.end
-
-    with pytest.raises(VnreorgError, match=r"offsets drifted.*read as code points") as exc:
-        convert_export(_export_with(doc, as_code_points), base={doc.id: doc})
-    assert "task 1 doc=doc-1 annotation 101 region 'a' offset" in str(exc.value)
-
-
 def test_region_text_that_disagrees_with_its_offsets_is_refused():
     doc = sample_doc()
 
@@ -260,8 +286,10 @@ def test_region_end_inside_a_surrogate_pair_is_refused():
     def split(task):
         _regions(task)[0]["value"].update(end=1, text="\ud83c")
 
-    with pytest.raises(VnreorgError, match="surrogate pair"):
+    with pytest.raises(VnreorgError, match="offsets drifted"):
         convert_export(json.loads(json.dumps(_export_with(doc, split))))
+    with pytest.raises(VnreorgError, match="legacy task .*neither as code points nor as UTF-16"):
+        convert_export(json.loads(json.dumps(_export_with(doc, lambda t: (split(t), t["data"].pop(OFFSET_FIELD))))))
 
 
 @pytest.mark.parametrize("mutate, message", [

@@ -36,26 +36,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PROJECT = "vnreorg round trip"
 
 
-@pytest.fixture(scope="session")
-def ls_server(tmp_path_factory):
-    try:
-        executable = find_label_studio()
-    except VnreorgError as exc:
-        if IN_CI:
-            pytest.fail(f"Label Studio is required in CI: {exc}")
-        pytest.skip(f"Label Studio not installed: {exc}")
-    server = LabelStudioServer(tmp_path_factory.mktemp("ls-data"), free_port(), executable=executable)
-    try:
-        server.start(timeout=300)
-    except VnreorgError as exc:
-        pytest.fail(f"the Label Studio server did not start: {exc}")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def session(ls_server) -> LabelStudioSession:
-    return LabelStudioSession(ls_server.url, ls_server.credentials.token)
+# ls_server and session: tests/conftest.py (shared with tests/test_browser.py)
 
 
 def u16(s: str) -> int:
@@ -111,17 +92,18 @@ def test_push_annotate_pull_through_the_real_server(session, ls_server, tmp_path
     assert third.predictions_replaced == 1 and third.tasks_created == 0
     assert sorted(p.model_version for p in session.predictions(pid) if p.task == task_of[d1.id]) == ["test-model-1", "test-model-2"]
 
-    # The annotator's browser: POST an annotation with UTF-16 offsets and a relation (ids made by the frontend).
+    # As the annotator's browser (1.23.2) posts: code-point offsets and a relation (ids made by the frontend).
+    # tests/test_browser.py checks this rule with real mouse selections.
     text = emoji.text
     def region(rid, needle, label):
         s = text.index(needle)
         return {"id": rid, "from_name": "label", "to_name": "text", "type": "labels", "origin": "manual",
-                "value": {"start": u16(text[:s]), "end": u16(text[:s]) + u16(needle), "text": needle, "labels": [label]}}
+                "value": {"start": s, "end": s + len(needle), "text": needle, "labels": [label]}}
     browser_result = [region("Xk3_p9QwLm", "Hợp nhất", "MERGE_ACTION"), region("b7HqZ2s-0e", "Sở Kế hoạch và Đầu tư", "AGENCY"),
                       region("R2d2C3poAa", "Sở Tài chính", "AGENCY"), region("n0mB3r_x1y", "2", "NUMBER"),
                       {"type": "relation", "from_id": "Xk3_p9QwLm", "to_id": "b7HqZ2s-0e", "direction": "right", "labels": ["source"]},
                       {"type": "relation", "from_id": "Xk3_p9QwLm", "to_id": "R2d2C3poAa", "direction": "right", "labels": ["target"]}]
-    assert browser_result[2]["value"]["start"] == text.index("Sở Tài chính") + 1  # past the astral emoji
+    assert browser_result[2]["value"]["start"] == u16(text[:text.index("Sở Tài chính")]) - 1  # past the astral emoji
     resp = httpx.post(f"{ls_server.url}/api/tasks/{task_of[emoji.id]}/annotations/?project={pid}",
                       headers={"Authorization": f"Token {ls_server.credentials.token}"},
                       json={"result": browser_result, "lead_time": 41.5, "project": str(pid), "draft_id": 0, "parent_prediction": None},
@@ -186,6 +168,41 @@ def test_push_annotate_pull_through_the_real_server(session, ls_server, tmp_path
     task = next(t for t in session.export(pid) if t["data"]["doc_id"] == d3.id)
     assert task["data"]["text"] == changed3.text and len(task["annotations"]) == 1
     assert task["annotations"][0]["result"][0]["value"]["text"] == changed3.text[:3]
+
+
+def test_the_installed_server_is_the_version_whose_offsets_were_measured(ls_server):
+    """The offset rule (annotation/offsets.py) was measured in a browser on one version: any other must be measured again
+    (run tests/test_browser.py against it, then update MEASURED_LABEL_STUDIO and run.sh's pin)."""
+    from vnreorg.annotation.offsets import MEASURED_LABEL_STUDIO
+    from vnreorg.annotation.server import installed_label_studio_version
+
+    assert installed_label_studio_version(ls_server.executable) == MEASURED_LABEL_STUDIO
+    assert f'LS_VERSION="{MEASURED_LABEL_STUDIO}"' in (REPO / "run.sh").read_text(encoding="utf-8")
+
+
+def test_a_legacy_task_with_work_is_refused_at_push_and_read_at_pull(session, tmp_path):
+    """A task pushed by the old UTF-16 rule (no marker) after an emoji: pull converts it; push refuses to mix."""
+    from vnreorg.annotation.offsets import OFFSET_FIELD
+
+    doc = Document("legacy-emoji", nfc("🇻🇳 Sáp nhập Sở Nội vụ"), spans=[Span("m", 3, 11, "MERGE_ACTION"), Span("a", 12, 21, "AGENCY")],
+                   relations=[Relation("m", "a", "source")])
+    (task,) = tasks_for_documents([doc])
+    task["data"].pop(OFFSET_FIELD)
+    for r in task["annotations"][0]["result"]:
+        if r["type"] == "labels":
+            r["value"]["start"], r["value"]["end"] = u16(doc.text[: r["value"]["start"]]), u16(doc.text[: r["value"]["end"]])
+    pid = session.ensure_project("vnreorg legacy")[0].id
+    session.client.projects.import_tasks(id=pid, request=[task], return_task_ids=True)
+    back = convert_export(session.export(pid)).documents
+    assert [(d.spans, d.relations) for d in back] == [(doc.spans, doc.relations)]
+    with pytest.raises(VnreorgError, match="old UTF-16 offset rule.*nothing was pushed"):
+        push(session, [doc], project="vnreorg legacy")
+    plain = Document("legacy-plain", "Sáp nhập Sở Nội vụ")
+    (t2,) = tasks_for_documents([plain])
+    t2["data"].pop(OFFSET_FIELD)
+    session.client.projects.import_tasks(id=pid, request=[t2])
+    assert push(session, [plain], project="vnreorg legacy").tasks_marked == 1  # no astral character: only marked
+    assert next(t for t in session.export(pid) if t["data"]["doc_id"] == plain.id)["data"][OFFSET_FIELD] == "codepoint"
 
 
 def test_credentials_of_the_embedded_server_are_found(ls_server):
