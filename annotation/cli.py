@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 from pathlib import Path
 from typing import Optional
@@ -11,7 +10,7 @@ import typer
 
 from vnreorg.annotation.convert import Choice, read_export, tasks_for_documents
 from vnreorg.annotation.labelconfig import labeling_config
-from vnreorg.annotation.server import DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_USERNAME, LabelStudioServer
+from vnreorg.annotation.server import CREDENTIALS_FILE, DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_USERNAME, LabelStudioServer
 from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_documents, write_atomic
 
@@ -42,33 +41,29 @@ def serve(
 ) -> None:
     """Start the embedded Label Studio on 127.0.0.1 and keep it running until Ctrl-C."""
     server = LabelStudioServer(data_dir, port, username=username, password=password, token=api_key)
+    saved = data_dir / CREDENTIALS_FILE
     typer.echo(f"starting Label Studio ({server.executable}) with data in {data_dir} (the first start runs migrations: ~40 s; later starts take a few seconds) ...")
     t0 = time.perf_counter()
-    server.start()
-    creds = server.credentials
-    typer.echo(f"Label Studio is up after {time.perf_counter() - t0:.0f} s: {server.url}")
-    typer.echo(f"  log in as {creds.username} / {creds.password}")
-    typer.echo(f"  credentials (API token) saved in {data_dir / 'vnreorg-server.json'}; push and pull find them there")
-    from vnreorg.annotation.client import LabelStudioSession
+    try:
+        # From here on SIGINT/SIGTERM/SIGHUP stop the child and wait for it, even in the middle of start-up.
+        with server.stop_on_signals():
+            server.start()
+            creds = server.credentials
+            typer.echo(f"Label Studio is up after {time.perf_counter() - t0:.0f} s: {server.url}")
+            typer.echo(f"  log in as {creds.username}; the password and the API token are in {saved} (readable by you only);"
+                       " push and pull find them there")
+            from vnreorg.annotation.client import LabelStudioSession
 
-    try:
-        LabelStudioSession(server.url, creds.token)
-    except VnreorgError as exc:
-        typer.secho(f"warning: push and pull will not work with the saved token: {exc}", fg=typer.colors.YELLOW, err=True)
-    typer.echo("  press Ctrl-C to stop")
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, not only Ctrl-C
-    try:
-        while server.process is not None and server.process.poll() is None:
-            time.sleep(1)
-        raise VnreorgError(f"label-studio stopped unexpectedly; see {server.log_path}:\n{server.log_tail()}", server.url)
+            try:
+                LabelStudioSession(server.url, creds.token)
+            except VnreorgError as exc:
+                typer.secho(f"warning: push and pull will not work with the saved token: {exc}", fg=typer.colors.YELLOW, err=True)
+            typer.echo("  press Ctrl-C to stop")
+            while server.process is not None and server.process.poll() is None:
+                time.sleep(1)
+            raise VnreorgError(f"label-studio stopped unexpectedly; see {server.log_path}:\n{server.log_tail()}", server.url)
     except KeyboardInterrupt:
-        typer.echo("stopping Label Studio ...")
-    finally:
-        server.stop()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+        typer.echo("Label Studio stopped")
 
 
 @app.command("config")

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from vnreorg.annotation.convert import parse_export, prediction_body, result_items, task_data, tasks_for_documents
-from vnreorg.annotation.labelconfig import ID_FIELD, TEXT_FIELD, labeling_config
+from vnreorg.annotation.labelconfig import ID_FIELD, TEXT_FIELD, instructions_html, labeling_config
 from vnreorg.annotation.offsets import LEGACY_UNIT, OFFSET_FIELD, OFFSET_UNIT, task_offset_unit
-from vnreorg.annotation.server import DEFAULT_DATA_DIR, Credentials, health
+from vnreorg.annotation.server import CREDENTIALS_FILE, DEFAULT_DATA_DIR, Credentials, health
 from vnreorg.errors import VnreorgError
 from vnreorg.schema import Document
 
@@ -32,6 +32,11 @@ def resolve_connection(url: str | None, api_key: str | None, data_dir: str | os.
     if url and api_key:
         return url.rstrip("/"), api_key
     saved = Credentials.load(Path(data_dir))
+    if saved is None and url:
+        raise VnreorgError(
+            f"--url {url} was given without --api-key: pass the server's API token with --api-key (or LABEL_STUDIO_API_KEY), "
+            f"or --data-dir pointing to the folder of the embedded server that saved it (now {data_dir}, which holds no {CREDENTIALS_FILE})"
+        )
     if saved is None:
         raise VnreorgError(
             "no Label Studio server given: start one with `vnreorg annotate serve` (in another terminal), "
@@ -81,11 +86,13 @@ class LabelStudioSession:
     def ensure_project(self, title: str) -> tuple[Any, bool]:
         """The project titled `title`, created with the schema's labeling config if missing; config kept current."""
         config = labeling_config()
+        instructions = instructions_html()  # shown in the labeling interface, generated from GUIDELINES.md
         project = self.find_project(title)
         if project is None:
             with api_errors(f"create project {title!r}", self.url):
                 project = self.client.projects.create(
                     title=title, label_config=config, show_collab_predictions=True,
+                    expert_instruction=instructions, show_instruction=True,
                     description="vnreorg corpus: agencies, titles, restructuring actions, numbers and their relations")
             return project, True
         with api_errors(f"read project {title!r}", self.url):
@@ -93,6 +100,9 @@ class LabelStudioSession:
         if (current.label_config or "").strip() != config.strip():
             with api_errors(f"update the labeling config of project {title!r}", self.url):
                 self.client.projects.update(project.id, label_config=config)
+        if current.expert_instruction != instructions or not current.show_instruction:
+            with api_errors(f"update the instructions of project {title!r}", self.url):
+                self.client.projects.update(project.id, expert_instruction=instructions, show_instruction=True)
         return current, False
 
     def project_id(self, title: str) -> int:

@@ -17,6 +17,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,11 +72,20 @@ class Credentials:
     token: str
 
     def save(self, data_dir: Path) -> Path:
-        from vnreorg.jsonio import write_atomic
-
+        """Atomically, and private from the first byte: the temporary file is created 600 before the secrets go in."""
+        make_private(Path(data_dir))
         path = Path(data_dir) / CREDENTIALS_FILE
-        write_atomic(path, json.dumps(self.__dict__, indent=2) + "\n")
-        os.chmod(path, 0o600)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(self.__dict__, indent=2) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return path
 
     @classmethod
@@ -86,6 +97,21 @@ class Credentials:
             return cls(**json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, TypeError) as exc:
             raise VnreorgError(f"unreadable credentials file ({exc}); delete it and the data folder to start afresh", str(path)) from None
+
+
+def make_private(data_dir: Path) -> None:
+    """The data folder 700 and everything in it 600 (files) / 700 (folders): it holds the API token (the
+    SQLite database too), the password and the annotations. The server itself runs with umask 077."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(data_dir, 0o700)
+    for root, dirs, files in os.walk(data_dir):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o700)
+        for f in files:
+            path = os.path.join(root, f)
+            if not os.path.islink(path):
+                os.chmod(path, 0o600)
 
 
 def new_token() -> str:
@@ -166,27 +192,36 @@ class LabelStudioServer:
         self.executable = executable or find_label_studio()
         self.log_path = self.data_dir / "server.log"
         self.process: subprocess.Popen | None = None
+        # Set by `stop_on_signals`: a signal that arrives while the child is being spawned or stopped is
+        # only recorded (raising there could lose the child), and acted on right after.
+        self.shielded = False
+        self.pending_signal: int | None = None
 
     def start(self, timeout: float = 240.0) -> "LabelStudioServer":
         if not port_is_free(self.port):
             raise VnreorgError(f"port {self.port} on 127.0.0.1 is in use (a server already running? pass --port)", self.url)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)
         self.credentials.save(self.data_dir)
         c = self.credentials
         cmd = [self.executable, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port),
                "--enable-legacy-api-token", "--log-level", "WARNING"]  # user, password, token: environment only (not in `ps`)
-        log = open(self.log_path, "ab")
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.shielded = True
         try:
-            self.process = subprocess.Popen(cmd, env=server_env(self.data_dir, c), stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=self.data_dir, start_new_session=True)
+            self.process = subprocess.Popen(cmd, env=server_env(self.data_dir, c), stdout=fd, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, cwd=self.data_dir, start_new_session=True, umask=0o077)
         finally:
-            log.close()
+            self.shielded = False
+            os.close(fd)
+        if self.pending_signal is not None:
+            raise KeyboardInterrupt
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise VnreorgError(f"label-studio exited with code {self.process.returncode} while starting; "
                                    f"last lines of {self.log_path}:\n{self.log_tail()}", self.url)
             if health(self.url):
+                make_private(self.data_dir)  # files made before the umask applied (an older data folder)
                 return self
             time.sleep(0.5)
         self.stop()
@@ -200,18 +235,46 @@ class LabelStudioServer:
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the process we started (its own session, so its process group is ours alone)."""
-        proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
+        proc = self.process
+        if proc is None:
             return
+        self.shielded = True
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(5)
+            self.process = None
+        finally:
+            self.shielded = False
+
+    @contextmanager
+    def stop_on_signals(self) -> Iterator["LabelStudioServer"]:
+        """SIGINT, SIGTERM and SIGHUP stop the server and wait for it at every moment, start-up included.
+
+        The child runs in its own session (a Ctrl-C in the terminal does not reach it directly), so the
+        signal is forwarded here: it becomes KeyboardInterrupt, and `stop()` signals the child's process
+        group and waits. Only from the main thread."""
+        def handler(signum, frame):
+            self.pending_signal = signum
+            if not self.shielded:
+                raise KeyboardInterrupt
+
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+            yield self
+        finally:
+            try:
+                self.stop()
+            finally:
+                for sig, h in old.items():
+                    signal.signal(sig, h)
 
     def __enter__(self) -> "LabelStudioServer":
         return self.start()

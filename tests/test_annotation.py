@@ -83,7 +83,7 @@ def test_config_derives_from_schema():
     assert [e.get("value") for e in labels.findall("Label")] == list(ENTITY_LABELS)
     assert [e.get("value") for e in root.find("Relations").findall("Relation")] == list(RELATION_LABELS)
     assert root.find("Text").get("value") == "$text"
-    assert "white-space: pre-wrap" in root.find("Style").text  # spaces and line breaks shown as they are
+    assert root.find("Style").text.strip() == ".lsf-htx-richtext { white-space: pre-wrap; }"  # the class 1.23.2 renders (test_browser checks it applies)
 
 
 def test_config_follows_a_schema_change(monkeypatch):
@@ -573,6 +573,40 @@ def test_no_server_configured_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
     with pytest.raises(VnreorgError, match="annotate serve"):
         resolve_connection(None, None, tmp_path)
+    with pytest.raises(VnreorgError, match=r"--url http://127.0.0.1:8093 was given without --api-key.*--data-dir"):
+        resolve_connection("http://127.0.0.1:8093", None, tmp_path)
+
+
+def test_credentials_file_is_private_from_its_first_byte(tmp_path, monkeypatch):
+    """The temporary file is created 600 before the secrets are written (checked at the moment of writing)."""
+    import os as _os
+
+    seen = []
+    real_fdopen = _os.fdopen
+
+    def spy(fd, *a, **k):
+        seen.append(_os.fstat(fd).st_mode & 0o777)
+        return real_fdopen(fd, *a, **k)
+
+    monkeypatch.setattr(ls_server.os, "fdopen", spy)
+    monkeypatch.setattr(ls_server.os, "umask", _os.umask)
+    old = _os.umask(0)
+    try:
+        path = ls_server.Credentials("u", "a@b.c", "pw", "t" * 40).save(tmp_path)
+    finally:
+        _os.umask(old)
+    assert seen == [0o600] and path.stat().st_mode & 0o777 == 0o600
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_data_folder_is_made_private(tmp_path):
+    data = tmp_path / "ls"
+    (data / "media" / "upload").mkdir(parents=True)
+    (data / "label_studio.sqlite3").write_bytes(b"x")
+    (data / "media" / "upload" / "f.txt").write_text("x")
+    ls_server.make_private(data)
+    modes = {p.relative_to(data).as_posix(): p.stat().st_mode & 0o777 for p in [data, *data.rglob("*")]}
+    assert modes == {".": 0o700, "media": 0o700, "media/upload": 0o700, "label_studio.sqlite3": 0o600, "media/upload/f.txt": 0o600}
 
 
 def test_parse_export_accepts_a_single_task_object():
@@ -581,3 +615,25 @@ def test_parse_export_accepts_a_single_task_object():
     assert len(parse_export(one, "x")) == 1
     spans, rels = results_to_annotation(doc.text, document_to_task(doc)["annotations"][0]["result"], "w")
     assert spans == doc.spans and rels == doc.relations
+
+
+def test_instructions_come_from_the_guidelines_one_screen():
+    from vnreorg.annotation.labelconfig import guideline_summary, instructions_html
+
+    summary = guideline_summary()
+    for label in ENTITY_LABELS:
+        definition, rules = summary[label]
+        assert definition and len(rules) == 3 and all(rules)
+    assert len(summary["Relations"][1]) == len(RELATION_LABELS)
+    page = instructions_html()
+    visible = len(__import__("re").sub(r"<[^>]+>", "", page))
+    assert visible < 3500 and all(label in page for label in ENTITY_LABELS) and "Alt+R" in page
+    assert "A position held by a person." in page  # TITLE's definition, verbatim from GUIDELINES.md
+
+
+def test_a_label_without_guidelines_is_an_error(monkeypatch):
+    from vnreorg.annotation.labelconfig import guideline_summary
+
+    monkeypatch.setattr(schema, "ENTITY_LABELS", (*schema.ENTITY_LABELS, "PERSON"))
+    with pytest.raises(VnreorgError, match="no `## N. PERSON` section"):
+        guideline_summary()
