@@ -23,6 +23,7 @@ from vnreorg.schema import Document
 
 DEFAULT_PROJECT = "vnreorg"
 IMPORT_BATCH = 500
+PROJECT_PAGE = 100
 
 
 def resolve_connection(url: str | None, api_key: str | None, data_dir: str | os.PathLike = DEFAULT_DATA_DIR) -> tuple[str, str]:
@@ -77,8 +78,15 @@ class LabelStudioSession:
 
     # ----------------------------------------------------------------- projects
     def find_project(self, title: str) -> Any | None:
-        with api_errors(f"list projects named {title!r}", self.url):
-            found = [p for p in self.client.projects.list(title=title, page_size=100) if p.title == title]
+        found: list[Any] = []
+        for page in range(1, 1000):
+            # One page at a time, stopping at a short page: the SDK's pager asks for the page after the
+            # last one, which the server answers with a 404 and an "Invalid page" traceback in its log.
+            with api_errors(f"list projects named {title!r}", self.url):
+                batch = self.client.projects.list(title=title, page_size=PROJECT_PAGE, page=page).items
+            found += [p for p in batch if p.title == title]
+            if len(batch) < PROJECT_PAGE:
+                break
         if len(found) > 1:
             raise VnreorgError(f"{len(found)} projects are titled {title!r} (ids {', '.join(str(p.id) for p in found)}); rename all but one", self.url)
         return found[0] if found else None

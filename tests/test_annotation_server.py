@@ -10,6 +10,10 @@ import copy
 import itertools
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -308,3 +312,73 @@ def test_a_hostile_document_id_on_the_server_never_reaches_gold(session, ls_serv
     assert gold.read_bytes() == before
     assert sorted(p.name for p in gold_dir.iterdir()) == [".lock", "gold.jsonl"]
     assert not (tmp_path / "outside").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("sig, moment", [(signal.SIGTERM, "before the child"), (signal.SIGTERM, "child starting"),
+                                         (signal.SIGINT, "child starting")])
+def test_serve_stops_its_child_on_a_signal_during_start_up(tmp_path, sig, moment):
+    """`annotate serve` killed while Label Studio starts: no label-studio process is left and the port is free."""
+    from vnreorg.annotation.server import port_is_free
+
+    find_label_studio()  # skips/fails as the fixture does when the server is not installed
+    port = free_port()
+    vnreorg = Path(sys.executable).with_name("vnreorg")
+    proc = subprocess.Popen([str(vnreorg), "annotate", "serve", "--port", str(port), "--data-dir", str(tmp_path / "d")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    children: list[int] = []
+    try:
+        if moment == "before the child":
+            time.sleep(0.3)
+        else:
+            deadline = time.monotonic() + 60
+            while not children and time.monotonic() < deadline:
+                children = _children(proc.pid)
+                time.sleep(0.05)
+            assert children, "serve never started label-studio"
+            time.sleep(1.5)  # inside Label Studio's start-up (migrations take far longer)
+        children = children or _children(proc.pid)
+        grandchildren = [g for c in children for g in _children(c)]
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not [p for p in children + grandchildren if _alive(p)], out.decode(errors="replace")
+    assert port_is_free(port)
+    for p in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            assert f"--port\0{port}\0".encode() not in p.read_bytes()
+        except OSError:
+            pass
+    if (tmp_path / "d").exists():
+        assert (tmp_path / "d").stat().st_mode & 0o777 == 0o700
+
+
+def test_the_server_log_has_no_traceback(ls_server):
+    """After every push and pull above (this module runs them first): no error traceback in the server's log."""
+    log = ls_server.log_path.read_text(encoding="utf-8", errors="replace")
+    assert "Invalid page" not in log and "Traceback" not in log
+    assert ls_server.data_dir.stat().st_mode & 0o777 == 0o700
+    assert {p.name: p.stat().st_mode & 0o777 for p in ls_server.data_dir.iterdir() if p.is_file()} == {
+        p.name: 0o600 for p in ls_server.data_dir.iterdir() if p.is_file()}
+    assert (ls_server.data_dir / "label_studio.sqlite3").exists()
