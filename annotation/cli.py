@@ -118,22 +118,31 @@ def pull(
     all_annotations: Optional[Path] = typer.Option(None, "--all-annotations", help="Also write every annotation of every task to this JSONL."),
     save_export: Optional[Path] = typer.Option(None, "--save-export", help="Keep the raw Label Studio JSON export here."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="One line per changed document instead of the full diff."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first task that cannot be pulled, and write nothing."),
     project: str = PROJECT, url: Optional[str] = URL, api_key: Optional[str] = API_KEY, data_dir: Path = DATA_DIR,
 ) -> None:
-    """Export annotations, convert them to the corpus format and show the diff against gold."""
+    """Export annotations, convert them to the corpus format and show the diff against gold.
+
+    A task that cannot be pulled exactly is reported (task, region, reason) and left out, the others are
+    applied, and the exit status is non-zero; with --strict the first such task stops everything."""
     session = _session(url, api_key, data_dir)
     t0 = time.perf_counter()
     pid = session.project_id(project)
     tasks = session.export(pid)
     if save_export:
         write_atomic(save_export, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")
-    _apply(tasks, gold=gold, documents=documents, choose=choose, write=write, all_annotations=all_annotations, quiet=quiet,
-           users=session.users(), where=f"{session.url} project {pid}")
+    bad = _apply(tasks, gold=gold, documents=documents, choose=choose, write=write, all_annotations=all_annotations, quiet=quiet,
+                 users=session.users(), where=f"{session.url} project {pid}", strict=strict)
     typer.echo(f"pulled {len(tasks)} task(s) in {time.perf_counter() - t0:.1f} s")
+    if bad:
+        raise VnreorgError(f"{bad} task(s) could not be pulled (listed above, each with its task, region and reason); "
+                           "the others were " + ("applied" if write else "planned") + "; fix those in Label Studio and pull again",
+                           f"{session.url} project {pid}")
 
 
-def _apply(tasks, *, gold: Path, write: bool, **options) -> None:
-    """With --write, under the gold lock (one writer at a time; stale temporary files cleaned first)."""
+def _apply(tasks, *, gold: Path, write: bool, **options) -> int:
+    """With --write, under the gold lock (one writer at a time; stale temporary files cleaned first).
+    Returns the number of tasks left out (reported)."""
     from vnreorg.fileset import locked, recover_files
 
     if not write:
@@ -141,17 +150,18 @@ def _apply(tasks, *, gold: Path, write: bool, **options) -> None:
     with locked(gold.parent):
         for line in recover_files(gold.parent, [gold.name]):
             typer.echo(f"recovered: {line}", err=True)
-        _apply_unlocked(tasks, gold=gold, write=True, **options)
+        return _apply_unlocked(tasks, gold=gold, write=True, **options)
 
 
 def _apply_unlocked(tasks, *, gold: Path, documents: Path, choose: Optional[str], write: bool,
-                    all_annotations: Optional[Path], quiet: bool, users, where: str) -> None:
+                    all_annotations: Optional[Path], quiet: bool, users, where: str, strict: bool = False) -> int:
+    """Plan, report, and write when asked; returns the number of tasks left out."""
     from vnreorg.annotation.pull import plan_pull, report_lines, write_all_annotations, write_gold
 
     gold_docs = read_documents(gold) if gold.exists() else []
     base_docs = read_documents(documents) if documents.exists() else []
     plan = plan_pull(tasks, gold=gold_docs, documents=base_docs, choose=Choice.parse(choose), users=users, where=where,
-                     gold_path=gold)
+                     gold_path=gold, strict=strict)
     for line in report_lines(plan, verbose=not quiet):
         typer.echo(line)
     if all_annotations:
@@ -164,6 +174,7 @@ def _apply_unlocked(tasks, *, gold: Path, documents: Path, choose: Optional[str]
         typer.echo(f"wrote {len(plan.gold)} document(s) to {gold}" + (f" (backup: {saved})" if saved else ""))
     else:
         typer.echo(f"dry run: {gold} not changed; pass --write to apply (a backup is kept)")
+    return len(plan.bad)
 
 
 @app.command("convert")

@@ -348,6 +348,7 @@ class ExportResult:
     unannotated: list[tuple[Any, str]] = field(default_factory=list)
     not_by_annotator: list[tuple[Any, str]] = field(default_factory=list)
     predictions: dict[str, Document] = field(default_factory=dict)  # doc id -> first prediction with a full body
+    bad: list[tuple[Any, str | None, VnreorgError]] = field(default_factory=list)  # (task, doc, error) when not strict
 
 
 def read_export(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -404,8 +405,12 @@ def convert_export(
     choose: Choice = Choice(),
     users: dict[int, str] | None = None,
     where: str = "export",
+    strict: bool = True,
 ) -> ExportResult:
     """Convert exported tasks back to corpus documents.
+
+    `strict` stops at the first task that cannot be converted exactly; otherwise each such task is left
+    out and reported in `result.bad` (its task, document, and the error naming the region and reason).
 
     `base` maps document ids to the documents the tasks were made from (gold or the cleaned corpus):
     their text must equal the task text (otherwise offsets would drift), and their metadata, layout and
@@ -416,62 +421,18 @@ def convert_export(
     ambiguous: list[str] = []
     seen_docs: dict[str, Any] = {}
     for n, task in enumerate(tasks):
-        tid = task.get("id", f"#{n}")
-        data = task.get("data") or {}
-        doc_id = data.get(ID_FIELD)
-        at = f"{where} task {tid}"
-        if not isinstance(doc_id, str) or not doc_id:
-            raise VnreorgError(f"task has no `data.{ID_FIELD}` (was it imported by hand, not by `vnreorg annotate push`?)", at)
-        check_id(doc_id, at, f"data.{ID_FIELD}")
-        at = f"{at} doc={doc_id}"
-        if doc_id in seen_docs:
-            raise VnreorgError(f"two tasks carry the same document (tasks {seen_docs[doc_id]} and {tid})", at)
-        seen_docs[doc_id] = tid
-        text = data.get(TEXT_FIELD)
-        check_text(text, at)
-        known = base.get(doc_id)
-        if known is not None and known.text != text:
-            raise VnreorgError(
-                f"the task text differs from the corpus text at offset {first_difference(text, known.text)}: "
-                "offsets would drift; re-push the document or convert against the corpus it was pushed from",
-                at,
-            )
+        tid = task.get("id", f"#{n}") if isinstance(task, dict) else f"#{n}"
+        data = task.get("data") if isinstance(task, dict) else None
+        doc_id = data.get(ID_FIELD) if isinstance(data, dict) else None
+        if isinstance(doc_id, str) and doc_id:
+            check_id(doc_id, f"{where} task {tid}", f"data.{ID_FIELD}")  # a hostile id stops everything, strict or not
         try:
-            unit = task_offset_unit(data)
-        except ValueError as exc:
-            raise VnreorgError(str(exc), at) from None
-        _collect_predictions(task, text, doc_id, known, at, result, unit)
-        annotations = task.get("annotations") or []
-        if not isinstance(annotations, list):
-            raise VnreorgError("`annotations` is not a list", at)
-        valid = [a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")]
-        cancelled = [a for a in annotations if isinstance(a, dict) and a.get("was_cancelled")]
-        if not annotations:
-            result.unannotated.append((tid, doc_id))
-            continue
-        if not valid:
-            result.skipped.append((tid, doc_id, [_annotator(a, users) for a in cancelled]))
-            continue
-        records = []
-        for ann in valid:
-            aat = f"{at} annotation {ann.get('id')}"
-            spans, relations = results_to_annotation(text, ann.get("result"), aat, scores=False, unit=unit)
-            records.append((ann, AnnotationRecord(tid, doc_id, ann.get("id"), _annotator(ann, users),
-                                                  str(ann.get("updated_at") or ann.get("created_at") or ""), spans, relations)))
-        result.all_annotations.extend(r for _, r in records)
-        if len(valid) > 1:
-            result.several.append((tid, doc_id, [r.annotator for _, r in records]))
-        if choose.mode == "annotator":
-            records = [(a, r) for a, r in records if _annotator_matches(a, choose.annotator or "", users, at)]
-            if not records:
-                result.not_by_annotator.append((tid, doc_id))
-                continue
-        elif choose.mode == "only" and len(records) > 1:
-            ambiguous.append(f"task {tid} doc={doc_id} ({', '.join(r.annotator for _, r in records)})")
-            continue
-        chosen = max(records, key=lambda ar: (ar[1].updated_at, str(ar[1].annotation_id)))[1]
-        result.chosen[doc_id] = chosen
-        result.documents.append(_document(known, doc_id, text, data, chosen.spans, chosen.relations))
+            _convert_task(n, task, base, choose, users, where, result, ambiguous, seen_docs)
+        except VnreorgError as exc:
+            if strict:
+                raise
+            doc_id = (task.get("data") or {}).get(ID_FIELD) if isinstance(task, dict) else None
+            result.bad.append((tid, doc_id if isinstance(doc_id, str) else None, exc))
     if ambiguous:
         raise VnreorgError(
             f"{len(ambiguous)} task(s) have several annotations: {'; '.join(ambiguous[:5])}"
@@ -480,6 +441,66 @@ def convert_export(
             where,
         )
     return result
+
+
+def _convert_task(n: int, task: dict[str, Any], base: dict[str, Document], choose: Choice, users: dict[int, str] | None,
+                  where: str, result: ExportResult, ambiguous: list[str], seen_docs: dict[str, Any]) -> None:
+    """One task into `result` (a document, or a reason it has none); VnreorgError when it cannot be converted."""
+    tid = task.get("id", f"#{n}")
+    data = task.get("data") or {}
+    doc_id = data.get(ID_FIELD)
+    at = f"{where} task {tid}"
+    if not isinstance(doc_id, str) or not doc_id:
+        raise VnreorgError(f"task has no `data.{ID_FIELD}` (was it imported by hand, not by `vnreorg annotate push`?)", at)
+    at = f"{at} doc={doc_id}"
+    if doc_id in seen_docs:
+        raise VnreorgError(f"two tasks carry the same document (tasks {seen_docs[doc_id]} and {tid})", at)
+    seen_docs[doc_id] = tid
+    text = data.get(TEXT_FIELD)
+    check_text(text, at)
+    known = base.get(doc_id)
+    if known is not None and known.text != text:
+        raise VnreorgError(
+            f"the task text differs from the corpus text at offset {first_difference(text, known.text)}: "
+            "offsets would drift; re-push the document or convert against the corpus it was pushed from",
+            at,
+        )
+    try:
+        unit = task_offset_unit(data)
+    except ValueError as exc:
+        raise VnreorgError(str(exc), at) from None
+    _collect_predictions(task, text, doc_id, known, at, result, unit)
+    annotations = task.get("annotations") or []
+    if not isinstance(annotations, list):
+        raise VnreorgError("`annotations` is not a list", at)
+    valid = [a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")]
+    cancelled = [a for a in annotations if isinstance(a, dict) and a.get("was_cancelled")]
+    if not annotations:
+        result.unannotated.append((tid, doc_id))
+        return
+    if not valid:
+        result.skipped.append((tid, doc_id, [_annotator(a, users) for a in cancelled]))
+        return
+    records = []
+    for ann in valid:
+        aat = f"{at} annotation {ann.get('id')}"
+        spans, relations = results_to_annotation(text, ann.get("result"), aat, scores=False, unit=unit)
+        records.append((ann, AnnotationRecord(tid, doc_id, ann.get("id"), _annotator(ann, users),
+                                              str(ann.get("updated_at") or ann.get("created_at") or ""), spans, relations)))
+    result.all_annotations.extend(r for _, r in records)
+    if len(valid) > 1:
+        result.several.append((tid, doc_id, [r.annotator for _, r in records]))
+    if choose.mode == "annotator":
+        records = [(a, r) for a, r in records if _annotator_matches(a, choose.annotator or "", users, at)]
+        if not records:
+            result.not_by_annotator.append((tid, doc_id))
+            return
+    elif choose.mode == "only" and len(records) > 1:
+        ambiguous.append(f"task {tid} doc={doc_id} ({', '.join(r.annotator for _, r in records)})")
+        return
+    chosen = max(records, key=lambda ar: (ar[1].updated_at, str(ar[1].annotation_id)))[1]
+    result.chosen[doc_id] = chosen
+    result.documents.append(_document(known, doc_id, text, data, chosen.spans, chosen.relations))
 
 
 def _document(known: Document | None, doc_id: str, text: str, data: dict[str, Any], spans: list[Span], relations: list[Relation]) -> Document:

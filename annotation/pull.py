@@ -6,6 +6,7 @@ gold annotation is left byte-for-byte as it was.
 """
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ class PullPlan:
     headers: dict[str, str] = field(default_factory=dict)
     result: ExportResult = field(default_factory=ExportResult)
     problems: list[Problem] = field(default_factory=list)  # gold validator findings in the changed documents
+    bad: list[str] = field(default_factory=list)  # one line per task left out: task, document, region, reason
 
     @property
     def changed(self) -> list[DocumentDiff]:
@@ -35,13 +37,36 @@ class PullPlan:
 
 def plan_pull(tasks: list[dict[str, Any]], *, gold: list[Document], documents: list[Document] | None = None,
               choose: Choice = Choice(), users: dict[int, str] | None = None, where: str = "export",
-              gold_path: str | os.PathLike = "gold") -> PullPlan:
+              gold_path: str | os.PathLike = "gold", strict: bool = False) -> PullPlan:
+    """What pulling `tasks` would do to gold.
+
+    Not `strict` (the default): a task that cannot be converted exactly, or whose annotation breaks a rule
+    of the gold validator, is left out (its gold stays as it is) and reported in `plan.bad`; the good
+    tasks are applied. `strict`: the first such task raises and nothing is planned."""
     for doc in gold:
         check_document(doc, "gold")
     gold_by_id = {d.id: d for d in gold}
     base = {d.id: d for d in documents or []}
     base.update(gold_by_id)
-    result = convert_export(tasks, base=base, choose=choose, users=users, where=where)
+    result = convert_export(tasks, base=base, choose=choose, users=users, where=where, strict=strict)
+    bad = [str(exc) for _, _, exc in result.bad]  # each names its task, document, annotation, region and reason
+    plan = _plan(result, gold, gold_by_id, gold_path)
+    if plan.problems and not strict:
+        # Leave out the documents the validator refuses, report them with their task, and plan again.
+        refused: dict[str, list[Problem]] = {}
+        for p in plan.problems:
+            refused.setdefault(p.doc_id or "", []).append(p)
+        for doc_id, probs in refused.items():
+            rec = result.chosen.get(doc_id)
+            bad.append(f"task {rec.task_id if rec else '?'} doc={doc_id} annotation {rec.annotation_id if rec else '?'}: "
+                       + "; ".join(str(p) for p in probs[:3]))
+        result.documents = [d for d in result.documents if d.id not in refused]
+        plan = _plan(result, gold, gold_by_id, gold_path)
+    plan.bad = bad
+    return plan
+
+
+def _plan(result: ExportResult, gold: list[Document], gold_by_id: dict[str, Document], gold_path: str | os.PathLike) -> PullPlan:
     pulled = {d.id: d for d in result.documents}
     plan = PullPlan(gold=[], result=result)
     for doc in result.documents:
@@ -51,20 +76,24 @@ def plan_pull(tasks: list[dict[str, Any]], *, gold: list[Document], documents: l
         plan.texts[doc.id] = doc.text
         rec = result.chosen[doc.id]
         plan.headers[doc.id] = f" (task {rec.task_id}, annotation {rec.annotation_id} by {rec.annotator})"
-        if d.changed or old is None:
-            doc.spans.sort(key=lambda s: (s.start, s.end))
-            doc.provenance = [*doc.provenance, {"pass": "label-studio", "who": rec.annotator, "date": rec.updated_at[:10],
-                                                "method": "corrected in Label Studio, pulled by `vnreorg annotate pull`",
-                                                "task": rec.task_id, "annotation": rec.annotation_id, "updated_at": rec.updated_at}]
-    diffs = {d.doc_id: d for d in plan.diffs}
+    changed = {d.doc_id for d in plan.diffs if d.changed or d.new_document}
     for old in gold:
-        new = pulled.get(old.id)
-        plan.gold.append(new if new is not None and diffs[old.id].changed else old)
-    plan.gold.extend(d for d in result.documents if d.id not in gold_by_id)
-    changed_ids = {d.doc_id for d in plan.changed}
-    changed_at = [(n, d) for n, d in enumerate(plan.gold, 1) if d.id in changed_ids]
+        plan.gold.append(_with_provenance(pulled[old.id], result) if old.id in changed else old)
+    plan.gold.extend(_with_provenance(d, result) for d in result.documents if d.id not in gold_by_id)
+    changed_at = [(n, d) for n, d in enumerate(plan.gold, 1) if d.id in changed]
     plan.problems = validate_documents([d for _, d in changed_at], path=gold_path, lines=[n for n, _ in changed_at])
     return plan
+
+
+def _with_provenance(doc: Document, result: ExportResult) -> Document:
+    """A copy of a pulled document, spans in order, with the pull recorded in its provenance."""
+    rec = result.chosen[doc.id]
+    out = copy.copy(doc)
+    out.spans = sorted(doc.spans, key=lambda s: (s.start, s.end))
+    out.provenance = [*doc.provenance, {"pass": "label-studio", "who": rec.annotator, "date": rec.updated_at[:10],
+                                        "method": "corrected in Label Studio, pulled by `vnreorg annotate pull`",
+                                        "task": rec.task_id, "annotation": rec.annotation_id, "updated_at": rec.updated_at}]
+    return out
 
 
 def report_lines(plan: PullPlan, verbose: bool = True) -> list[str]:
@@ -90,6 +119,9 @@ def report_lines(plan: PullPlan, verbose: bool = True) -> list[str]:
     if plan.problems:
         lines.append(f"{len(plan.problems)} problem(s) for the gold validator in the pulled annotations (fix them in Label Studio):")
         lines.extend(f"  {p}" for p in plan.problems[:20])
+    if plan.bad:
+        lines.append(f"{len(plan.bad)} task(s) left out, their gold unchanged (fix them in Label Studio and pull again):")
+        lines.extend(f"  bad {line}" for line in plan.bad)
     return lines
 
 

@@ -495,12 +495,33 @@ def test_pull_refuses_to_write_what_the_gold_validator_rejects(tmp_path):
     before = gold_path.read_bytes()
     edited = copy.deepcopy(doc)
     edited.spans.append(span_at(edited, "bad", "phát biể", "TITLE"))  # ends inside a word: not on a token edge
-    plan = plan_pull(as_export([document_to_task(edited)]), gold=[doc], gold_path=gold_path)
+    plan = plan_pull(as_export([document_to_task(edited)]), gold=[doc], gold_path=gold_path, strict=True)
     assert [(p.doc_id, p.span_id) for p in plan.problems] == [("doc-1", "bad")]
     assert str(plan.problems[0]).startswith(f"{gold_path}:1 doc=doc-1 span=bad offset=")
     with pytest.raises(VnreorgError, match="1 problem.*gold not changed"):
         write_gold(gold_path, plan)
     assert gold_path.read_bytes() == before and not list(tmp_path.glob("*.bak-*"))
+    # Not strict: the document is left out (gold unchanged for it) and reported with its task and annotation.
+    lenient = plan_pull(as_export([document_to_task(edited)]), gold=[doc], gold_path=gold_path)
+    assert not lenient.problems and not lenient.changed and lenient.gold == [doc]
+    assert len(lenient.bad) == 1 and lenient.bad[0].startswith("task 1 doc=doc-1 annotation 101: ") and "span=bad" in lenient.bad[0]
+
+
+def test_pull_applies_good_tasks_and_reports_each_bad_one(tmp_path):
+    """One unlabelled relation and one drifted region: those two tasks are reported, the third is applied."""
+    docs = [copy.deepcopy(sample_doc()) for _ in range(3)]
+    for n, d in enumerate(docs):
+        d.id = f"doc-{n}"
+    tasks = as_export([document_to_task(d) for d in docs])
+    tasks[0]["annotations"][0]["result"][-1]["labels"] = []  # a relation drawn but never labelled
+    _regions(tasks[2])[1]["value"]["start"] += 1  # drifted region 'b'
+    plan = plan_pull(tasks, gold=[], documents=docs)
+    assert [d.id for d in plan.gold] == ["doc-1"] and not plan.problems
+    assert len(plan.bad) == 2
+    assert plan.bad[0].startswith("export task 1 doc=doc-0 annotation 101 relation 'a'->'d': a relation must carry exactly one label")
+    assert plan.bad[1].startswith("export task 3 doc=doc-2 annotation 301 region 'b' offset 12: ") and "offsets drifted" in plan.bad[1]
+    with pytest.raises(VnreorgError, match="task 1 doc=doc-0 .*exactly one label"):
+        plan_pull(tasks, gold=[], documents=docs, strict=True)
 
 
 # --------------------------------------------------------------------------- CLI and environment
