@@ -76,7 +76,7 @@ def _bullets(body: str) -> list[str]:
     return items
 
 
-def _first_sentence(text: str, limit: int = 200) -> str:
+def _first_sentence(text: str, limit: int = 125) -> str:
     """Up to the first full stop that ends a sentence (not "..."), cut at a word near `limit`."""
     m = re.match(r"(.+?(?<!\.)\.)(?!\.)(\s+[A-ZĐ(`\"“]|$)", text)
     out = (m.group(1) if m else text).strip()
@@ -88,7 +88,7 @@ def _first_sentence(text: str, limit: int = 200) -> str:
 
 
 def _html(text: str) -> str:
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text, quote=False).replace("**", ""))
+    return re.sub(r"`([^`]+)`", r"<span style='background:#eef'>\1</span>", html.escape(text, quote=False).replace("**", ""))
 
 
 def guideline_summary(markdown: str | None = None) -> dict[str, tuple[str, list[str]]]:
@@ -111,7 +111,7 @@ def guideline_summary(markdown: str | None = None) -> dict[str, tuple[str, list[
         rules = [_first_sentence(r) for r in _bullets(chosen[0])][:RULES_PER_LABEL]
         if label == "Relations":
             rules = [_first_sentence(r) for r in _bullets(body)][: len(schema.RELATION_LABELS)]
-        out[label] = (_first_sentence(_first_paragraph(body), 240) if label != "Relations" else "", rules)
+        out[label] = (_first_sentence(_first_paragraph(body), 150) if label != "Relations" else "", rules)
     return out
 
 
@@ -125,11 +125,11 @@ def instructions_html(markdown: str | None = None) -> str:
              "open the relation's <b>…</b> and choose its label (there is no default label: an unlabelled relation is refused at pull).</p>"]
     for i, label in enumerate(schema.ENTITY_LABELS, 1):
         definition, rules = summary[label]
-        parts.append(f"<p style='margin:6px 0 2px'><b>{i} {label}</b>: {_html(definition)}</p><ul style='margin:0 0 0 18px;padding:0'>")
-        parts.extend(f"<li>{_html(r)}</li>" for r in rules)
+        parts.append(f"<p style='margin:6px 0 2px'><b>{i} {label}</b>: {_html(definition)}</p><ul style='margin:0 0 0 10px;padding:0;list-style:none'>")
+        parts.extend(f"<li>• {_html(r)}</li>" for r in rules)
         parts.append("</ul>")
     definition, rules = summary["Relations"]
-    parts.append("<p style='margin:6px 0 2px'><b>Relations</b> (from a MERGE_ACTION, within its sentence)</p><ul style='margin:0 0 0 18px;padding:0'>")
-    parts.extend(f"<li>{_html(r)}</li>" for r in rules)
+    parts.append("<p style='margin:6px 0 2px'><b>Relations</b> (from a MERGE_ACTION, within its sentence)</p><ul style='margin:0 0 0 10px;padding:0;list-style:none'>")
+    parts.extend(f"<li>• {_html(r)}</li>" for r in rules)
     parts.append("</ul></div>")
     return "".join(parts)

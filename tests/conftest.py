@@ -75,12 +75,31 @@ def doc_from_offsets(
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (the browser tests take a screenshot when the call failed)."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
 @pytest.fixture(scope="session")
 def ls_server(tmp_path_factory):
     """A real server on 127.0.0.1 (SQLite in a temporary folder), started once and stopped at the end.
 
     In CI (CI=true) a server that cannot be found fails the suite; elsewhere a missing install skips, and
-    a server that is installed but does not start fails."""
+    a server that is installed but does not start fails. For quick local runs, VNREORG_TEST_LS_DATA may name
+    the data folder of a server already started with `vnreorg annotate serve` (never set in CI)."""
+    running = os.environ.get("VNREORG_TEST_LS_DATA")
+    if running and not IN_CI:
+        from urllib.parse import urlparse
+
+        from vnreorg.annotation.server import Credentials
+
+        saved = Credentials.load(running)
+        assert saved is not None, f"no credentials in {running}"
+        yield LabelStudioServer(running, urlparse(saved.url).port, executable=find_label_studio())
+        return
     try:
         executable = find_label_studio()
     except VnreorgError as exc:
