@@ -41,6 +41,18 @@ if ! stamp_ok .venv-ls/.installed; then
 fi
 export VNREORG_LABEL_STUDIO="$PWD/.venv-ls/bin/label-studio"
 
+# The browser tests (tests/test_browser.py) drive Debian's chromium through Playwright (from the dev extra);
+# Playwright's own browser download is never used. Installed here when absent and we are root.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium (Debian package) for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: the browser tests need chromium; run as root: apt-get update && apt-get install -y chromium" >&2
+    exit 2
+  fi
+fi
+
 case "${1:-all}" in
   test) shift; exec .venv/bin/python -m pytest "$@" ;;
   all) shift || true; exec .venv/bin/vnreorg all "$@" ;;
