@@ -382,3 +382,11 @@ def test_the_server_log_has_no_traceback(ls_server):
     assert {p.name: p.stat().st_mode & 0o777 for p in ls_server.data_dir.iterdir() if p.is_file()} == {
         p.name: 0o600 for p in ls_server.data_dir.iterdir() if p.is_file()}
     assert (ls_server.data_dir / "label_studio.sqlite3").exists()
+
+
+def test_no_secret_in_the_server_process_arguments(ls_server):
+    """The password and the token reach label-studio through its environment only (not visible in `ps`)."""
+    if ls_server.process is None:
+        pytest.skip("a server started outside this test session")
+    argv = Path(f"/proc/{ls_server.process.pid}/cmdline").read_bytes().decode()
+    assert ls_server.credentials.token not in argv and ls_server.credentials.password not in argv

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from vnreorg.annotation.browser import RELATION_STEPS, draw, highlight, highlights, launch, log_in, open_task, relate, submit
 from vnreorg.annotation.cli import app as annotate_app
 from vnreorg.annotation.client import push
 from vnreorg.jsonio import read_documents, write_documents
@@ -27,10 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 FAILURES = REPO / "var" / "browser-failures"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 RUN = uuid.uuid4().hex[:8]  # fresh projects on every run (a reused server keeps older drafts)
-HOTKEY = {"AGENCY": "1", "TITLE": "2", "MERGE_ACTION": "3", "NUMBER": "4"}
 
 
 def _missing(what: str) -> None:
@@ -45,12 +43,10 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         _missing("playwright is not installed: .venv/bin/python -m pip install -e '.[dev]' (or ./run.sh test)")
-    executable = shutil.which("chromium")
-    if executable is None:
+    if shutil.which("chromium") is None:
         _missing("chromium is not on the PATH: apt-get install -y chromium (as root; ./run.sh does it)")
-    # Never Playwright's own browser download: Debian's chromium, given by path.
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
+        b = launch(p)  # Debian's chromium by path, never Playwright's own download
         yield b
         b.close()
 
@@ -59,11 +55,7 @@ def browser():
 def context(browser, ls_server):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     page = ctx.new_page()
-    page.goto(f"{ls_server.url}/user/login/")
-    page.fill("input[name=email]", ls_server.credentials.username)
-    page.fill("input[name=password]", ls_server.credentials.password)
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(lambda url: "/user/login" not in url, timeout=60_000)
+    log_in(page, ls_server.url, ls_server.credentials.username, ls_server.credentials.password)
     page.close()
     yield ctx
     ctx.close()
@@ -79,80 +71,6 @@ def page(context, request):
         FAILURES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(FAILURES / f"{request.node.name}.png"), full_page=True)
     page.close()
-
-
-# --------------------------------------------------------------------------- driving the labeling interface
-
-# The on-screen box of the character at a UTF-16 index of the text shown (line breaks become <br>, so
-# they are not in the text nodes). Reading geometry only: the selection itself is made with the mouse.
-CHAR_BOX = """(idx) => {
-  const root = document.querySelector('.lsf-htx-richtext');
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  let node, pos = 0;
-  while ((node = walker.nextNode())) {
-    const n = node.data.length;
-    if (idx < pos + n) {
-      const o = idx - pos, r = document.createRange();
-      let e = o + 1;
-      if (e < n && node.data.charCodeAt(e) >= 0xDC00 && node.data.charCodeAt(e) <= 0xDFFF) e++;
-      r.setStart(node, o); r.setEnd(node, e);
-      const b = r.getBoundingClientRect();
-      return [b.left, b.top, b.right, b.bottom];
-    }
-    pos += n;
-  }
-  return null;
-}"""
-
-
-def shown_index(text: str, cp: int) -> int:
-    """Index, in UTF-16 units of the rendered text nodes, of the character at code point `cp`."""
-    shown = text[:cp].replace("\r", "").replace("\n", "")
-    return len(shown.encode("utf-16-le")) // 2
-
-
-def open_task(page, url: str, project_id: int, task_id: int) -> None:
-    page.goto(f"{url}/projects/{project_id}/data?task={task_id}")
-    page.wait_for_selector(".lsf-htx-richtext .lsf-richtext__line", timeout=60_000)
-    page.wait_for_timeout(500)
-
-
-def draw(page, text: str, start: int, end: int, label: str) -> None:
-    """Press the label's hotkey, then drag the mouse from the first character to the last one."""
-    page.keyboard.press(HOTKEY[label])
-    first = page.evaluate(CHAR_BOX, shown_index(text, start))
-    last = page.evaluate(CHAR_BOX, shown_index(text, end - 1))
-    assert first and last, f"characters {start}..{end} not on screen"
-    page.mouse.move(first[0] + 1, (first[1] + first[3]) / 2)
-    page.mouse.down()
-    page.mouse.move(last[2] - 1, (last[1] + last[3]) / 2, steps=10)
-    page.mouse.up()
-    page.wait_for_timeout(250)
-
-
-def highlight(page, text: str):
-    return page.locator(".lsf-htx-richtext .htx-highlight", has_text=text).first
-
-
-def relate(page, head: str, child: str, label: str) -> int:
-    """Draw a relation and give it its label; returns the number of user actions it took."""
-    highlight(page, head).click()
-    page.keyboard.press("Alt+r")  # the hotkey of the region's "Create Relation" button
-    highlight(page, child).click()
-    page.locator(".lsf-panel-tabs__tab", has_text="Relations").first.click()
-    item = page.locator(".lsf-relations__item").last
-    item.hover()
-    item.locator("button[aria-label='Show Relation Labels']").click()
-    page.locator(".lsf-relation-meta button").last.click()
-    page.get_by_role("option", name=label, exact=True).click()
-    page.keyboard.press("Escape")
-    page.locator(".lsf-panel-tabs__tab", has_text="Regions").first.click()
-    return 7  # click head, Alt+R, click child | Relations tab, "…", open the list, choose
-
-
-def submit(page) -> None:
-    page.locator("button[aria-label='Submit current annotation'], button[aria-label=submit]").first.click()
-    page.wait_for_timeout(1500)
 
 
 def pull_cli(ls_server, project: str, gold: Path, documents: Path, *extra: str):
@@ -201,9 +119,8 @@ def test_regions_and_a_relation_drawn_with_the_mouse_come_back_exactly(page, ses
     for needle, nth, label in DRAWN:
         start = at(TEXT, needle, nth)
         draw(page, TEXT, start, start + len(needle), label)
-    shown = page.evaluate("() => [...document.querySelectorAll('.lsf-htx-richtext .htx-highlight')].map(e => e.textContent)")
-    assert sorted(shown) == sorted(n for n, _, _ in DRAWN)
-    assert relate(page, "sáp nhập", "Sở\u00a0Tài chính", "source") == 7
+    assert sorted(highlights(page)) == sorted(n for n, _, _ in DRAWN)
+    assert relate(page, "sáp nhập", "Sở\u00a0Tài chính", "source") == RELATION_STEPS
     submit(page)
 
     gold = tmp_path / "gold.jsonl"
