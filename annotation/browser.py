@@ -69,8 +69,11 @@ def open_task(page: Any, url: str, project_id: int, task_id: int) -> None:
 
 
 def draw(page: Any, text: str, start: int, end: int, label: str) -> None:
-    """Press the label's hotkey, then drag the mouse from the first character of [start:end) to its last."""
-    page.keyboard.press(HOTKEYS[label])
+    """Press the label's hotkey (unless that label is already active: the key toggles it), then drag the
+    mouse from the first character of [start:end) to its last."""
+    active = page.locator(".lsf-label.lsf-label_selected").all_inner_texts()
+    if not any(t.strip().startswith(label) and t.strip()[len(label):].strip() == HOTKEYS[label] for t in active):
+        page.keyboard.press(HOTKEYS[label])
     first = page.evaluate(_CHAR_BOX, shown_index(text, start))
     last = page.evaluate(_CHAR_BOX, shown_index(text, end - 1))
     if not (first and last):
@@ -83,7 +86,12 @@ def draw(page: Any, text: str, start: int, end: int, label: str) -> None:
 
 
 def highlight(page: Any, text: str) -> Any:
-    return page.locator(".lsf-htx-richtext .htx-highlight", has_text=text).first
+    """The (first) highlighted piece of the region showing `text`: a region may be drawn as several pieces."""
+    index = page.evaluate("""(t) => [...document.querySelectorAll('.lsf-htx-richtext .htx-highlight')]
+        .findIndex(e => e.textContent === t || (e.textContent.length > 0 && t.startsWith(e.textContent)))""", text)
+    if index < 0:
+        raise AssertionError(f"no highlighted region shows {text!r}")
+    return page.locator(".lsf-htx-richtext .htx-highlight").nth(index)
 
 
 def highlights(page: Any) -> list[str]:
@@ -96,15 +104,20 @@ def relate(page: Any, head: str, child: str, label: str) -> int:
     highlight(page, head).click()
     page.keyboard.press("Alt+r")  # the hotkey of the region's "Create Relation" button
     highlight(page, child).click()
-    page.locator(".lsf-panel-tabs__tab", has_text="Relations").first.click()
+    tab(page, "Relations").click()
     item = page.locator(".lsf-relations__item").last
     item.hover()
     item.locator("button[aria-label='Show Relation Labels']").click()
     page.locator(".lsf-relation-meta button").last.click()
     page.get_by_role("option", name=label, exact=True).click()
     page.keyboard.press("Escape")
-    page.locator(".lsf-panel-tabs__tab", has_text="Regions").first.click()
+    tab(page, "Regions").click()
     return RELATION_STEPS
+
+
+def tab(page: Any, name: str) -> Any:
+    """A tab of the side panel ("Regions", "Relations"); the panel keeps a hidden copy while it is dragged."""
+    return page.locator(".lsf-panel-tabs__tab:visible", has_text=name).first
 
 
 def submit(page: Any) -> None:

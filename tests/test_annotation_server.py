@@ -376,8 +376,14 @@ def test_serve_stops_its_child_on_a_signal_during_start_up(tmp_path, sig, moment
 
 def test_the_server_log_has_no_traceback(ls_server):
     """After every push and pull above (this module runs them first): no error traceback in the server's log."""
+    import re
+
+    if ls_server.process is None:
+        pytest.skip("a server started outside this test session (its log holds older runs)")
     log = ls_server.log_path.read_text(encoding="utf-8", errors="replace")
-    assert "Invalid page" not in log and "Traceback" not in log
+    errors = re.findall(r"\[ERROR\] [0-9a-f-]+ (.+)", log)
+    # The only one allowed is the deliberate bad token of test_rejected_token_and_a_server_that_is_down.
+    assert "Invalid page" not in log and set(errors) <= {"Invalid token."}, errors
     assert ls_server.data_dir.stat().st_mode & 0o777 == 0o700
     assert {p.name: p.stat().st_mode & 0o777 for p in ls_server.data_dir.iterdir() if p.is_file()} == {
         p.name: 0o600 for p in ls_server.data_dir.iterdir() if p.is_file()}
