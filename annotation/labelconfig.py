@@ -76,7 +76,7 @@ def _bullets(body: str) -> list[str]:
     return items
 
 
-def _first_sentence(text: str, limit: int = 125) -> str:
+def _first_sentence(text: str, limit: int = 110) -> str:
     """Up to the first full stop that ends a sentence (not "..."), cut at a word near `limit`."""
     m = re.match(r"(.+?(?<!\.)\.)(?!\.)(\s+[A-ZĐ(`\"“]|$)", text)
     out = (m.group(1) if m else text).strip()
@@ -119,7 +119,7 @@ def instructions_html(markdown: str | None = None) -> str:
     """One screen for the labeling interface (project `expert_instruction`): each label's definition and
     its three key boundary rules, the relations, and how to draw them in this Label Studio version."""
     summary = guideline_summary(markdown)
-    parts = ["<div style='font-size:13px;line-height:1.35'>",
+    parts = ["<div style='font-size:12px;line-height:1.3'>",
              "<p><b>Full rules: annotation/GUIDELINES.md.</b> Select a label by its key (1–4), then drag over the text. "
              "A relation: click the MERGE_ACTION, press <b>Alt+R</b>, click its argument; then in the Relations tab "
              "open the relation's <b>…</b> and choose its label (there is no default label: an unlabelled relation is refused at pull).</p>"]
