@@ -396,3 +396,27 @@ def test_no_secret_in_the_server_process_arguments(ls_server):
         pytest.skip("a server started outside this test session")
     argv = Path(f"/proc/{ls_server.process.pid}/cmdline").read_bytes().decode()
     assert ls_server.credentials.token not in argv and ls_server.credentials.password not in argv
+
+
+def test_pull_applies_the_good_tasks_reports_the_bad_one_and_exits_non_zero(session, ls_server, tmp_path):
+    good = Document("pull-good", "Sáp nhập Sở Nội vụ.", sentences=[(0, 19)], paragraphs=[(0, 19)],
+                    spans=[Span("m", 0, 8, "MERGE_ACTION"), Span("a", 9, 18, "AGENCY")], relations=[Relation("m", "a", "source")])
+    bad = Document("pull-bad", "Giải thể Phòng Y tế.", sentences=[(0, 20)], paragraphs=[(0, 20)])
+    project = f"vnreorg pull bad {os.getpid()}-{time.time_ns()}"
+    report = push(session, [good, bad], project=project)
+    bad_task = next(t["id"] for t in session.export(report.project_id) if t["data"]["doc_id"] == bad.id)
+    region = lambda rid, s, e, label: {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",  # noqa: E731
+                                       "value": {"start": s, "end": e, "text": bad.text[s:e], "labels": [label]}}
+    session.client.annotations.create(id=bad_task, result=[region("x", 0, 8, "MERGE_ACTION"), region("y", 9, 19, "AGENCY"),
+                                                          {"type": "relation", "from_id": "x", "to_id": "y", "direction": "right", "labels": []}])
+    documents, gold = tmp_path / "documents.jsonl", tmp_path / "gold.jsonl"
+    write_documents(documents, [good, bad])
+    args = ["pull", "--gold", str(gold), "--documents", str(documents), "--project", project,
+            "--url", ls_server.url, "--api-key", ls_server.credentials.token, "--write", "-q"]
+    strict = CliRunner().invoke(annotate_app, [*args, "--strict"])
+    assert strict.exit_code != 0 and "exactly one label" in str(strict.exception) and not gold.exists()
+    out = CliRunner().invoke(annotate_app, args)
+    assert out.exit_code != 0 and isinstance(out.exception, VnreorgError) and "1 task(s) could not be pulled" in str(out.exception)
+    assert f"bad {ls_server.url} project {report.project_id} task {bad_task} doc=pull-bad annotation" in out.output
+    assert "relation 'x'->'y': a relation must carry exactly one label" in out.output
+    assert [(d.id, d.spans, d.relations) for d in read_documents(gold)] == [(good.id, good.spans, good.relations)]
