@@ -649,7 +649,7 @@ def test_instructions_come_from_the_guidelines_one_screen():
     page = instructions_html()
     visible = len(__import__("re").sub(r"<[^>]+>", "", page))
     assert visible < 3500 and all(label in page for label in ENTITY_LABELS) and "Alt+R" in page
-    assert "A position held by a person." in page  # TITLE's definition, verbatim from GUIDELINES.md
+    assert "A position held by a person" in page  # TITLE's definition, verbatim from GUIDELINES.md
 
 
 def test_a_label_without_guidelines_is_an_error(monkeypatch):

@@ -182,5 +182,5 @@ def test_the_instructions_from_the_guidelines_open_with_the_labeling_stream(page
     page.goto(f"{ls_server.url}/projects/{report.project_id}/data?labeling=1")
     dialog = page.locator(".lsf-modal-ls__content").filter(has_text="Labeling Instructions").first
     dialog.wait_for(timeout=60_000)
-    for words in ("1 AGENCY", "A position held by a person.", "4 NUMBER", "Alt+R", "no default label"):
+    for words in ("1 AGENCY", "A position held by a person", "4 NUMBER", "Alt+R", "no default label"):
         assert dialog.get_by_text(words, exact=False).count() >= 1, words
