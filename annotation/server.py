@@ -99,19 +99,34 @@ class Credentials:
             raise VnreorgError(f"unreadable credentials file ({exc}); delete it and the data folder to start afresh", str(path)) from None
 
 
+SERVER_FILES = ("label_studio.sqlite3", "label_studio.sqlite3-journal", "label_studio.sqlite3-wal", "label_studio.sqlite3-shm",
+                CREDENTIALS_FILE, "server.log", ".env")
+SERVER_FOLDERS = ("media", "export", "test_data")
+
+
 def make_private(data_dir: Path) -> None:
-    """The data folder 700 and everything in it 600 (files) / 700 (folders): it holds the API token (the
-    SQLite database too), the password and the annotations. The server itself runs with umask 077."""
+    """The data folder 700, and what the server and we keep in it 600 (files) / 700 (folders): it holds the
+    API token (in the SQLite database too), the password and the annotations. The server itself runs with
+    umask 077. Only the known entries are touched, so a mistaken --data-dir cannot re-mode other files."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(data_dir, 0o700)
-    for root, dirs, files in os.walk(data_dir):
-        for d in dirs:
-            os.chmod(os.path.join(root, d), 0o700)
-        for f in files:
-            path = os.path.join(root, f)
-            if not os.path.islink(path):
-                os.chmod(path, 0o600)
+    for name in SERVER_FILES:
+        path = data_dir / name
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, 0o600)
+    for name in SERVER_FOLDERS:
+        top = data_dir / name
+        if not top.is_dir() or top.is_symlink():
+            continue
+        os.chmod(top, 0o700)
+        for root, dirs, files in os.walk(top):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o700)
+            for f in files:
+                path = os.path.join(root, f)
+                if not os.path.islink(path):
+                    os.chmod(path, 0o600)
 
 
 def new_token() -> str:

@@ -625,9 +625,12 @@ def test_data_folder_is_made_private(tmp_path):
     (data / "media" / "upload").mkdir(parents=True)
     (data / "label_studio.sqlite3").write_bytes(b"x")
     (data / "media" / "upload" / "f.txt").write_text("x")
+    (data / "not-ours.txt").write_text("x")
+    (data / "not-ours.txt").chmod(0o644)
     ls_server.make_private(data)
     modes = {p.relative_to(data).as_posix(): p.stat().st_mode & 0o777 for p in [data, *data.rglob("*")]}
-    assert modes == {".": 0o700, "media": 0o700, "media/upload": 0o700, "label_studio.sqlite3": 0o600, "media/upload/f.txt": 0o600}
+    assert modes == {".": 0o700, "media": 0o700, "media/upload": 0o700, "label_studio.sqlite3": 0o600, "media/upload/f.txt": 0o600,
+                     "not-ours.txt": 0o644}  # a mistaken --data-dir: other files keep their modes
 
 
 def test_parse_export_accepts_a_single_task_object():
