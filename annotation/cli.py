@@ -10,7 +10,15 @@ import typer
 
 from vnreorg.annotation.convert import Choice, read_export, tasks_for_documents
 from vnreorg.annotation.labelconfig import labeling_config
-from vnreorg.annotation.server import CREDENTIALS_FILE, DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_USERNAME, LabelStudioServer
+from vnreorg.annotation.offsets import MEASURED_LABEL_STUDIO
+from vnreorg.annotation.server import (
+    CREDENTIALS_FILE,
+    DEFAULT_DATA_DIR,
+    DEFAULT_PORT,
+    DEFAULT_USERNAME,
+    LabelStudioServer,
+    installed_label_studio_version,
+)
 from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_documents, write_atomic
 
@@ -42,6 +50,11 @@ def serve(
     """Start the embedded Label Studio on 127.0.0.1 and keep it running until Ctrl-C."""
     server = LabelStudioServer(data_dir, port, username=username, password=password, token=api_key)
     saved = data_dir / CREDENTIALS_FILE
+    version = installed_label_studio_version(server.executable)
+    if version != MEASURED_LABEL_STUDIO:
+        typer.secho(f"warning: label-studio {version or '(version unknown)'} is not {MEASURED_LABEL_STUDIO}, the version whose browser "
+                    "offsets were measured (annotation/README.md); run tests/test_browser.py against it before annotating",
+                    fg=typer.colors.YELLOW, err=True)
     typer.echo(f"starting Label Studio ({server.executable}) with data in {data_dir} (the first start runs migrations: ~40 s; later starts take a few seconds) ...")
     t0 = time.perf_counter()
     try:

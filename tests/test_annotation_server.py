@@ -372,6 +372,9 @@ def test_serve_stops_its_child_on_a_signal_during_start_up(tmp_path, sig, moment
             pass
     if (tmp_path / "d").exists():
         assert (tmp_path / "d").stat().st_mode & 0o777 == 0o700
+    saved = tmp_path / "d" / "vnreorg-server.json"
+    if saved.exists():  # the password is never printed, only where it is saved
+        assert json.loads(saved.read_text())["password"] not in out.decode(errors="replace")
 
 
 def test_the_server_log_has_no_traceback(ls_server):
