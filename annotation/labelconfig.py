@@ -76,7 +76,7 @@ def _bullets(body: str) -> list[str]:
     return items
 
 
-def _first_sentence(text: str, limit: int = 110) -> str:
+def _first_sentence(text: str, limit: int = 100) -> str:
     """Up to the first full stop that ends a sentence (not "..."), cut at a word near `limit`."""
     m = re.match(r"(.+?(?<!\.)\.)(?!\.)(\s+[A-ZĐ(`\"“]|$)", text)
     out = (m.group(1) if m else text).strip()
@@ -88,7 +88,7 @@ def _first_sentence(text: str, limit: int = 110) -> str:
 
 
 def _html(text: str) -> str:
-    return re.sub(r"`([^`]+)`", r"<span style='background:#eef'>\1</span>", html.escape(text, quote=False).replace("**", ""))
+    return re.sub(r"`([^`]+)`", r"<i>\1</i>", html.escape(text, quote=False).replace("**", ""))
 
 
 def guideline_summary(markdown: str | None = None) -> dict[str, tuple[str, list[str]]]:
@@ -111,25 +111,28 @@ def guideline_summary(markdown: str | None = None) -> dict[str, tuple[str, list[
         rules = [_first_sentence(r) for r in _bullets(chosen[0])][:RULES_PER_LABEL]
         if label == "Relations":
             rules = [_first_sentence(r) for r in _bullets(body)][: len(schema.RELATION_LABELS)]
-        out[label] = (_first_sentence(_first_paragraph(body), 150) if label != "Relations" else "", rules)
+        definition = _first_sentence(_first_paragraph(body), 150)
+        head = definition.split(": ", 1)[0]  # "A position held by a person: a head, deputy ..." -> the first clause
+        out[label] = ((head.rstrip(".") + "." if len(head) >= 20 else definition) if label != "Relations" else "", rules)
     return out
 
 
 def instructions_html(markdown: str | None = None) -> str:
     """One screen for the labeling interface (project `expert_instruction`): each label's definition and
-    its three key boundary rules, the relations, and how to draw them in this Label Studio version."""
+    its three key boundary rules, the relations, and how to draw them in this Label Studio version.
+    Plain markup: Label Studio 1.23.2 strips inline styles from the instructions."""
     summary = guideline_summary(markdown)
-    parts = ["<div style='font-size:12px;line-height:1.3'>",
+    parts = ["<div>",
              "<p><b>Full rules: annotation/GUIDELINES.md.</b> Select a label by its key (1–4), then drag over the text. "
              "A relation: click the MERGE_ACTION, press <b>Alt+R</b>, click its argument; then in the Relations tab "
              "open the relation's <b>…</b> and choose its label (there is no default label: an unlabelled relation is refused at pull).</p>"]
     for i, label in enumerate(schema.ENTITY_LABELS, 1):
         definition, rules = summary[label]
-        parts.append(f"<p style='margin:6px 0 2px'><b>{i} {label}</b>: {_html(definition)}</p><ul style='margin:0 0 0 10px;padding:0;list-style:none'>")
+        parts.append(f"<p><b>{i} {label}</b>: {_html(definition)}</p><ul>")
         parts.extend(f"<li>• {_html(r)}</li>" for r in rules)
         parts.append("</ul>")
     definition, rules = summary["Relations"]
-    parts.append("<p style='margin:6px 0 2px'><b>Relations</b> (from a MERGE_ACTION, within its sentence)</p><ul style='margin:0 0 0 10px;padding:0;list-style:none'>")
+    parts.append(f"<p><b>Relations</b> (from a MERGE_ACTION, within its sentence)</p><ul>")
     parts.extend(f"<li>• {_html(r)}</li>" for r in rules)
     parts.append("</ul></div>")
     return "".join(parts)

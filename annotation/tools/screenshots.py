@@ -49,7 +49,7 @@ def main() -> None:
 
     with sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 760})
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
         log_in(page, creds.url, creds.username, creds.password)
         page.goto(f"{creds.url}/projects/{report.project_id}/data?labeling=1")
         page.get_by_text("Labeling Instructions").wait_for(timeout=60_000)
