@@ -107,7 +107,7 @@ def _read_parquet(files: list[Path]) -> Iterator[dict[str, Any]]:
     `events` table (one row per event with a `doc_id`/`id` column) is grouped back into records."""
     import pyarrow.parquet as pq
 
-    events_tables = [f for f in files if "events" in f.parts[-2:][0] or f.stem.startswith("events")]
+    events_tables = [f for f in files if f.parent.name == "events" or f.stem.startswith("events")]
     chosen = events_tables or files
     grouped: dict[str, dict[str, Any]] = {}
     for f in chosen:
@@ -314,3 +314,93 @@ def events_of_record(rec: dict[str, Any], meta: dict[str, Any], res: Resources |
 
 def entities_of_record(rec: dict[str, Any]) -> list[dict[str, Any]]:
     return list(rec.get("entities") or [])
+
+
+# --- the whole build: normalise, link, cross-check, deduplicate --------------------------------------
+
+def _document_context(rec: dict[str, Any]) -> str:
+    """What the extract record lets us see of its document: its event sentences and entity texts."""
+    sentences = {}
+    for ev in rec.get("events") or []:
+        s = ev.get("sentence") or {}
+        sentences[s.get("start")] = s.get("text", "")
+    return "\n".join(list(sentences.values()) + [e.get("text", "") for e in rec.get("entities") or []])
+
+
+def link_event(event: dict[str, Any], context: str, meta: dict[str, Any], res: Resources) -> None:
+    from vnreorg.models.linking import link_mention
+
+    for role, slot in (("source", "sources"), ("target", "targets")):
+        for p in event[slot]:
+            if p.get("label") in (None, "AGENCY"):
+                link = link_mention(p["text"], event["sentence"]["text"], context, meta=meta, role=role, res=res)
+                if link is not None:
+                    p["link"] = link
+
+
+def build_events(records, metas: dict[str, dict[str, Any]] | None = None, res: Resources | None = None,
+                 progress=None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """(events, actions, counts) from extract records: every event normalised, linked and cross-checked;
+    actions are the events grouped by deduplication."""
+    from vnreorg.models.crosscheck import crosscheck_event
+    from vnreorg.models.dedup import deduplicate
+
+    res = res or load_resources()
+    table = load_event_triggers()
+    events: list[dict[str, Any]] = []
+    counts = {"records": 0, "skipped": 0, "events": 0}
+    for rec in records:
+        if rec.get("skipped"):
+            counts["skipped"] += 1
+            continue
+        counts["records"] += 1
+        meta = _doc_meta(rec, metas or {})
+        context = _document_context(rec)
+        for event in events_of_record(rec, meta, res, table):
+            link_event(event, context, meta, res)
+            event["crosscheck"] = crosscheck_event(event, res)
+            events.append(event)
+        if progress:
+            progress(1)
+    actions = deduplicate(events)
+    counts["events"] = len(events)
+    counts["actions"] = len(actions)
+    counts["types"] = _count(e["type"] for e in events)
+    counts["verdicts"] = _count((e["crosscheck"] or {}).get("verdict", "none") for e in events)
+    links = [p.get("link") for e in events for slot in ("sources", "targets") for p in e[slot] if p.get("link")]
+    counts["links"] = _count(l["status"] for l in links)
+    return events, actions, counts
+
+
+def _count(values) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def measure_typing(gold_path: str | Path, table: dict[str, str] | None = None) -> dict[str, Any]:
+    """Accuracy of trigger typing on the hand-typed gold MERGE_ACTIONs (corpus/gold/event_types.tsv)."""
+    _, rows = read_table(gold_path, ("doc_id", "span_id", "start", "end", "trigger", "type", "note"))
+    table = table if table is not None else load_event_triggers()
+    wrong = []
+    for row in rows:
+        if row.values["type"] not in EVENT_TYPES:
+            raise VnreorgError(f"type {row.values['type']!r} is not one of {', '.join(EVENT_TYPES)}", row.where)
+        got = event_type(row.values["trigger"], table)
+        if got != row.values["type"]:
+            wrong.append({"doc_id": row.values["doc_id"], "span_id": row.values["span_id"], "trigger": row.values["trigger"],
+                          "gold": row.values["type"], "predicted": got})
+    n = len(rows)
+    return {"actions": n, "right": n - len(wrong), "accuracy": (n - len(wrong)) / n if n else 0.0, "wrong": wrong,
+            "per_type": _count(r.values["type"] for r in rows)}
+
+
+def name_participants(events: list[dict[str, Any]], res: Resources | None = None) -> list[dict[str, Any]]:
+    """Fill `name` (the normalised spelling) on participants that carry only `text` (constructed sets)."""
+    res = res or load_resources()
+    for ev in events:
+        for slot in ("sources", "targets"):
+            for p in ev.get(slot) or []:
+                p.setdefault("name", normalise_name(p.get("text", ""), res))
+    return events
