@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vnreorg.errors import VnreorgError
 from vnreorg.models.resources import RESOURCES_DIR, Resources, fold, load_resources, read_table
@@ -312,8 +312,33 @@ def events_of_record(rec: dict[str, Any], meta: dict[str, Any], res: Resources |
     return out
 
 
-def entities_of_record(rec: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(rec.get("entities") or [])
+def entities_links(rec: dict[str, Any], meta: dict[str, Any], context: str, res: Resources) -> list[dict[str, Any]]:
+    """Links of every AGENCY entity of a record (not only event participants), keyed by offsets."""
+    from vnreorg.models.linking import link_mention
+
+    doc = document_key(rec, meta)
+    sentences = [(ev.get("sentence") or {}) for ev in rec.get("events") or []]
+    out = []
+    for ent in rec.get("entities") or []:
+        if ent.get("label") != "AGENCY":
+            continue
+        sent = next((s.get("text", "") for s in sentences if (s.get("start") or 0) <= ent["start"] < (s.get("end") or -1)), "")
+        link = link_mention(ent.get("text", ""), sent, context, meta=meta, res=res)
+        if link is not None:
+            out.append({"doc_id": doc, "start": ent["start"], "end": ent["end"], "text": ent.get("text", ""), **link})
+    return out
+
+
+def records_from_documents(docs) -> Iterator[dict[str, Any]]:
+    """Extract-shaped records from annotated documents (gold or synthetic as a perfect extractor), with
+    their metadata: to run and measure the events stage without a model."""
+    from vnreorg.models.extract import events_of
+
+    for doc in docs:
+        yield {"source": f"{doc.id}.txt", "id": doc.id, "meta": dict(doc.meta),
+               "entities": [{"id": s.id, "start": s.start, "end": s.end, "label": s.label, "text": doc.text[s.start:s.end]}
+                            for s in doc.spans],
+               "relations": [r.to_dict() for r in doc.relations], "events": events_of(doc), "warnings": []}
 
 
 # --- the whole build: normalise, link, cross-check, deduplicate --------------------------------------
@@ -338,16 +363,23 @@ def link_event(event: dict[str, Any], context: str, meta: dict[str, Any], res: R
                     p["link"] = link
 
 
+class EventsBuild(NamedTuple):
+    events: list[dict[str, Any]]  # one per trigger mention, normalised, linked, cross-checked
+    actions: list[dict[str, Any]]  # events grouped by deduplication, with their mentions
+    counts: dict[str, Any]
+    entity_links: list[dict[str, Any]]  # links of every AGENCY entity
+
+
 def build_events(records, metas: dict[str, dict[str, Any]] | None = None, res: Resources | None = None,
-                 progress=None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """(events, actions, counts) from extract records: every event normalised, linked and cross-checked;
-    actions are the events grouped by deduplication."""
+                 progress=None) -> EventsBuild:
+    """Events, actions, counts and entity links from extract records."""
     from vnreorg.models.crosscheck import crosscheck_event
     from vnreorg.models.dedup import deduplicate
 
     res = res or load_resources()
     table = load_event_triggers()
     events: list[dict[str, Any]] = []
+    entity_links: list[dict[str, Any]] = []
     counts = {"records": 0, "skipped": 0, "events": 0}
     for rec in records:
         if rec.get("skipped"):
@@ -360,6 +392,7 @@ def build_events(records, metas: dict[str, dict[str, Any]] | None = None, res: R
             link_event(event, context, meta, res)
             event["crosscheck"] = crosscheck_event(event, res)
             events.append(event)
+        entity_links += entities_links(rec, meta, context, res)
         if progress:
             progress(1)
     actions = deduplicate(events)
@@ -369,7 +402,8 @@ def build_events(records, metas: dict[str, dict[str, Any]] | None = None, res: R
     counts["verdicts"] = _count((e["crosscheck"] or {}).get("verdict", "none") for e in events)
     links = [p.get("link") for e in events for slot in ("sources", "targets") for p in e[slot] if p.get("link")]
     counts["links"] = _count(l["status"] for l in links)
-    return events, actions, counts
+    counts["entity_links"] = _count(l["status"] for l in entity_links)
+    return EventsBuild(events, actions, counts, entity_links)
 
 
 def _count(values) -> dict[str, int]:

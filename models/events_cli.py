@@ -21,7 +21,7 @@ DEFAULT_DEDUP_SET = Path("tests/fixtures/dedup_events.jsonl")
 @app.command("build")
 def build_command(
     extraction: Path = typer.Argument(..., help="extract output: JSONL, or a Parquet file or dataset folder with the same fields."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: events.jsonl, actions.jsonl, events.csv, events.parquet, index.html, summary.json."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: events.jsonl, actions.jsonl, links.jsonl, events.csv, events.parquet, index.html, summary.json."),
     docs: Optional[Path] = typer.Option(None, "--docs", help="Corpus JSONL whose metadata (date, outlet, title) joins the records by id or source-file stem."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress on stderr."),
 ) -> None:
@@ -34,13 +34,14 @@ def build_command(
 
     t0 = time.perf_counter()
     bar = tqdm(unit="doc", disable=not progress, file=sys.stderr)
-    events, actions, counts = build_events(read_extraction(extraction), read_documents_meta(docs), progress=bar.update)
+    events, actions, counts, entity_links = build_events(read_extraction(extraction), read_documents_meta(docs), progress=bar.update)
     bar.close()
     if counts["records"] == 0:
         raise VnreorgError("no usable records (every record skipped, or the file is empty)", str(extraction))
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "events.jsonl", events)
     write_jsonl(out / "actions.jsonl", actions)
+    write_jsonl(out / "links.jsonl", entity_links)
     rows = flat_rows(events, actions)
     write_csv(rows, out / "events.csv")
     write_parquet(rows, out / "events.parquet")
@@ -48,7 +49,7 @@ def build_command(
     counts["seconds"] = round(time.perf_counter() - t0, 2)
     write_atomic(out / "summary.json", json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
     typer.echo(f"{counts['records']} documents, {counts['events']} events -> {counts['actions']} actions in {counts['seconds']} s -> {out}\n"
-               f"   types {counts['types']}\n   links {counts['links']}\n   official record {counts['verdicts']}")
+               f"   types {counts['types']}\n   links of participants {counts['links']}, of all AGENCY entities {counts['entity_links']}\n   official record {counts['verdicts']}")
 
 
 @app.command("measure")

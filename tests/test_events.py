@@ -247,3 +247,35 @@ def test_build_command_writes_tables_and_page(tmp_path):
     assert (out / "events.csv").read_text(encoding="utf-8").count("\n") == 4
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "<script" in page and "http" not in page.split("<script", 1)[1]  # no remote resource
+
+
+def test_events_on_a_small_archive_from_the_synthetic_corpus(tmp_path):
+    """The archive path with fewer documents (the 1,000-document run is benchmarks/events_archive.py): one
+    synthetic worksheet imported, each article published twice, gold as a perfect extractor."""
+    from typer.testing import CliRunner
+
+    from vnreorg.cli import app
+
+    syn = tmp_path / "syn.jsonl"
+    result = CliRunner().invoke(app, ["worksheet", "synthetic", str(ROOT / "corpus/synthetic/worksheets/b_02.txt"),
+                                      "-o", str(syn), "--skip-invalid"])
+    assert result.exit_code == 0, result.output
+    docs = read_documents(syn)
+    records = []
+    for copy in range(2):
+        for rec in events.records_from_documents(docs):
+            rec["source"] = f"arc-{copy}-{rec['id']}.txt"
+            rec["meta"]["outlet"] = f"outlet-{copy}"
+            records.append(rec)
+    ext = tmp_path / "extract.jsonl"
+    ext.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    result = CliRunner().invoke(app, ["events", "build", str(ext), "-o", str(tmp_path / "ev"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "ev" / "summary.json").read_text(encoding="utf-8"))
+    n_actions = sum(1 for d in docs for s in d.spans if s.label == "MERGE_ACTION")
+    assert summary["records"] == 2 * len(docs) and summary["events"] == 2 * n_actions
+    bare = sum(1 for e in events.records_from_documents(docs) for ev in e["events"] if not ev["sources"] and not ev["targets"])
+    # every action with a named body reported by both outlets is one action; bodiless ones (a cut by a
+    # number) are never merged, so each outlet's copy stays apart
+    assert summary["actions"] <= n_actions + bare and summary["actions"] < summary["events"]
+    assert summary["types"].get("other", 0) == 0 and summary["entity_links"].get("linked", 0) > 0

@@ -53,7 +53,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, tmp_path):
-    _, actions, _ = build_events(RECORDS)
+    actions = build_events(RECORDS).actions
     path = write_page(actions, tmp_path / "index.html")
     pg = browser.new_page()
     pg.goto(path.as_uri())
