@@ -6,8 +6,9 @@ it went into. A merge event whose sources are linked pre-2025 units gets a verdi
 - `confirmed`: every source maps to the linked target (or, without a linked target, all sources map to
   one and the same new unit);
 - `contradicted`: a source maps elsewhere; the official record (old -> new) is shown;
-- `not_covered`: a source the mapping does not hold (earlier waves, such as the 2019-2020 commune mergers
-  of all five seeds), a target named in its old era, or nothing to compare.
+- `not_covered`: an event dated before 2025 (earlier waves, such as the 2019-2020 commune mergers of all
+  five seeds), a source the mapping does not hold, a target named in its old era, or nothing to compare.
+Only participants that are units themselves count ("xã Vân Hà", not "Trạm Y tế xã Vân Hà").
 Events that are not mergers of linked units get no verdict (None).
 """
 from __future__ import annotations
@@ -29,7 +30,17 @@ def _mapping(res: Resources) -> dict[tuple[str, str], tuple[AdminMapping, ...]]:
 
 
 def _linked(participants: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [p["link"] for p in participants if (p.get("link") or {}).get("status") == "linked"]
+    """Links of participants that are units themselves (not bodies of units: "Trạm Y tế xã X")."""
+    return [p["link"] for p in participants
+            if (p.get("link") or {}).get("status") == "linked" and p["link"].get("whole", True)]
+
+
+def _year(event: dict[str, Any]) -> int | None:
+    for key in ("event_date", "article_date"):
+        value = str(event.get(key) or "")
+        if value[:4].isdigit():
+            return int(value[:4])
+    return None
 
 
 def _record(rows: tuple[AdminMapping, ...]) -> list[dict[str, Any]]:
@@ -44,6 +55,9 @@ def crosscheck_event(event: dict[str, Any], res: Resources | None = None) -> dic
     sources = [l for l in _linked(event.get("sources") or []) if l["level"] in ("province", "commune", "district")]
     if not sources:
         return None
+    year = _year(event)
+    if year is not None and year < 2025:
+        return {"verdict": "not_covered", "why": f"dated {year}: before the 2025 wave the mapping describes"}
     res = res or load_resources()
     mapping = _mapping(res)
     targets = _linked(event.get("targets") or [])

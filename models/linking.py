@@ -175,7 +175,9 @@ def link_mention(mention: str, sentence: str, document: str, *, meta: dict[str, 
     scored = sorted(((_support(u, rest, sentence, document, idx), u) for u in pool), key=lambda su: -su[0])
     best = scored[0][0]
     top = [u for s, u in scored if s == best]
-    link: dict[str, Any] = {"form": folded[start:end], "era_basis": era}
+    # whole: the mention is the unit itself ("xã Vân Hà"), not a body of it ("Trạm Y tế xã Vân Hà")
+    link: dict[str, Any] = {"form": folded[start:end], "era_basis": era,
+                            "whole": not folded[:start].strip() and not folded[end:].strip(" .,;:")}
     named = _provinces_in(f"{rest} {sentence} {document}", idx)
     if best == 0 and named and all(u.level != "province" and u.province_code not in named for u in top):
         # the text names provinces, none of them this unit's: a namesake elsewhere, not this one

@@ -208,6 +208,11 @@ def test_crosscheck_confirms_contradicts_and_says_not_covered(res):
     old_wave = _merge_event([("06826", "commune", "pre2025", "Phường Yên Thanh")], [("06820", "commune", "pre2025", "Phường Trưng Vương")])
     assert crosscheck.crosscheck_event(old_wave, res)["verdict"] == "not_covered"
     assert crosscheck.crosscheck_event({"type": "dissolve", "sources": [], "targets": []}, res) is None
+    assert crosscheck.crosscheck_event({**ok, "event_date": "2019"}, res)["verdict"] == "not_covered"  # an earlier wave
+    bodies = _merge_event([("54", "province", "pre2025", "Sở Tài chính tỉnh Phú Yên")], [("52", "province", "post2025", "Sở Tài chính tỉnh Gia Lai")])
+    for p in bodies["sources"] + bodies["targets"]:
+        p["link"]["whole"] = False  # departments of the provinces, not the provinces
+    assert crosscheck.crosscheck_event(bodies, res) is None
 
 
 # --- deduplication -----------------------------------------------------------------------------
