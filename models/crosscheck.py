@@ -52,12 +52,14 @@ def crosscheck_event(event: dict[str, Any], res: Resources | None = None) -> dic
     """The verdict of one normalised event (with links on its participants), or None when not checkable."""
     if event.get("type") not in CHECKED_TYPES:
         return None
-    sources = [l for l in _linked(event.get("sources") or []) if l["level"] in ("province", "commune", "district")]
-    if not sources:
+    sources = _linked(event.get("sources") or [])
+    if not sources and not _linked(event.get("targets") or []):
         return None
     year = _year(event)
     if year is not None and year < 2025:
         return {"verdict": "not_covered", "why": f"dated {year}: before the 2025 wave the mapping describes"}
+    if not sources:
+        return {"verdict": "not_covered", "why": "no source is linked to an official unit"}
     res = res or load_resources()
     mapping = _mapping(res)
     targets = _linked(event.get("targets") or [])
