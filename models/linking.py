@@ -79,7 +79,7 @@ def find_units(text: str, res: Resources | None = None) -> list[tuple[int, int, 
         if start < pos:
             continue
         first = re.match(r"\S+", folded[start:]).group(0)
-        if first not in idx.first_words and not any(first.startswith(w) for w in ("tp.", "tx.", "tt.", "h.", "q.", "p.")):
+        if first not in idx.first_words:  # abbreviated forms ("tp.vinh") are forms too
             continue
         best = None
         for k in range(min(MAX_FORM_WORDS, len(starts) - i), 0, -1):
