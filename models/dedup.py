@@ -4,8 +4,10 @@ its mentions.
 Two events are the same action when they have the same type, their sources overlap enough (Jaccard of
 participant identities at least `min_overlap`), their targets agree (equal, or one side has none), and
 their years are compatible (both known: at most `max_years` apart). A participant's identity is its
-official unit (code and era) when linked, else its normalised name case-folded. Events with neither
-sources nor targets are never merged (nothing identifies them). Groups are the connected components of
+official unit (code and era) when linked, else its normalised name case-folded. An event with neither
+sources nor targets (a cut stated only by its number) is the same action as another only when both carry
+the same amounts and nearly the same sentence (word Jaccard at least `min_sentence`): a copied report,
+not a like-sounding one. Groups are the connected components of
 the "same action" pairs; candidate pairs come from an index on identities, so the work grows with the
 events that share a participant, not with all pairs.
 """
@@ -36,10 +38,31 @@ def _year(event: dict[str, Any]) -> int | None:
     return None
 
 
-def same_action(a: dict[str, Any], b: dict[str, Any], min_overlap: float = 0.5, max_years: int = 1) -> bool:
+def _amounts(event: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted(fold(str(x.get("text", ""))) for x in event.get("amounts") or []))
+
+
+def _words(event: dict[str, Any]) -> frozenset[str]:
+    return frozenset(fold((event.get("sentence") or {}).get("text", "")).replace(",", " ").replace(".", " ").split())
+
+
+def _bodiless_same(a: dict[str, Any], b: dict[str, Any], min_sentence: float) -> bool:
+    if not _amounts(a) or _amounts(a) != _amounts(b):
+        return False
+    wa, wb = _words(a), _words(b)
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= min_sentence
+
+
+def same_action(a: dict[str, Any], b: dict[str, Any], min_overlap: float = 0.5, max_years: int = 1,
+                min_sentence: float = 0.8) -> bool:
     if a.get("type") != b.get("type"):
         return False
     sa, sb, ta, tb = _ids(a, "sources"), _ids(b, "sources"), _ids(a, "targets"), _ids(b, "targets")
+    if not (sa or ta) and not (sb or tb):
+        if not _bodiless_same(a, b, min_sentence):
+            return False
+        ya, yb = _year(a), _year(b)
+        return ya is None or yb is None or abs(ya - yb) <= max_years
     if not (sa or ta) or not (sb or tb):
         return False
     if ta and tb and ta != tb:
@@ -65,7 +88,10 @@ def group_events(events: list[dict[str, Any]], **kw) -> list[list[int]]:
 
     index: dict[tuple[str, str], list[int]] = {}
     for i, ev in enumerate(events):
-        for ident in _ids(ev, "sources") | _ids(ev, "targets"):
+        idents = _ids(ev, "sources") | _ids(ev, "targets")
+        if not idents and _amounts(ev):
+            idents = {"amounts:" + "|".join(_amounts(ev))}
+        for ident in idents:
             index.setdefault((ev.get("type"), ident), []).append(i)
     seen: set[tuple[int, int]] = set()
     for members in index.values():
