@@ -31,7 +31,8 @@ from vnreorg.corpus.synthetic import synthetic_problems
 from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_json_file, read_jsonl
 from vnreorg.metrics import span_problems
-from vnreorg.schema import ENTITY_LABELS, NAME_MAX, RELATION_LABELS, Document, Span, id_problem, nfc, relation_allowed
+from vnreorg.schema import (ENTITY_LABELS, LINK_ERAS, LINK_LEVELS, LINK_STATUSES, NAME_MAX, RELATION_LABELS, Document,
+                            Span, id_problem, nfc, relation_allowed)
 
 DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
 
@@ -237,6 +238,7 @@ def _check_document(doc: Document, report: _Reporter) -> None:
     spans = _check_spans(doc, report)
     _check_relations(doc, spans, report)
     _check_captions(doc, report)
+    _check_links(doc, report)
 
 
 def _check_captions(doc: Document, report: _Reporter) -> None:
@@ -245,6 +247,26 @@ def _check_captions(doc: Document, report: _Reporter) -> None:
     for span in doc.spans:
         if any(a <= span.start < b for a, b in captions):
             report("caption", "span inside a photo caption (captions are not annotated)", span.id, span.start)
+
+
+def _check_links(doc: Document, report: _Reporter) -> None:
+    """The optional `links` field: each link on the offsets of an AGENCY span, with a known status; a
+    `linked` one with a code, a level and an era from the schema."""
+    agency = {(s.start, s.end) for s in doc.spans if s.label == "AGENCY"}
+    for n, link in enumerate(doc.links):
+        start, end = (link.get("start"), link.get("end")) if isinstance(link, dict) else (None, None)
+        if not isinstance(start, int) or not isinstance(end, int):
+            report("link", f"link {n}: needs integer start and end")
+            continue
+        if doc.spans and (start, end) not in agency:
+            report("link", f"link {n} [{start}, {end}) is not on an AGENCY span", offset=start)
+        status = link.get("status")
+        if status not in LINK_STATUSES:
+            report("link", f"link {n}: status {status!r} is not one of {', '.join(LINK_STATUSES)}", offset=start)
+        elif status == "linked" and (not link.get("code") or link.get("level") not in LINK_LEVELS
+                                     or link.get("era") not in LINK_ERAS):
+            report("link", f"link {n}: a linked unit needs a code, a level ({', '.join(LINK_LEVELS)}) "
+                           f"and an era ({', '.join(LINK_ERAS)})", offset=start)
 
 
 def validate_documents(

@@ -50,6 +50,13 @@ LABEL_COLOURS: dict[str, str] = {
 }
 
 
+# Optional links of AGENCY spans to official administrative units (models/linking.py): each link names
+# its span by offsets; `linked` carries code, level and era, `unresolved` its candidates.
+LINK_STATUSES: tuple[str, ...] = ("linked", "unresolved")
+LINK_LEVELS: tuple[str, ...] = ("province", "district", "commune")
+LINK_ERAS: tuple[str, ...] = ("pre2025", "post2025")
+
+
 def bio_tags() -> list[str]:
     """IOB2 tag names in ClassLabel order: O, then B-/I- per entity label."""
     tags = ["O"]
@@ -155,6 +162,7 @@ class Document:
     provenance: list[dict[str, Any]] = field(default_factory=list)
     # One kind per paragraph (PARAGRAPH_KINDS), parallel to `paragraphs`; empty means all "body".
     paragraph_kinds: list[str] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)  # optional; omitted from JSON when empty
 
     def paragraph_kind(self, index: int) -> str:
         return self.paragraph_kinds[index] if index < len(self.paragraph_kinds) else DEFAULT_PARAGRAPH_KIND
@@ -192,6 +200,7 @@ class Document:
             "spans": [s.to_dict() for s in self.spans],
             "relations": [r.to_dict() for r in self.relations],
             "provenance": self.provenance,
+            **({"links": self.links} if self.links else {}),
         }
 
     @classmethod
@@ -209,6 +218,7 @@ class Document:
             spans=[Span(**s) for s in data.get("spans") or []],
             relations=[Relation(**r) for r in data.get("relations") or []],
             provenance=list(data.get("provenance") or []),
+            links=list(data.get("links") or []),
         )
 
 
@@ -237,7 +247,7 @@ def _check_shape(data: Any) -> None:
         raise ValueError(f"document text must be a string, not {type(data.get('text')).__name__}")
     if data.get("meta") is not None and not isinstance(data["meta"], dict):
         raise ValueError("meta must be a JSON object")
-    for key in ("paragraphs", "sentences", "spans", "relations", "provenance"):
+    for key in ("paragraphs", "sentences", "spans", "relations", "provenance", "links"):
         value = data.get(key)
         if value is not None and not isinstance(value, list):
             raise ValueError(f"{key} must be a list, not {type(value).__name__}")
