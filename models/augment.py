@@ -105,7 +105,7 @@ def _rebuild(doc: Document, new_texts: dict[str, str], new_id: str) -> Document:
         pieces.append(new)
         delta += len(new) - (span.end - span.start)
         shifts.append((span.end, delta))
-        new_spans.append(replace(span, start=start, end=start + len(new)))
+        new_spans.append(replace(span, start=start, end=start + len(new), text=new if span.text is not None else None))
         pos = span.end
     pieces.append(doc.text[pos:])
 
@@ -137,7 +137,7 @@ def replace_mentions(
     """`copies` new documents per input document, each mention of `labels` replaced with probability `rate`.
 
     Deterministic for a seed (each copy draws from its own generator seeded by seed, document id and copy
-    number). New ids are `<id>~aug<k>`; `meta["augmented"]` and a provenance entry say what was done."""
+    number). New ids are `<id>.aug<k>`; `meta["augmented"]` and a provenance entry say what was done."""
     from vnreorg.corpus.validate import validate_documents
 
     forbidden = set(forbidden_ids)
@@ -155,7 +155,7 @@ def replace_mentions(
                 if s.label in labels and rng.random() < rate:
                     new = _replacement(s, doc.text[s.start:s.end], rng, pools)
                     new_texts[s.id] = new[0].upper() + new[1:] if s.start in sentence_starts else new
-            new_id = f"{doc.id}~aug{k + 1}"
+            new_id = f"{doc.id}.aug{k + 1}"
             aug = _rebuild(doc, new_texts, new_id)
             for _ in range(3):  # undo replacements that do not fall on token edges
                 bad = {p.span_id for p in validate_documents([aug]) if p.span_id in new_texts}

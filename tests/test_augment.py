@@ -44,7 +44,7 @@ def test_replacement_keeps_alignment_roles_and_the_rest_of_the_text(docs, seed, 
     assert len(out) == len(docs)
     assert validate_documents(out) == []  # offsets, edges, token edges, sentences, relation types and sentences
     for old, new in zip(docs, out):
-        assert new.id == f"{old.id}~aug1" and new.meta["augmented"]["from"] == old.id
+        assert new.id == f"{old.id}.aug1" and new.meta["augmented"]["from"] == old.id
         starts, ends = {t[1] for t in tokenize(new.text)}, {t[2] for t in tokenize(new.text)}
         old_by_id, new_by_id = old.span_by_id(), new.span_by_id()
         assert old_by_id.keys() == new_by_id.keys()

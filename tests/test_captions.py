@@ -147,12 +147,12 @@ def test_validator_reports_a_span_in_a_caption(doc):
     from vnreorg.schema import Span
 
     start = doc.text.index("Phòng Y tế")
-    spans = [Span("T1", start, start + 10, "AGENCY")]
+    spans = [Span("T1", start, start + 10, "AGENCY", text="Phòng Y tế")]
     bad = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, spans, paragraph_kinds=doc.paragraph_kinds)
     problems = validate_documents([bad], "gold.jsonl")
     assert [(p.code, p.span_id, p.offset) for p in problems] == [("caption", "T1", start)]
     later = doc.text.index("Phòng Y tế", doc.paragraphs[3][0])
-    ok = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, [Span("T1", later, later + 10, "AGENCY")],
+    ok = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, [Span("T1", later, later + 10, "AGENCY", text="Phòng Y tế")],
                    paragraph_kinds=doc.paragraph_kinds)
     assert validate_documents([ok], "gold.jsonl") == []
 

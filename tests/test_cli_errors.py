@@ -111,7 +111,7 @@ COMMANDS = [
      "missing fifo malformed unwritable"),
     ("annotate push", ["annotate", "push", "{IN}", "--url", "http://127.0.0.1:9", "--api-key", "x"], "jsonl",
      "dir missing fifo malformed"),
-    ("model cv", ["model", "cv", "--gold", "{IN}", "--out", "{OUT}", "--systems", "rules"], "jsonl",
+    ("cv", ["cv", "--gold", "{IN}", "--out", "{OUT}", "--systems", "rules"], "jsonl",
      "dir missing fifo malformed"),
     ("train", ["train", "--config", "rules", "--gold", "{IN}", "--out", "{OUT}"], "jsonl", "dir missing fifo malformed"),
 ]

@@ -323,7 +323,7 @@ def _leftovers(root: Path) -> list[str]:
 
 def _check_parses(root: Path) -> None:
     """Every output file of the work copy reads as what it claims to be."""
-    from vnreorg.corpus.export_spacy import read_docbin
+    from vnreorg.docbin import read_docbin
     from vnreorg.corpus.tokenize import blank_vi
     from vnreorg.jsonio import read_documents
 

@@ -128,7 +128,7 @@ def test_extract_and_validate_warn_with_document_and_offsets(rules_model, tmp_pa
     record = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
     assert any("offset(s) 18, 36" in w for w in record["warnings"])
 
-    doc = Document("d1", text, sentences=sentences(text), spans=[Span("T1", 0, 8, "MERGE_ACTION")])
+    doc = Document("d1", text, sentences=sentences(text), spans=[Span("T1", 0, 8, "MERGE_ACTION")]).with_span_texts()
     write_documents(tmp_path / "gold.jsonl", [doc])
     checked = CliRunner().invoke(app, ["corpus", "validate", str(tmp_path / "gold.jsonl")])
     assert checked.exit_code == 0, checked.output  # a warning, not a problem
@@ -171,7 +171,7 @@ def test_gold_with_invisible_characters_validates_and_exports(tmp_path):
     spans = [Span("T1", 0, 8, "MERGE_ACTION"), Span("T2", 9, 21, "AGENCY"), Span("T3", 30, 35, "NUMBER")]
     spans[2] = Span("T3", text.index("03"), text.index("03") + 2, "NUMBER")
     assert [text[s.start:s.end] for s in spans] == ["Sáp nhập", "Phòng Nội vụ", "03"]
-    doc = Document("d1", text, sentences=sentences(text), spans=spans)
+    doc = Document("d1", text, sentences=sentences(text), spans=spans).with_span_texts()
     assert validate_documents([doc], "gold.jsonl") == []
     # the exported (and trained-on) Doc holds the visible text; the dropped characters' offsets travel with it
     (sdoc,) = document_to_docs(blank_vi(), doc)

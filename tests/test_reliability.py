@@ -134,7 +134,7 @@ def test_spacy_fold_paths_are_built_inside_the_folder(tmp_path):
 
 
 def test_cross_validation_refuses_hostile_fold_and_system_names(tmp_path):
-    from vnreorg.models.cv import cross_validate, load_folds
+    from vnreorg.cv import cross_validate, load_folds
 
     docs = gold_docs()
     folds = [{"name": "../../escaped", "test": ["doc-a"], "train": ["doc-b", "doc-c"]}]
@@ -192,9 +192,15 @@ def test_pull_refuses_a_hostile_task_id_and_leaves_gold_alone(tmp_path, bad):
     gold = tmp_path / "gold.jsonl"
     write_documents(gold, [d.with_span_texts() for d in gold_docs()])
     before = gold.read_bytes()
-    with pytest.raises(VnreorgError, match="doc_id"):
-        _apply(_export_with_doc_id(bad), gold=gold, documents=tmp_path / "none.jsonl", choose=None, write=True,
-               all_annotations=None, quiet=True, users={}, where="export")
+    args = dict(gold=gold, documents=tmp_path / "none.jsonl", choose=None, write=True, all_annotations=None,
+                quiet=True, users={}, where="export")
+    if isinstance(bad, str):  # a hostile string id stops the whole pull
+        with pytest.raises(VnreorgError, match="doc_id"):
+            _apply(_export_with_doc_id(bad), **args)
+    else:  # a non-string id makes that task bad: reported, left out, non-zero exit (issue 13's per-task pull)
+        assert _apply(_export_with_doc_id(bad), **args) == 1
+        with pytest.raises(VnreorgError, match="doc_id"):
+            _apply(_export_with_doc_id(bad), **args, strict=True)
     assert gold.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "gold.jsonl"]  # the lock file only
 

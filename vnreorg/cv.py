@@ -84,6 +84,10 @@ def cross_validate(
 
     systems = systems or dict(DEFAULT_SYSTEMS)
     folds = folds or derive_folds(documents)
+    for fold in folds:  # folds given directly are checked as a folds file is, before any training
+        check_id(fold.get("name"), "folds", "fold name", NAME_MAX)
+    for system in systems:
+        check_id(system, "systems", "system or fold name", NAME_MAX)
     by_id = {d.id: d for d in documents}
     out_dir = Path(out_dir)
     work_dir = Path(work_dir) if work_dir else out_dir / "work"
