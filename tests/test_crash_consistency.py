@@ -184,7 +184,16 @@ def _copy_repo_data(dest: Path) -> Path:
     shutil.copy2(REPO / "corpus/documents.jsonl", dest / "corpus/documents.jsonl")
     (dest / "seeds").mkdir()
     shutil.copy2(REPO / "seeds/SOURCES.md", dest / "seeds/SOURCES.md")
+    # the next version of gold: the adjudicated worksheets with their first relation line taken out
+    # (a valid gold that differs, so that import, pull and export all have an old and a new state)
+    ws = dest / "annotation/worksheets/adjudicated/ws_000.txt"
+    lines = ws.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith(("source |", "target |", "amount |")))
+    ws.with_name("ws_000.txt").write_text("".join(lines[:first] + lines[first + 1:]), encoding="utf-8")
     return dest
+
+
+IMPORT_NEXT = ("worksheet", "import", "annotation/worksheets/adjudicated", "--force")
 
 
 def _sha(path: Path) -> str:
@@ -244,7 +253,7 @@ def _in_child(workdir: Path, fn, kill_before_op: int | None = None, count_file: 
         code = 1
         try:
             os.chdir(workdir)
-            devnull = os.open(os.devnull, os.O_WRONLY)
+            devnull = os.open(os.environ.get("VNREORG_CHILD_LOG", os.devnull), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
             _arm(kill_before_op, count_file)
@@ -256,6 +265,9 @@ def _in_child(workdir: Path, fn, kill_before_op: int | None = None, count_file: 
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:
+            import traceback
+
+            traceback.print_exc()  # to the child's log (VNREORG_CHILD_LOG), for debugging a failed run
             code = 1
         finally:
             os._exit(code)
@@ -377,8 +389,8 @@ def test_kill_9_during_corpus_export_leaves_the_old_or_the_new_set(tmp_path, hea
     work = _copy_repo_data(tmp_path / "work")
     export = work / "corpus" / "export"
     old = _set_hash(export)
-    # new gold (the first pass instead of the adjudicated worksheets), so that the export changes
-    _run_to_end(work, _cli("worksheet", "import", "annotation/worksheets", "--force"))
+    # new gold (the adjudicated worksheets less one relation, see _copy_repo_data), so that the export changes
+    _run_to_end(work, _cli(*IMPORT_NEXT))
     ref = _copy_repo_data(tmp_path / "ref")
     shutil.copy2(work / "corpus/gold/gold.jsonl", ref / "corpus/gold/gold.jsonl")
     shutil.copy2(work / "corpus/gold/review.json", ref / "corpus/gold/review.json")
@@ -424,7 +436,7 @@ def test_kill_9_during_worksheet_import_and_pull_leaves_old_or_new_gold(tmp_path
     old = (_sha(gold_dir / "gold.jsonl"), _sha(gold_dir / "review.json"))
     # the reference runs: what a complete import and a complete pull write
     ref = _copy_repo_data(tmp_path / "ref-import")
-    ref_import = _run_to_end(ref, _cli("worksheet", "import", "annotation/worksheets", "--force"))
+    ref_import = _run_to_end(ref, _cli(*IMPORT_NEXT))
     new_import = (_sha(ref / "corpus/gold/gold.jsonl"), _sha(ref / "corpus/gold/review.json"))
     tasks = tasks_for_documents(read_documents(ref / "corpus/gold/gold.jsonl"))
     for n, task in enumerate(tasks, 1):  # as a server export names them
@@ -443,7 +455,7 @@ def test_kill_9_during_worksheet_import_and_pull_leaves_old_or_new_gold(tmp_path
     assert len({old, new_import, new_pull}) == 3
 
     for name, fn, ref_run, new, n_kills in (
-        ("import", _cli("worksheet", "import", "annotation/worksheets", "--force"), ref_import, new_import, 10),
+        ("import", _cli(*IMPORT_NEXT), ref_import, new_import, 10),
         ("pull", pull, ref_pull_run, new_pull, 10),
     ):
         states = {"old": old, "new": new}
