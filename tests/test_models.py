@@ -430,7 +430,6 @@ def test_span_scorer_without_both_classes_is_a_clear_error(tmp_path):
 
 
 def test_guideline_direction_reads_the_sentence(blank):
-    from spacy.tokens import Span as SpacySpan
 
     from vnreorg.models.components import guideline_direction
 
