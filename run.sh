@@ -27,7 +27,9 @@ if ! stamp_ok .venv/.installed; then
   echo "== setting up .venv (project and test dependencies)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   quiet_pip .venv/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
-  quiet_pip .venv/bin/python -m pip install -q -e ".[dev]"
+  # (setuptools' notice that a folder named like the package sits in the working directory is expected
+  # here: vnreorg/ is the package's own shared code)
+  PYTHONWARNINGS="ignore:Editable installation" quiet_pip .venv/bin/python -m pip install -q -e ".[dev]"
   touch .venv/.installed
 fi
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from vnreorg.docbin import (  # noqa: F401  (the model stage's names for the shared converter)
     DOC_ID,
     OFFSET,
+    docs_to_document,
     document_to_docs,
     documents_to_docs,
-    docs_to_document,
     read_docbin,
     units,
     write_docbin,

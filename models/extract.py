@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-from bisect import bisect_right
 import re
 import sys
 import tempfile
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -1,7 +1,8 @@
 """Package a trained pipeline as a versioned, pip-installable wheel (`spacy package`).
 
-The wheel carries `models/components.py` (the relation component and architectures; it imports only
-spaCy, thinc and numpy) so it loads by name in an environment without this repository. Its meta
+The wheel carries the component modules (`components.py` and the modules it gathers; they import only
+spaCy, thinc, numpy and each other, relatively) so it loads by name in an environment without this
+repository. Its meta
 records the labels, the scores (dev scores of the model, and cross-validation scores when given)
 and the corpus version. spaCy names the package `vi_<name>`.
 
@@ -22,9 +23,24 @@ from pathlib import Path
 from typing import Any
 
 from vnreorg.errors import VnreorgError
+from vnreorg.models.components import CODE_MODULES
 
-COMPONENTS_FILE = Path(__file__).parent / "components.py"
 RESOURCES_DIR = Path(__file__).parent / "resources"
+CODE_FILES = [Path(__file__).parent / f"{m}.py" for m in CODE_MODULES if m != "components"]
+
+
+def bundle_code(out: Path) -> Path:
+    """The component modules as the one file `components.py` that `spacy package --code` copies into the
+    wheel (spaCy imports each code file on its own, so the modules' relative imports between each other
+    cannot stay): their sources in dependency order, without their relative imports."""
+    parts = ['"""vnreorg components, bundled from vnreorg/models/ by models/package.py for the packaged model."""',
+             "from __future__ import annotations"]
+    for path in CODE_FILES:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+                 if not line.startswith(("from __future__ import", "from ."))]
+        parts.append(f"\n# {'-' * 20} {path.name}\n" + "\n".join(lines))
+    out.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return out
 DEFAULT_PACKAGES = Path("models/packages")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 
@@ -73,8 +89,8 @@ def package_model(
         raise VnreorgError(f"package name must be lower-case letters, digits and underscores, got {name!r}")
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="vnreorg-package-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="vnreorg-package-") as tmp_name:
+        tmp = Path(tmp_name)
         staged = tmp / "pipeline"
         shutil.copytree(model_dir, staged)
         # The knowledge resources travel inside the model folder (the wheel's package data): a packaged
@@ -87,7 +103,7 @@ def package_model(
         (staged / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         build_root = tmp / "build"
         build_root.mkdir()
-        _run([sys.executable, "-m", "spacy", "package", str(staged), str(build_root), "--code", str(COMPONENTS_FILE),
+        _run([sys.executable, "-m", "spacy", "package", str(staged), str(build_root), "--code", str(bundle_code(tmp / "components.py")),
               "--name", name, "--version", version, "--build", "none", "--force"], quiet=quiet)
         pkg_dirs = [p for p in build_root.iterdir() if p.is_dir()]
         if len(pkg_dirs) != 1:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vnreorg.errors import VnreorgError
 from vnreorg.models import components  # noqa: F401  (registers the factories for trained models)
-from vnreorg.models.convert import DOC_ID, document_to_docs, docs_to_document
+from vnreorg.models.convert import DOC_ID, docs_to_document, document_to_docs
 from vnreorg.schema import Document
 
 

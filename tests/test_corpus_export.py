@@ -17,12 +17,11 @@ from vnreorg.corpus.export import export_all  # noqa: E402
 from vnreorg.corpus.export_bio import bio_tags_for, doc_tokens, sentence_groups  # noqa: E402
 from vnreorg.corpus.export_conll import read_conll  # noqa: E402
 from vnreorg.corpus.export_folds import make_folds, read_folds  # noqa: E402
-from vnreorg.corpus.segment import sentences  # noqa: E402
 from vnreorg.corpus.tokenize import blank_vi  # noqa: E402
 from vnreorg.docbin import OFFSET, document_to_docs, read_docbin, reassemble  # noqa: E402
 from vnreorg.errors import VnreorgError  # noqa: E402
 from vnreorg.jsonio import write_documents  # noqa: E402
-from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Relation, Span, bio_tags  # noqa: E402
+from vnreorg.schema import ENTITY_LABELS, RELATION_LABELS, Document, Span, bio_tags  # noqa: E402
 
 
 PROVENANCE = [{"who": "test", "pass": "fixture", "date": "2026-11-23"}]

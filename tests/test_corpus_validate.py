@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from conftest import doc_from_surfaces
 
-from vnreorg.corpus.segment import sentences
 from vnreorg.corpus.tokenize import tokenize
 from vnreorg.corpus.validate import load_valid, validate_documents, validate_path
 from vnreorg.errors import VnreorgError

@@ -18,7 +18,7 @@ from vnreorg.eval.cv import paired_bootstrap, paired_bootstrap_documents, summar
 from vnreorg.eval.report import highlight_text, write_report
 from vnreorg.eval.scoring import EvalResult, evaluate_documents
 from vnreorg.jsonio import write_documents
-from vnreorg.schema import ENTITY_LABELS, Document, Relation, Span
+from vnreorg.schema import ENTITY_LABELS, Document, Span
 
 TEXT = ("Tỉnh đã sáp nhập Sở Kế hoạch và Đầu tư với Sở Tài chính. Giảm 12 đơn vị sự nghiệp. "
         "Bí thư Đảng ủy đồng thời là Chủ tịch UBND phường 6.")

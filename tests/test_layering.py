@@ -9,8 +9,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ["corpus", "annotation", "models", "eval"]  # seeds/ holds data, no code
-SHARED = {"vnreorg", "vnreorg.schema", "vnreorg.errors", "vnreorg.jsonio", "vnreorg.metrics", "vnreorg.docbin", "vnreorg.fileset", "vnreorg.paths",
-          "vnreorg.invisible"}
+SHARED = {"vnreorg", "vnreorg.schema", "vnreorg.errors", "vnreorg.jsonio", "vnreorg.metrics", "vnreorg.docbin",
+          "vnreorg.invisible", "vnreorg.fileset", "vnreorg.paths"}
 TOP = {"vnreorg.cli", "vnreorg.pipeline", "vnreorg.cv"}
 
 

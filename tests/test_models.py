@@ -430,7 +430,6 @@ def test_span_scorer_without_both_classes_is_a_clear_error(tmp_path):
 
 
 def test_guideline_direction_reads_the_sentence(blank):
-    from spacy.tokens import Span as SpacySpan
 
     from vnreorg.models.components import guideline_direction
 
@@ -530,3 +529,20 @@ def test_relation_component_trains_on_the_published_docbin(tmp_path):
         "paths.train": str(published), "paths.dev": str(published), "training.max_epochs": 1})
     nlp = spacy.load(tmp_path / "out" / "model-last")
     assert set(nlp.get_pipe("relation_extractor").labels) == set(RELATION_LABELS)
+
+
+def test_generated_configs_are_fresh_and_complete():
+    """configs/<name>.cfg = configs/full.cfg + configs/overrides/<name>.cfg (regenerate with
+    `python -m vnreorg.models.configgen`), and each is a complete config spaCy fills and validates."""
+    from spacy.util import load_model_from_config
+
+    from vnreorg.models.configgen import CONFIG_DIR, config_text, generated_names
+
+    assert set(generated_names()) == {"ner", "rules_rel", "scored_rel", "tiny"}
+    for name in generated_names():
+        path = CONFIG_DIR / f"{name}.cfg"
+        assert path.read_text(encoding="utf-8") == config_text(name), f"{path} is stale"
+        from thinc.api import Config
+
+        nlp = load_model_from_config(Config().from_disk(path), auto_fill=True, validate=True)
+        assert nlp.pipe_names == Config().from_disk(path)["nlp"]["pipeline"]

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE_DIRS = ("vnreorg", "corpus", "annotation", "models", "eval")
 # decorator name -> entry-point group (spaCy reads `spacy_<registry>`; factories use `spacy_factories`)
 GROUPS = {"factories": "spacy_factories", "architectures": "spacy_architectures", "misc": "spacy_misc",
-          "scorers": "spacy_scorers", "readers": "spacy_readers", "loggers": "spacy_loggers"}
+          "scorers": "spacy_scorers", "readers": "spacy_readers", "loggers": "spacy_loggers", "callbacks": "spacy_callbacks"}
 
 
 def _registered_in_source() -> set[tuple[str, str]]:
