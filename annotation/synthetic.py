@@ -173,7 +173,7 @@ def _import_document(ws: WorksheetDoc, lines: dict, path: Path, imp: SyntheticIm
                   f"shares a run of 8 tokens with seed {hit['seed']}: {hit['run']!r} (rewrite the sentence)")
     for p in validate_documents([doc], path):
         sent = next((i for i, (a, b) in enumerate(doc.sentences) if p.offset is not None and a <= p.offset <= b), None)
-        where = f" S{sent} offset={p.offset - doc.sentences[sent][0]}" if sent is not None else ""
+        where = f" S{sent} (character {p.offset - doc.sentences[sent][0]} of the sentence)" if sent is not None else ""
         imp.error(path, f"{path} doc={doc.id}{where}", f"[{p.code}] {p.message}")
     return doc if len(imp.errors) == n_err else None
 
