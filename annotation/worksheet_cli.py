@@ -285,7 +285,11 @@ def synthetic_agreement_cmd(
         typer.secho(f"warning: second pass skipped: {p}", fg=typer.colors.YELLOW, err=True)
     result["computed"] = time.strftime("%Y-%m-%d")
     write_atomic(out, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    write_atomic(report, agreement_markdown(result, a, b))
+    named = [Document(id=d.id, text=d.text, meta={**d.meta, "source_file": f"{d.id} ({d.meta.get('source_file')})"},
+                      sentences=d.sentences, spans=d.spans, relations=d.relations) for d in a]
+    markdown = agreement_markdown(result, named, b).replace("`vnreorg worksheet agreement`",
+                                                            "`vnreorg worksheet synthetic-agreement`", 1)
+    write_atomic(report, markdown)
     cov = result["coverage"]
     typer.echo(f"synthetic agreement over {cov['documents']} articles, {cov['sentences']} of {cov['corpus_sentences']} "
                f"sentences ({cov['share_of_sentences']:.1%}): span F1 strict {result['spans']['micro']['strict_f1']:.3f}, "
