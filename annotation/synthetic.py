@@ -173,7 +173,7 @@ def _import_document(ws: WorksheetDoc, lines: dict, path: Path, imp: SyntheticIm
                   f"shares a run of 8 tokens with seed {hit['seed']}: {hit['run']!r} (rewrite the sentence)")
     for p in validate_documents([doc], path):
         sent = next((i for i, (a, b) in enumerate(doc.sentences) if p.offset is not None and a <= p.offset <= b), None)
-        where = f" S{sent} offset={p.offset - doc.sentences[sent][0]}" if sent is not None else ""
+        where = f" S{sent} (character {p.offset - doc.sentences[sent][0]} of the sentence)" if sent is not None else ""
         imp.error(path, f"{path} doc={doc.id}{where}", f"[{p.code}] {p.message}")
     return doc if len(imp.errors) == n_err else None
 
@@ -225,3 +225,60 @@ def counts(docs: list[Document]) -> dict:
                                    if not any(s <= x.start < e for x in d.spans)),
             "spans": {lab: spans.get(lab, 0) for lab in ENTITY_LABELS},
             "relations": {lab: rels.get(lab, 0) for lab in RELATION_LABELS}}
+
+
+DEFAULT_SECOND_PASS = Path("corpus/synthetic/second_pass")
+
+
+def second_pass_documents(first: list[Document], paths: list[Path], strict_occurrence: bool = True
+                          ) -> tuple[list[Document], list[Document], list[tuple[str, str]]]:
+    """The independent second pass resolved against the first pass's documents: (first-pass documents it
+    covers, second-pass documents, problems). Its `> ` lines must be the first pass's sentences."""
+    by_id = {d.id: d for d in first}
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(p.glob("*.txt")) if p.is_dir() else [p]
+    if not files:
+        raise VnreorgError("no second-pass worksheet files found", ", ".join(map(str, paths)))
+    a, b, problems = [], [], []
+    for path in files:
+        lines = _sentence_lines(path)
+        for ws in read_worksheets(path):
+            ref = by_id.get(ws.doc_id)
+            if ref is None:
+                problems.append((str(path), f"{path} doc={ws.doc_id}: not among the valid first-pass documents"))
+                continue
+            sentences = [text for _, found in sorted(lines.get(ws.doc_id, {}).items()) for _, text in found[:1]]
+            if "\n".join(sentences) != ref.text:
+                problems.append((str(path), f"{path} doc={ws.doc_id}: its sentences differ from the first pass's"))
+                continue
+            bare = Document(id=ref.id, text=ref.text, meta=dict(ref.meta), paragraphs=list(ref.paragraphs),
+                            sentences=list(ref.sentences))
+            try:
+                other = parse_worksheet(ws, bare, source=str(path), strict_occurrence=strict_occurrence)
+            except VnreorgError as exc:
+                problems.append((str(path), f"{exc.where}: {exc.message}"))
+                continue
+            other.provenance = [{"pass": "second (independent)", "who": ws.header.get("annotator"),
+                                 "guidelines": ws.header.get("guidelines"), "file": str(path)}]
+            a.append(ref)
+            b.append(other)
+    return a, b, problems
+
+
+def second_pass_agreement(first: list[Document], paths: list[Path]) -> tuple[dict, list[Document], list[Document], list]:
+    """Agreement of the first pass with the independent second pass on the articles both annotated."""
+    from vnreorg.annotation.agreement import agreement
+
+    a, b, problems = second_pass_documents(first, paths)
+    if not a:
+        raise VnreorgError("the second pass resolves no first-pass document", ", ".join(map(str, paths)))
+    result = agreement(a, b)
+    n_sent = sum(len(d.sentences) for d in a)
+    total = sum(len(d.sentences) for d in first)
+    result["coverage"] = {"documents": len(a), "sentences": n_sent, "corpus_documents": len(first),
+                          "corpus_sentences": total, "share_of_sentences": n_sent / total if total else 0.0}
+    result["documents"] = [{"id": d.id, "source_file": d.id, "second_pass": o.provenance[0]["who"],
+                            "second_pass_worksheet": o.provenance[0]["file"]} for d, o in zip(a, b)]
+    result["second_pass_problems"] = [p for _, p in problems]
+    return result, a, b, problems

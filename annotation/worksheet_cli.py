@@ -264,3 +264,34 @@ def synthetic_cmd(
         raise VnreorgError("no valid synthetic document to write")
     write_documents(out, imp.documents)
     typer.echo(f"synthetic: {len(imp.documents)} documents -> {out}")
+
+
+@app.command("synthetic-agreement")
+def synthetic_agreement_cmd(
+    first: list[Path] = typer.Argument(None, help="First-pass synthetic worksheets (default corpus/synthetic/worksheets)."),
+    second: Path = typer.Option(Path("corpus/synthetic/second_pass"), "--second", help="Independent second-pass worksheets (file or folder)."),
+    out: Path = typer.Option(Path("corpus/synthetic/agreement.json"), "--out", "-o", help="JSON with the figures (read by the dataset card)."),
+    report: Path = typer.Option(Path("corpus/synthetic/AGREEMENT.md"), "--report", help="Markdown report with the disagreements."),
+) -> None:
+    """Agreement between the synthetic first pass and the independent second pass (issue 14: span F1 >= 0.90)."""
+    import time
+
+    from vnreorg.annotation.agreement import agreement_markdown
+    from vnreorg.annotation.synthetic import DEFAULT_WORKSHEETS, import_synthetic, second_pass_agreement
+
+    imp = import_synthetic(first or [DEFAULT_WORKSHEETS])
+    result, a, b, problems = second_pass_agreement(imp.documents, [second])
+    for _, p in problems:
+        typer.secho(f"warning: second pass skipped: {p}", fg=typer.colors.YELLOW, err=True)
+    result["computed"] = time.strftime("%Y-%m-%d")
+    write_atomic(out, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    named = [Document(id=d.id, text=d.text, meta={**d.meta, "source_file": f"{d.id} ({d.meta.get('source_file')})"},
+                      sentences=d.sentences, spans=d.spans, relations=d.relations) for d in a]
+    markdown = agreement_markdown(result, named, b).replace("`vnreorg worksheet agreement`",
+                                                            "`vnreorg worksheet synthetic-agreement`", 1)
+    write_atomic(report, markdown)
+    cov = result["coverage"]
+    typer.echo(f"synthetic agreement over {cov['documents']} articles, {cov['sentences']} of {cov['corpus_sentences']} "
+               f"sentences ({cov['share_of_sentences']:.1%}): span F1 strict {result['spans']['micro']['strict_f1']:.3f}, "
+               f"overlap {result['spans']['micro']['overlap_f1']:.3f}; token kappa {result['token_kappa']['overall']:.3f}; "
+               f"relation F1 {result['relations']['micro']['f1']:.3f} -> {out}, {report}")

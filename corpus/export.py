@@ -78,7 +78,7 @@ def _export_synthetic(gold_docs, path: Path, out_dir: Path, configs: dict) -> tu
         raise VnreorgError(f"{len(overlaps)} synthetic sentence(s) share a run of 8 tokens with a seed sentence, e.g. "
                            f"{first['doc']} S{first['sentence']} with {first['seed']}: {first['run']!r}", str(path))
     configs["synthetic"], written = export_synthetic(syn_docs, out_dir)
-    return written, card_section(syn_docs, corpus_stats(syn_docs))
+    return written, card_section(syn_docs, corpus_stats(syn_docs), read_json_beside(path, "agreement.json"))
 
 
 def export_all(

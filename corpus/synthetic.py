@@ -117,7 +117,29 @@ def export_synthetic(docs: list[Document], out_dir: str | os.PathLike) -> tuple[
     return config, [parquet, docbin]
 
 
-def card_section(docs: list[Document], stats: dict) -> str:
+def agreement_text(agreement: dict | None) -> str:
+    """The second-pass agreement figures (corpus/synthetic/agreement.json) for the card."""
+    from vnreorg.corpus.stats import markdown_table
+
+    if not agreement:
+        return ("Second pass: not measured yet (`vnreorg worksheet synthetic-agreement` writes "
+                "`corpus/synthetic/agreement.json`).")
+    cov, spans, rels = agreement["coverage"], agreement["spans"], agreement["relations"]
+    rows = [[lab, spans["per_label"][lab]["strict_f1"], spans["per_label"][lab]["overlap_f1"],
+             agreement["token_kappa"].get(lab)] for lab in spans["per_label"]]
+    rows.append(["micro", spans["micro"]["strict_f1"], spans["micro"]["overlap_f1"], agreement["token_kappa"]["overall"]])
+    rel_rows = [[lab, rels["per_label"][lab]["f1"]] for lab in rels["per_label"]] + [["micro", rels["micro"]["f1"]]]
+    verdict = "meets" if spans["micro"]["strict_f1"] >= 0.90 else "does NOT meet"
+    return (f"Second pass: an independent annotator, given only the guidelines and the sentences, annotated "
+            f"{cov['documents']} of the {cov['corpus_documents']} articles ({cov['sentences']} of {cov['corpus_sentences']} "
+            f"sentences, {cov['share_of_sentences']:.1%}); agreement with the first pass (computed "
+            f"{agreement.get('computed', '?')}, `corpus/synthetic/AGREEMENT.md`) {verdict} the bar of span F1 >= 0.90:\n\n"
+            + markdown_table(["span label", "strict F1", "overlap F1", "token kappa"], rows) + "\n\n"
+            + markdown_table(["relation", "F1"], rel_rows)
+            + "\n\nBoth passes were made by AI model sessions (the team's writer and second-pass sessions), whose errors may correlate: read the figures as an upper bound, not a human ceiling.")
+
+
+def card_section(docs: list[Document], stats: dict, agreement: dict | None = None) -> str:
     """The card's description of the synthetic config."""
     from vnreorg.corpus.stats import markdown_table
 
@@ -145,4 +167,5 @@ def card_section(docs: list[Document], stats: dict) -> str:
         + markdown_table(["relation label", "count"], [[k, v] for k, v in stats["relations_per_label"].items()])
         + "\n\n" + markdown_table(["level / period", "articles"], sorted(levels.items()))
         + "\n\n" + markdown_table(["writer", "articles"], sorted(writers.items()))
+        + "\n\n" + agreement_text(agreement)
     )

@@ -11,6 +11,7 @@ import pytest
 from vnreorg.annotation.synthetic import import_synthetic
 from vnreorg.corpus.synthetic import is_synthetic, shared_runs
 from vnreorg.corpus.validate import validate_documents
+from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_documents, write_documents
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,6 +158,7 @@ def test_export_writes_the_synthetic_config_docbin_and_card(fixture_docs, tmp_pa
     assert not any(i.startswith("syn-") for f in folds["folds"] for p in ("train", "dev", "test") for i in f[p])
     card = (out / "hf" / "README.md").read_text(encoding="utf-8")
     assert "config_name: synthetic" in card and "## Synthetic training corpus" in card
+    assert "Second pass: not measured yet" in card  # no corpus/synthetic/agreement.json beside it
     import datasets
 
     ds = datasets.load_dataset(str(out / "hf"), "synthetic")["train"]
@@ -180,3 +182,26 @@ def test_cli_writes_nothing_on_errors_and_never_into_gold(tmp_path):
     assert result.exit_code == 0 and [d.id for d in read_documents(out)] == ["syn-x-0002"]
     result = CliRunner().invoke(app, ["worksheet", "synthetic", str(FIXTURE), "--out", str(tmp_path / "gold.jsonl")])
     assert result.exit_code != 0 and not (tmp_path / "gold.jsonl").exists()
+
+
+def test_second_pass_agreement_on_the_articles_both_annotated(fixture_docs, tmp_path):
+    from vnreorg.annotation.synthetic import second_pass_agreement
+    from vnreorg.corpus.synthetic import agreement_text
+
+    second = REPO / "tests" / "data" / "synthetic_second" / "second_pass.txt"
+    result, a, b, problems = second_pass_agreement(fixture_docs, [second])
+    assert problems == [] and [d.id for d in a] == [d.id for d in b] == ["syn-x-0001"]
+    cov = result["coverage"]
+    assert (cov["documents"], cov["sentences"], cov["corpus_sentences"]) == (1, 4, 6)
+    spans = result["spans"]["micro"]
+    assert spans["strict_f1"] == pytest.approx(2 * 13 / (14 + 14))  # 14 spans, one AGENCY differs ("UBND" vs the full name)
+    assert spans["overlap_f1"] == 1.0
+    assert result["relations"]["per_label"]["amount"]["f1"] == pytest.approx(2 * 2 / (3 + 2))
+    text = agreement_text(result)
+    assert "1 of the 2 articles" in text and "meets the bar" in text
+    changed = tmp_path / "second.txt"
+    changed.write_text(second.read_text(encoding="utf-8").replace("Buổi lễ diễn ra", "Buổi họp diễn ra"), encoding="utf-8")
+    with pytest.raises(VnreorgError, match="resolves no first-pass document"):
+        second_pass_agreement(fixture_docs, [changed])
+    _, _, _, problems = second_pass_agreement(fixture_docs, [changed, second])
+    assert any("sentences differ" in p for _, p in problems)
