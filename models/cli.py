@@ -100,10 +100,10 @@ def _default_model() -> str:
 
 
 def extract(
-    paths: List[str] = typer.Argument(..., help="Text files, folders of .txt files, or - for stdin."),
+    paths: List[str] = typer.Argument(..., help="Text files, folders of .txt files, or - for stdin (streamed; a text over 1,000,000 characters is processed in parts)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: the main job's var/trained/final, models/trained/final, else vi_vnreorg)."),
     out: Optional[str] = typer.Option(None, "--out", "-o", help="Output JSONL (default stdout)."),
-    n_process: int = typer.Option(1, "--n-process", help="Processes for spaCy's nlp.pipe."),
+    n_process: int = typer.Option(1, "--n-process", help="Processes for spaCy's nlp.pipe. 1 is the default because it is faster: on 2 cores 2 processes were several times slower (benchmarks/RESULTS-extract-scale.md)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
     """Extract entities, relations and restructuring events from raw Vietnamese text as JSONL."""
