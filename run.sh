@@ -27,7 +27,7 @@ if ! stamp_ok .venv/.installed; then
   echo "== setting up .venv (project and test dependencies)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   quiet_pip .venv/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
-  quiet_pip .venv/bin/python -m pip install -q -e ".[dev]"
+  quiet_pip .venv/bin/python -m pip install -q -e ".[dev,dask]"
   touch .venv/.installed
 fi
 

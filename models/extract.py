@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from vnreorg.corpus.parts import PART_CHARS, Part, iter_parts
-from vnreorg.corpus.readers import InputText, UnreadableInput, iter_inputs
+from vnreorg.corpus.readers import InputText, ReadOptions, UnreadableInput, iter_inputs
 from vnreorg.errors import VnreorgError
 from vnreorg.schema import Document
 
@@ -241,6 +241,7 @@ class _PartJob:
     document: Document  # the part's text, paragraphs and sentences; predictions are gathered into it
     whole: bool  # the text has this one part only: the record carries no `part` field
     warnings: list[str]
+    next_span: list[int]  # shared by the parts of one text: span ids p0, p1, ... continue across them
 
 
 @dataclass
@@ -285,7 +286,7 @@ def _text_parts(item: InputText, plan: _Plan, nlp, limit: int) -> Iterator[Any]:
     if item.skipped is not None or item.chunks is None:
         plan.queue.append(("record", skipped_record(item, item.skipped or "nothing to read"), True))
         return
-    decided, given, reached = False, 0, 0
+    decided, given, reached, next_span = False, 0, 0, [0]
     parts = iter_parts(item.chunks(), limit)
     while True:
         try:
@@ -315,7 +316,7 @@ def _text_parts(item: InputText, plan: _Plan, nlp, limit: int) -> Iterator[Any]:
             warnings.append(f"text longer than {limit:,} characters: processed in parts cut at line ends; offsets are relative to the whole text")
         document = segment_text(part.text, item.id, warnings=warnings, offset=part.start)
         plan.words += count_words(part.text)
-        job = _PartJob(item, part, document, whole, warnings)
+        job = _PartJob(item, part, document, whole, warnings, next_span)
         given, reached = given + 1, part.end
         if not document.paragraphs:  # a part of only blank lines between parts of text
             plan.queue.append(("record", record_of(item, document, None if whole else part, warnings), part.last))
@@ -331,15 +332,45 @@ def _docs_stream(items: Iterable[InputText], plan: _Plan, nlp, limit: int) -> It
         yield from _text_parts(item, plan, nlp, limit)
 
 
-def _gather(job: _PartJob, doc, next_id: int) -> int:
-    """Add one processed Doc's entities and relations to its part (ids continue from `next_id`)."""
+def _gather(job: _PartJob, doc) -> None:
+    """Add one processed Doc's entities and relations to its part (span ids continue the text's)."""
     from vnreorg.models.convert import docs_to_document
 
     predicted = docs_to_document(Document(id=job.document.id, text=""), [doc])
-    _renumber(predicted, next_id)
+    _renumber(predicted, job.next_span[0])
+    job.next_span[0] += len(predicted.spans)
     job.document.spans.extend(predicted.spans)
     job.document.relations.extend(predicted.relations)
-    return next_id + len(predicted.spans)
+
+
+def iter_records(nlp, items: Iterable[InputText], *, n_process: int = 1, batch_size: int = 64,
+                 part_chars: int = PART_CHARS, plan: _Plan | None = None) -> Iterator[tuple[dict[str, Any], bool]]:
+    """The output records of the inputs, in input order, with whether each one ends its input (a
+    long text gives one record per part). `plan.words` counts the words read so far."""
+    plan = plan if plan is not None else _Plan()
+
+    def records_first() -> Iterator[tuple[dict[str, Any], bool]]:
+        while plan.queue and plan.queue[0][0] == "record":
+            _, rec, ends = plan.queue.popleft()
+            yield rec, ends
+
+    for doc in nlp.pipe(_docs_stream(items, plan, nlp, part_chars), batch_size=batch_size, n_process=n_process):
+        yield from records_first()
+        _, job, last_doc = plan.queue.popleft()
+        _gather(job, doc)
+        if last_doc:
+            yield record_of(job.item, job.document, None if job.whole else job.part, job.warnings), job.part.last
+    yield from records_first()
+
+
+def resolve_model(model: Any):
+    """A loaded pipeline, a pipeline folder or an installed package name -> the pipeline, loaded once
+    per process (the cache is what makes a Dask worker load the model once)."""
+    from vnreorg.models.predict import _cached_model
+
+    if hasattr(model, "pipe_names"):
+        return model
+    return _cached_model(str(model))
 
 
 def extract(
@@ -352,54 +383,40 @@ def extract(
     progress: bool = True,
     stdin: TextIO | None = None,
     part_chars: int = PART_CHARS,
+    read_options: ReadOptions | None = None,
 ) -> dict[str, int]:
-    """Extract from every input (`model`: a path, a package name or a loaded pipeline); returns counts
-    (texts, skipped, entities, relations, events, words)."""
+    """Extract from every input (`model`: a path, a package name or a loaded pipeline) into one JSONL
+    stream; returns counts (texts, skipped, entities, relations, events, words)."""
     from tqdm import tqdm
-
-    from vnreorg.models.predict import _cached_model, load_model
 
     if not paths:
         raise VnreorgError("no inputs given")
-    nlp = model if hasattr(model, "pipe_names") else (_cached_model(str(model)) if Path(model).exists() else load_model(model))
-    items = list(iter_inputs(paths, stdin))  # the plan only: nothing is read yet
+    nlp = resolve_model(model)
+    items = iter_inputs(paths, stdin, read_options or ReadOptions())  # read lazily, one document at a time
     counts = {"texts": 0, "skipped": 0, "entities": 0, "relations": 0, "events": 0, "words": 0}
     plan = _Plan()
     writer = _AtomicOut(out)
     ok = False
-    bar = tqdm(total=len(items), unit="text", disable=not progress, file=sys.stderr)
-    next_id: dict[int, int] = {}  # per input (by object id): span ids continue across the parts of one text
-
-    def write(rec: dict[str, Any], ends_input: bool) -> None:
-        writer.write(rec)
-        if "skipped" in rec:
-            counts["skipped"] += 1
-            if progress:
-                tqdm.write(f"skipped {rec['source']}: {rec['skipped']}", file=sys.stderr)
-        else:
-            counts["entities"] += len(rec["entities"])
-            counts["relations"] += len(rec["relations"])
-            counts["events"] += len(rec["events"])
-        if ends_input:
-            bar.update(1)
-            bar.set_postfix(words_s=f"{plan.words / max(bar.format_dict['elapsed'], 1e-9):,.0f}", refresh=False)
-
-    def drain_records() -> None:
-        while plan.queue and plan.queue[0][0] == "record":
-            _, rec, ends = plan.queue.popleft()
-            write(rec, ends)
-
+    bar = tqdm(unit="text", disable=not progress, file=sys.stderr)
+    in_parts: set[tuple[str, str]] = set()
     try:
-        for doc in nlp.pipe(_docs_stream(items, plan, nlp, part_chars), batch_size=batch_size, n_process=n_process):
-            drain_records()
-            _, job, last_doc = plan.queue.popleft()
-            key = id(job.item)
-            if key not in next_id:
-                counts["texts"] += 1
-            next_id[key] = _gather(job, doc, next_id.get(key, 0))
-            if last_doc:
-                write(record_of(job.item, job.document, None if job.whole else job.part, job.warnings), job.part.last)
-        drain_records()
+        for rec, ends_input in iter_records(nlp, items, n_process=n_process, batch_size=batch_size, part_chars=part_chars, plan=plan):
+            writer.write(rec)
+            if "skipped" in rec:
+                counts["skipped"] += 1
+                if progress:
+                    tqdm.write(f"skipped {rec['source']}: {rec['skipped']}", file=sys.stderr)
+            else:
+                if "part" not in rec or (rec["source"], rec["id"]) not in in_parts:
+                    counts["texts"] += 1
+                    if "part" in rec:  # only texts cut in parts are remembered
+                        in_parts.add((rec["source"], rec["id"]))
+                counts["entities"] += len(rec["entities"])
+                counts["relations"] += len(rec["relations"])
+                counts["events"] += len(rec["events"])
+            if ends_input:
+                bar.update(1)
+                bar.set_postfix(words_s=f"{plan.words / max(bar.format_dict['elapsed'], 1e-9):,.0f}", refresh=False)
         counts["words"] = plan.words
         bar.close()
         ok = True
