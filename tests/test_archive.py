@@ -222,3 +222,26 @@ def test_jsonl_output_reads_the_same_archive(archive, rules_model, tmp_path):
 
     counts = extract(rules_model, [str(archive)], str(tmp_path / "out.jsonl"), progress=False, read_options=ReadOptions("body", "id", 10))
     assert counts["texts"] == 200 and counts["skipped"] == 3
+
+
+def test_corpus_build_reads_html_through_the_same_readers(tmp_path):
+    """New HTML articles become corpus documents; the library decides the boilerplate and the
+    removed-lines report names the page and says so."""
+    from vnreorg.corpus.ingest import build_corpus
+    from vnreorg.corpus.ingest_archive import HTML_REPORT
+
+    paras = _seed_paragraphs()
+    (tmp_path / "a.html").write_text(_page("Sáp nhập hai phòng", paras[:2]), encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(json.dumps({"id": "b1", "text": paras[2] + "\n" + paras[3]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "c.html").write_text("<html><body><img src='x.png'></body></html>", encoding="utf-8")
+    report = build_corpus(tmp_path)
+    by_id = {d.id: d for d in report.documents}
+    assert set(by_id) == {"b1", next(i for i in by_id if i.startswith("html-"))}
+    html = next(d for d in report.documents if d.id.startswith("html-"))
+    squash = lambda t: " ".join(t.split())  # noqa: E731  (trafilatura turns no-break spaces into spaces)
+    assert [squash(p) for p in html.text.split("\n\n")] == ["Sáp nhập hai phòng", squash(paras[0]), squash(paras[1])]
+    assert "Trang chủ" not in html.text and "lượt truy cập" not in html.text
+    assert [(r.text, r.reason) for r in report.removed[html.id]] == [(str(tmp_path / "a.html"), HTML_REPORT)]
+    assert html.meta["title"] == "Sáp nhập hai phòng" and html.meta["date"] == "2018-05-14"
+    assert by_id["b1"].paragraphs == [(0, len(paras[2])), (len(paras[2]) + 2, len(paras[2]) + 2 + len(paras[3]))]
+    assert any("c.html" in w and "without main text" in w for w in report.warnings)
