@@ -118,8 +118,11 @@ def main() -> None:
     big = singles[-1]
     ok_speed = abs(big["words_s"] / ref["words_s"] - 1) <= 0.2
     ok_mem = abs(big["peak_mb"] / ref["peak_mb"] - 1) <= 0.2
-    lines += ["", f"Goal (issue 12): words/s at {big['mb']:g} MB within 20% of {ref['mb']:g} MB: {'met' if ok_speed else 'NOT met'} "
-              f"({big['words_s'] / ref['words_s']:.2f}); peak memory within 20%: {'met' if ok_mem else 'NOT met'} ({big['peak_mb'] / ref['peak_mb']:.2f}).", ""]
+    cpu_ratio = (big["words"] / big["cpu_s"]) / (ref["words"] / ref["cpu_s"])
+    lines += ["", f"Goal (issue 12): words/s at {big['mb']:g} MB within 20% of {ref['mb']:g} MB: wall clock {'met' if ok_speed else 'NOT met'} "
+              f"({big['words_s'] / ref['words_s']:.2f}), per CPU second {'met' if cpu_ratio >= 0.8 else 'NOT met'} ({cpu_ratio:.2f}); "
+              f"peak memory within 20%: {'met' if ok_mem else 'NOT met'} ({big['peak_mb'] / ref['peak_mb']:.2f}). On a shared machine "
+              "the wall-clock ratio follows the load; words per CPU second do not.", ""]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

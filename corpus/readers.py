@@ -9,26 +9,27 @@ and the cut into parts belong to `parts.py`.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from vnreorg.schema import hashed_id as schema_hashed_id
+from vnreorg.schema import id_problem
+
 READ_BYTES = 1 << 18  # bytes read at a time from a file or standard input
 
-# The project's id form (the reliability issue): the lead reconciles this with vnreorg/schema.py's helper.
-ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-
-
 def hashed_id(prefix: str, source: str, locator: str = "") -> str:
-    """A stable id for a document known only by where it came from: `prefix-` + 16 hex digits of
-    sha256(source NUL locator). Same source and locator, same id, on every machine and engine."""
-    digest = hashlib.sha256(f"{source}\0{locator}".encode("utf-8")).hexdigest()[:16]
-    return f"{prefix}-{digest}"
+    """A stable id for a document known only by where it came from: `prefix-` + the project's hash
+    (vnreorg.schema.hashed_id: 16 hex digits of SHA-256) of source NUL locator. Same source and locator,
+    same id, on every machine and engine."""
+    return f"{prefix}-{schema_hashed_id(source + chr(0) + locator)}"
+
+
+def _valid_id(value: str) -> bool:
+    return id_problem(value) is None
 
 
 class UnreadableInput(Exception):
@@ -172,7 +173,7 @@ def record_input(source: str, rel: str, locator: str, data: Any, text_field: str
     raw_id = data.get(id_field) if id_field else None
     if raw_id is None or raw_id == "":
         doc_id = hashed_id(prefix, rel, locator)
-    elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and ID_RE.fullmatch(str(raw_id)):
+    elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and _valid_id(str(raw_id)):
         doc_id = str(raw_id)
     else:
         doc_id = hashed_id("id", str(raw_id))
@@ -302,24 +303,26 @@ class ReadOptions:
     records_per_partition: int = 10_000
 
 
-def _files(paths: list[str]) -> Iterator[tuple[Path, Path | None]]:
+def _files(paths: list[str], exclude: frozenset[Path] = frozenset()) -> Iterator[tuple[Path, Path | None]]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
             for f in sorted(f for f in path.rglob("*") if f.is_file() and kind_of(f)):
-                yield f, path
+                if not exclude or f.resolve() not in exclude:  # never read our own output as input
+                    yield f, path
         else:
             yield path, None
 
 
-def plan_partitions(paths: list[str], options: ReadOptions = ReadOptions()) -> tuple[list[Partition], list[InputText]]:
+def plan_partitions(paths: list[str], options: ReadOptions = ReadOptions(),
+                    exclude: frozenset[Path] = frozenset()) -> tuple[list[Partition], list[InputText]]:
     """The partitions of the inputs (files in name order; large JSONL and Parquet files cut by
     records), and the inputs that cannot be read at all (skipped entries). Nothing is parsed here:
     JSONL lines are counted by bytes, Parquet row groups read from the footer."""
     parts: list[Partition] = []
     bad: list[InputText] = []
     n = max(1, options.records_per_partition)
-    for path, root in _files(paths):
+    for path, root in _files(paths, exclude):
         if not path.is_file():
             bad.append(not_a_file(path))
             continue
@@ -387,7 +390,8 @@ def _html_with_rel(path: Path, rel: str) -> InputText:
     return item
 
 
-def iter_inputs(paths: list[str], stdin: Any = None, options: ReadOptions = ReadOptions()) -> Iterator[InputText]:
+def iter_inputs(paths: list[str], stdin: Any = None, options: ReadOptions = ReadOptions(),
+                exclude: frozenset[Path] = frozenset()) -> Iterator[InputText]:
     """Every input document in order: "-" is standard input, a folder gives its files of known
     formats (sorted, recursive), a file is read by its suffix. Documents are read lazily."""
     for p in paths:
@@ -398,7 +402,7 @@ def iter_inputs(paths: list[str], stdin: Any = None, options: ReadOptions = Read
         if path.is_dir() and not any(f.is_file() and kind_of(f) for f in path.rglob("*")):
             yield InputText(str(path), hashed_id("missing", str(path)), skipped=f"folder holds no input files ({', '.join(SUFFIXES)})")
             continue
-        parts, bad = plan_partitions([p], options)
+        parts, bad = plan_partitions([p], options, exclude)
         yield from bad
         for part in parts:
             yield from read_partition(part, options)

@@ -244,6 +244,9 @@ def extract_dataset(
     if "-" in paths:
         raise VnreorgError("standard input goes to JSONL (--out FILE.jsonl or stdout), not to a Parquet dataset")
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    from vnreorg.models.extract import check_inputs
+
+    check_inputs(paths)
     model = str(Path(model).resolve()) if Path(model).exists() else str(model)  # workers may run elsewhere
     options = RunOptions(model, read_options or ReadOptions(), part_chars)
     out = Path(out)

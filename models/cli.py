@@ -102,8 +102,8 @@ def _default_model() -> str:
 def extract(
     paths: List[str] = typer.Argument(..., help="Files, folders or globs of .txt, .html/.htm, .jsonl, .parquet, .warc/.warc.gz; or - for stdin (streamed; a text over 1,000,000 characters is processed in parts)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: the main job's var/trained/final, models/trained/final, else vi_vnreorg)."),
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="A .jsonl file (default: stdout), or a folder for a Parquet dataset (resumable)."),
-    output_format: str = typer.Option("auto", "--format", help="auto (parquet for an --out folder, jsonl for a .jsonl file or stdout), jsonl or parquet."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="A JSONL file (default: stdout), or with --format parquet a folder for a Parquet dataset (resumable)."),
+    output_format: str = typer.Option("auto", "--format", help="auto (parquet with --engine dask, else jsonl), jsonl or parquet."),
     engine: str = typer.Option("local", "--engine", help="local (this process, --n-process) or dask (a LocalCluster, or --scheduler); dask writes a Parquet dataset."),
     workers: Optional[int] = typer.Option(None, "--workers", help="With --engine dask: worker processes of the LocalCluster (default: one per core)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: join this Dask scheduler (e.g. tcp://host:8786) instead of a LocalCluster."),
@@ -130,7 +130,7 @@ def extract(
     if records_per_partition < 1:
         raise VnreorgError("--records-per-partition must be at least 1")
     if output_format == "auto":
-        output_format = "jsonl" if out in (None, "-") or out.lower().endswith(".jsonl") else "parquet"
+        output_format = "parquet" if engine == "dask" else "jsonl"
     if engine == "dask" and output_format != "parquet":
         raise VnreorgError("--engine dask writes a Parquet dataset: give --out FOLDER")
     if output_format == "parquet" and out in (None, "-"):

@@ -99,12 +99,18 @@ def segment_text(text: str, doc_id: str, meta: dict | None = None, warnings: lis
                  limit: int = MAX_PIECE_CHARS, offset: int = 0) -> Document:
     """Paragraphs and sentences by the corpus segmenter, each paragraph read once; over-long
     paragraphs cut into pieces (a warning names the offset, plus `offset` for a part of a text)."""
-    from vnreorg.corpus.segment import paragraphs, sentences_in
+    from vnreorg.corpus.segment import paragraphs, sentences
 
     paras: list[tuple[int, int]] = []
     sents: list[tuple[int, int]] = []
-    for p_start, p_end in paragraphs(text):
-        inner = sentences_in(text, p_start, p_end)
+    all_paras = paragraphs(text)
+    all_sents = sentences(text, all_paras)  # one call: it maps invisible characters once for the whole text
+    k = 0
+    for p_start, p_end in all_paras:
+        first = k
+        while k < len(all_sents) and all_sents[k][0] < p_end:
+            k += 1
+        inner = all_sents[first:k]
         if p_end - p_start <= limit:
             paras.append((p_start, p_end))
             sents.extend(inner)
@@ -114,7 +120,31 @@ def segment_text(text: str, doc_id: str, meta: dict | None = None, warnings: lis
         pieces = _pieces_of(text, p_start, p_end, inner, limit)
         paras.extend(pieces)
         sents.extend(_clip(inner, pieces))
-    return Document(id=doc_id, text=text, meta=dict(meta or {}), paragraphs=paras, sentences=sents)
+    return Document(id=doc_id, text=text, meta=dict(meta or {}), paragraphs=paras, sentences=sents,
+                    paragraph_kinds=_kinds(text, paras, first_is_title=offset == 0))
+
+
+def _kinds(text: str, paras: list[tuple[int, int]], first_is_title: bool) -> list[str]:
+    """Photo captions are not extracted from (corpus/ingest.py decides what a caption is; the first
+    paragraph of a text is its title, never a caption)."""
+    from vnreorg.corpus.ingest import is_caption
+
+    kinds = ["caption" if (k > 0 or not first_is_title) and is_caption(text[s:e]) else "body" for k, (s, e) in enumerate(paras)]
+    return kinds if "caption" in kinds else []
+
+
+def _invisible_warning(text: str, base: int) -> str | None:
+    """The invisible-character warning of a text or part, offsets relative to the whole text."""
+    from vnreorg.invisible import invisible_offsets, invisible_warning
+
+    if not base:
+        return invisible_warning(text)
+    offsets = invisible_offsets(text)
+    if not offsets:
+        return None
+    msg = invisible_warning(text) or ""
+    listed = ", ".join(str(o) for o in offsets[:10])
+    return msg.replace(f"offset(s) {listed}", "offset(s) " + ", ".join(str(o + base) for o in offsets[:10]), 1)
 
 
 def to_document(text: str, doc_id: str, warnings: list[str] | None = None, limit: int = MAX_PIECE_CHARS) -> Document:
@@ -225,10 +255,12 @@ class _AtomicOut:
             self.fh.flush()
             return
         self.fh.close()
-        if ok:
-            os.replace(self.tmp, self.path)
-        elif os.path.exists(self.tmp):
-            os.unlink(self.tmp)
+        try:
+            if ok:
+                os.replace(self.tmp, self.path)
+        finally:
+            if os.path.exists(self.tmp):
+                os.unlink(self.tmp)
 
 
 @dataclass
@@ -257,13 +289,14 @@ GROUP_CHARS = 50_000  # Docs are made this many characters of paragraphs at a ti
 
 
 def _lazy_docs(nlp, document: Document, group_chars: int = GROUP_CHARS) -> Iterator[tuple[Any, bool]]:
-    """The part's Docs (one per paragraph piece) made a group at a time, with `is_last`. A group is a
-    Document sharing the part's text, holding only its own paragraphs and sentences."""
+    """The part's Docs (one per body paragraph or piece; captions have none) made a group at a time,
+    with `is_last`. A group is a Document sharing the part's text, holding only its own paragraphs and
+    sentences (so finding a paragraph's sentences never scans the whole part)."""
     from bisect import bisect_left
 
     from vnreorg.models.convert import document_to_docs
 
-    paras, sents = document.paragraphs, document.sentences
+    paras, sents = document.body_paragraphs(), document.sentences
     sent_starts = [s for s, _ in sents]
     i = 0
     while i < len(paras):
@@ -314,11 +347,14 @@ def _text_parts(item: InputText, plan: _Plan, nlp, limit: int) -> Iterator[Any]:
         warnings = list(part.warnings)
         if part.index == 0 and not part.last:
             warnings.append(f"text longer than {limit:,} characters: processed in parts cut at line ends; offsets are relative to the whole text")
+        invisible = _invisible_warning(part.text, part.start)  # the model ignores them; the user should know
+        if invisible:
+            warnings.append(invisible)
         document = segment_text(part.text, item.id, warnings=warnings, offset=part.start)
         plan.words += count_words(part.text)
         job = _PartJob(item, part, document, whole, warnings, next_span)
         given, reached = given + 1, part.end
-        if not document.paragraphs:  # a part of only blank lines between parts of text
+        if not document.body_paragraphs():  # only blank lines or captions: nothing to extract from
             plan.queue.append(("record", record_of(item, document, None if whole else part, warnings), part.last))
         for doc, last in _lazy_docs(nlp, document):
             plan.queue.append(("doc", job, last))
@@ -363,6 +399,16 @@ def iter_records(nlp, items: Iterable[InputText], *, n_process: int = 1, batch_s
     yield from records_first()
 
 
+def check_inputs(paths: Iterable[str]) -> None:
+    """A missing path, a FIFO or a device is the user's mistake, not an unusable text: one error
+    before any work (a folder is searched; "-" is standard input)."""
+    from vnreorg.jsonio import check_input_file
+
+    for p in paths:
+        if p != "-" and not Path(p).is_dir():
+            check_input_file(p)
+
+
 def resolve_model(model: Any):
     """A loaded pipeline, a pipeline folder or an installed package name -> the pipeline, loaded once
     per process (the cache is what makes a Dask worker load the model once)."""
@@ -391,8 +437,12 @@ def extract(
 
     if not paths:
         raise VnreorgError("no inputs given")
+    check_inputs(paths)  # usage errors before the model loads
+    if out and out != "-" and Path(out).is_dir():
+        raise VnreorgError("is a folder; --out needs a file name", str(out))
     nlp = resolve_model(model)
-    items = iter_inputs(paths, stdin, read_options or ReadOptions())  # read lazily, one document at a time
+    exclude = frozenset({Path(out).resolve()}) if out and out != "-" else frozenset()  # the output is not an input
+    items = iter_inputs(paths, stdin, read_options or ReadOptions(), exclude)  # read lazily, one document at a time
     counts = {"texts": 0, "skipped": 0, "entities": 0, "relations": 0, "events": 0, "words": 0}
     plan = _Plan()
     writer = _AtomicOut(out)
@@ -407,6 +457,8 @@ def extract(
                 if progress:
                     tqdm.write(f"skipped {rec['source']}: {rec['skipped']}", file=sys.stderr)
             else:
+                for w in rec["warnings"]:
+                    tqdm.write(f"warning: {rec['source']}: {w}", file=sys.stderr)
                 if "part" not in rec or (rec["source"], rec["id"]) not in in_parts:
                     counts["texts"] += 1
                     if "part" in rec:  # only texts cut in parts are remembered

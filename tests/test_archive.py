@@ -89,7 +89,7 @@ def archive(tmp_path_factory):
     return folder
 
 
-ARGS = ["--text-field", "body", "--id-field", "id", "--records-per-partition", "10", "--no-progress"]
+ARGS = ["--format", "parquet", "--text-field", "body", "--id-field", "id", "--records-per-partition", "10", "--no-progress"]
 
 
 def _cli(*args, cwd, **kw):
