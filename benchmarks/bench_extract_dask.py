@@ -90,7 +90,7 @@ def main() -> None:
         runs = [
             ("plain loop (local engine, JSONL)", [*cli, str(big), "-o", str(tmp / "a.jsonl"), *common], words),
             ("local engine, --n-process 2 (JSONL)", [*cli, str(big), "-o", str(tmp / "b.jsonl"), "--n-process", "2", *common], words),
-            ("local engine, Parquet dataset", [*cli, str(big), "-o", str(tmp / "c"), *common], words),
+            ("local engine, Parquet dataset", [*cli, str(big), "-o", str(tmp / "c"), "--format", "parquet", *common], words),
             ("Dask LocalCluster, 1 worker", [*cli, str(big), "-o", str(tmp / "d"), "--engine", "dask", "--workers", "1", *common], words),
             ("Dask LocalCluster, 2 workers", [*cli, str(big), "-o", str(tmp / "e"), "--engine", "dask", "--workers", "2", *common], words),
             (f"Dask LocalCluster, 2 workers, input / {args.growth}", [*cli, str(small), "-o", str(tmp / "f"), "--engine", "dask", "--workers", "2", *common], words_small),
