@@ -160,6 +160,10 @@ def test_manifest_and_a_rerun_resumes_without_redoing_work(local_run, rules_mode
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == before
     with pytest.raises(VnreorgError, match="another model, inputs or options"):
         extract_dataset(rules_model, [str(archive)], out, progress=False, read_options=ReadOptions("body", "id", 7), log=lambda m: None)
+    sub = out.parent / "only-txt"  # --overwrite redoes a dataset whatever it held
+    extract_dataset(rules_model, [str(archive / "txt")], sub, progress=False, log=lambda m: None)
+    again = extract_dataset(rules_model, [str(archive / "html")], sub, progress=False, overwrite=True, log=lambda m: None)
+    assert again["documents"] == N_PER_FORMAT and json.loads((sub / "manifest.json").read_text())["inputs"] == [str(archive / "html")]
 
 
 # ------------------------------------------------------------------ engines
