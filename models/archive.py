@@ -41,6 +41,8 @@ def _schemas():
     import pyarrow as pa
 
     doc_key = [("partition", pa.string()), ("doc_id", pa.string()), ("part_index", pa.int32())]
+    argument = pa.struct([("text", pa.string()), ("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                          ("score", pa.float64())])
     return {
         "documents": pa.schema([("partition", pa.string()), ("id", pa.string()), ("source", pa.string()),
                                 ("part_index", pa.int32()), ("part_start", pa.int64()), ("part_end", pa.int64()),
@@ -50,10 +52,10 @@ def _schemas():
                                          ("label", pa.string()), ("text", pa.string()), ("score", pa.float64())]),
         "relations": pa.schema(doc_key + [("head", pa.string()), ("child", pa.string()), ("label", pa.string()),
                                           ("score", pa.float64())]),
-        "events": pa.schema(doc_key + [("event", pa.int32()), ("action_start", pa.int64()), ("action_end", pa.int64()),
-                                       ("action_text", pa.string()), ("sentence_start", pa.int64()), ("sentence_end", pa.int64()),
-                                       ("sentence_text", pa.string()), ("sources", pa.string()), ("targets", pa.string()),
-                                       ("amounts", pa.string())]),
+        # The same shape as an event of extract's JSONL (nested), so `events build` reads either.
+        "events": pa.schema(doc_key + [("source", pa.string()), ("event", pa.int32()), ("action", argument),
+                                       ("sentence", pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string())])),
+                                       ("sources", pa.list_(argument)), ("targets", pa.list_(argument)), ("amounts", pa.list_(argument))]),
         "skipped": pa.schema([("partition", pa.string()), ("source", pa.string()), ("id", pa.string()), ("reason", pa.string())]),
     }
 
@@ -88,12 +90,8 @@ def rows_of(records: list[dict[str, Any]], partition: str) -> dict[str, list[dic
         for r in rec["relations"]:
             rows["relations"].append({**key, "head": r["head"], "child": r["child"], "label": r["label"], "score": r.get("score")})
         for k, ev in enumerate(rec["events"]):
-            rows["events"].append({
-                **key, "event": k, "action_start": ev["action"]["start"], "action_end": ev["action"]["end"],
-                "action_text": ev["action"]["text"], "sentence_start": ev["sentence"]["start"], "sentence_end": ev["sentence"]["end"],
-                "sentence_text": ev["sentence"]["text"],
-                **{slot: json.dumps(ev.get(slot, []), ensure_ascii=False) for slot in ("sources", "targets", "amounts")},
-            })
+            rows["events"].append({**key, "source": rec["source"], "event": k, "action": ev["action"], "sentence": ev["sentence"],
+                                   **{slot: ev.get(slot, []) for slot in ("sources", "targets", "amounts")}})
     return rows
 
 
@@ -342,6 +340,7 @@ def read_dataset(out: str | Path) -> dict[str, Any]:
     for table in TABLES:
         pieces = [pq.read_table(out / table / f"{key}.parquet") for key in finished]
         t = pa.concat_tables(pieces) if pieces else schemas[table].empty_table()
-        sort_keys = [(name, "ascending") for name in t.column_names if not pa.types.is_list(t.schema.field(name).type)]
+        sort_keys = [(name, "ascending") for name in t.column_names
+                     if not pa.types.is_nested(t.schema.field(name).type)]  # the keys before them make rows unique
         tables[table] = t.sort_by(sort_keys) if t.num_rows else t
     return tables

@@ -134,6 +134,12 @@ def test_every_format_is_read_with_stable_ids_and_sources(local_run):
     ents = tables["entities"].to_pylist()
     assert ents and all(e["text"] and e["end"] > e["start"] for e in ents)
     assert tables["events"].num_rows and tables["relations"].num_rows
+    from vnreorg.models.events import read_extraction  # `events build` reads the dataset as it reads JSONL
+
+    recs = [r for r in read_extraction(out) if r.get("events")]
+    assert sum(len(r["events"]) for r in recs) == tables["events"].num_rows
+    ev = recs[0]["events"][0]
+    assert isinstance(ev["action"], dict) and isinstance(ev["sentence"], dict) and isinstance(ev["sources"], list)
     html_text = " ".join(e["text"] for e in ents if "nav" in e["text"])
     assert "Trang chủ" not in html_text
 
