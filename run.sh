@@ -29,7 +29,7 @@ if ! stamp_ok .venv/.installed; then
   quiet_pip .venv/bin/python -m pip install -q --upgrade "pip>=24" >/dev/null
   # (setuptools' notice that a folder named like the package sits in the working directory is expected
   # here: vnreorg/ is the package's own shared code)
-  PYTHONWARNINGS="ignore:Editable installation" quiet_pip .venv/bin/python -m pip install -q -e ".[dev]"
+  PYTHONWARNINGS="ignore:Editable installation" quiet_pip .venv/bin/python -m pip install -q -e ".[dev,dask]"
   touch .venv/.installed
 fi
 

@@ -358,13 +358,17 @@ class BuildReport:
 
 
 def build_corpus(folder: str | Path) -> BuildReport:
-    """Ingest every .txt file of a folder (sorted by name). Errors stop the build; warnings skip a file."""
+    """Ingest every .txt file of a folder (sorted by name), then its .html/.jsonl/.parquet/.warc files through
+    the readers `extract` uses. Errors stop the build; warnings skip a file."""
     folder = Path(folder)
     if not folder.is_dir():
         raise VnreorgError("not a folder", str(folder))
+    from vnreorg.corpus.ingest_archive import archive_files, ingest_archive_files
+
     files = sorted(folder.glob("*.txt"))
-    if not files:
-        raise VnreorgError("no .txt files found", str(folder))
+    others = archive_files(folder)  # .html/.jsonl/.parquet/.warc: read by the readers `extract` uses
+    if not files and not others:
+        raise VnreorgError("no .txt (or .html, .jsonl, .parquet, .warc) files found", str(folder))
     docs: list[Document] = []
     removed: dict[str, list[RemovedLine]] = {}
     warnings: list[str] = []
@@ -381,6 +385,18 @@ def build_corpus(folder: str | Path) -> BuildReport:
             warnings.append(f"{path}: same article text as {seen_text[key]}, skipped as a duplicate")
             continue
         seen_text[key] = path.name
+        docs.append(doc)
+        removed[doc.id] = result.removed
+    for item, result in ingest_archive_files(others):
+        if isinstance(result, str):
+            warnings.append(f"{item.source}: {result}, skipped")
+            continue
+        doc = result.document
+        key = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+        if key in seen_text:
+            warnings.append(f"{item.source}: same article text as {seen_text[key]}, skipped as a duplicate")
+            continue
+        seen_text[key] = item.source
         docs.append(doc)
         removed[doc.id] = result.removed
     return BuildReport(docs, removed, warnings)

@@ -100,19 +100,61 @@ def _default_model() -> str:
 
 
 def extract(
-    paths: List[str] = typer.Argument(..., help="Text files, folders of .txt files, or - for stdin."),
+    paths: List[str] = typer.Argument(..., help="Files, folders or globs of .txt, .html/.htm, .jsonl, .parquet, .warc/.warc.gz; or - for stdin (streamed; a text over 1,000,000 characters is processed in parts)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: the main job's var/trained/final, models/trained/final, else vi_vnreorg)."),
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="Output JSONL (default stdout)."),
-    n_process: int = typer.Option(1, "--n-process", help="Processes for spaCy's nlp.pipe."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="A JSONL file (default: stdout), or with --format parquet a folder for a Parquet dataset (resumable)."),
+    output_format: str = typer.Option("auto", "--format", help="auto (parquet with --engine dask, else jsonl), jsonl or parquet."),
+    engine: str = typer.Option("local", "--engine", help="local (this process, --n-process) or dask (a LocalCluster, or --scheduler); dask writes a Parquet dataset."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="With --engine dask: worker processes of the LocalCluster (default: one per core)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: join this Dask scheduler (e.g. tcp://host:8786) instead of a LocalCluster."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Parquet dataset: redo every partition (default: resume, skipping finished ones)."),
+    text_field: str = typer.Option("text", "--text-field", help="JSONL/Parquet: the field holding the text."),
+    id_field: str = typer.Option("id", "--id-field", help="JSONL/Parquet: the field holding a document id ('' for none: ids hashed from file and record)."),
+    records_per_partition: int = typer.Option(10_000, "--records-per-partition", help="JSONL/Parquet: records per partition of a large file."),
+    n_process: int = typer.Option(1, "--n-process", help="Processes for spaCy's nlp.pipe (local engine). 1 is the default because it is faster: on 2 cores 2 processes were several times slower (benchmarks/RESULTS-extract-scale.md)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
-    """Extract entities, relations and restructuring events from raw Vietnamese text as JSONL."""
-    from vnreorg.models.extract import extract as run_extract
+    """Extract entities, relations and restructuring events from Vietnamese news, as JSONL or as a Parquet dataset."""
+    import glob
+
+    from vnreorg.corpus.readers import ReadOptions
 
     if n_process < 1:
         raise VnreorgError("--n-process must be at least 1")
+    if engine not in ("local", "dask"):
+        raise VnreorgError(f"--engine must be local or dask, not {engine!r}")
+    if output_format not in ("auto", "jsonl", "parquet"):
+        raise VnreorgError(f"--format must be auto, jsonl or parquet, not {output_format!r}")
+    if not text_field:
+        raise VnreorgError("--text-field must name a field")
+    if records_per_partition < 1:
+        raise VnreorgError("--records-per-partition must be at least 1")
+    if output_format == "auto":
+        output_format = "parquet" if engine == "dask" else "jsonl"
+    if engine == "dask" and output_format != "parquet":
+        raise VnreorgError("--engine dask writes a Parquet dataset: give --out FOLDER")
+    if output_format == "parquet" and out in (None, "-"):
+        raise VnreorgError("a Parquet dataset needs --out FOLDER")
+    expanded: list[str] = []
+    for p in paths:  # globs are expanded here (a shell may not have done it, e.g. quoted)
+        matches = sorted(glob.glob(p)) if any(c in p for c in "*?[") and not Path(p).exists() else []
+        expanded.extend(matches or [p])
+    read = ReadOptions(text_field=text_field, id_field=id_field or None, records_per_partition=records_per_partition)
     t0 = time.perf_counter()
-    counts = run_extract(model or _default_model(), paths, out, n_process=n_process, progress=progress)
+    if output_format == "parquet":
+        from vnreorg.models.archive import extract_dataset
+
+        totals = extract_dataset(model or _default_model(), expanded, out, engine=engine, workers=workers, scheduler=scheduler,
+                                 overwrite=overwrite, read_options=read, progress=progress, log=lambda m: typer.echo(m, err=True))
+        secs = time.perf_counter() - t0
+        typer.secho(
+            f"dataset {out}: {totals['partitions']} partitions, {totals['documents']} documents ({totals['words']} words), "
+            f"{totals['entities']} entities, {totals['relations']} relations, {totals['events']} events; skipped {totals['skipped']} "
+            f"({secs:.1f} s this run)", err=True)
+        return
+    from vnreorg.models.extract import extract as run_extract
+
+    counts = run_extract(model or _default_model(), expanded, out, n_process=n_process, progress=progress, read_options=read)
     secs = time.perf_counter() - t0
     typer.secho(
         f"extracted {counts['texts']} texts ({counts['words']} words, {counts['words'] / max(secs, 1e-9):.0f} words/s): "

@@ -321,11 +321,12 @@ def test_extract_cli_missing_model_is_one_clear_line(tmp_path):
 def test_extract_with_two_processes_equals_one(tiny_model, tmp_path):
     from vnreorg.models.extract import extract
 
+    (tmp_path / "in").mkdir()  # inputs apart from the outputs: a folder's .jsonl files are inputs too
     for i, text in enumerate(["Thành phố đã sáp nhập Phòng Nội vụ thành phố vào Văn phòng HĐND và UBND thành phố.",
                               "Thị xã tinh giản 45 cán bộ của Hội Chữ thập đỏ. Tỉnh đã giải thể Trung tâm Y tế huyện."]):
-        (tmp_path / f"in{i}.txt").write_text(text, encoding="utf-8")
-    extract(str(tiny_model.model_path), [str(tmp_path)], str(tmp_path / "one.jsonl"), progress=False)
-    extract(str(tiny_model.model_path), [str(tmp_path)], str(tmp_path / "two.jsonl"), n_process=2, progress=False)
+        (tmp_path / "in" / f"in{i}.txt").write_text(text, encoding="utf-8")
+    extract(str(tiny_model.model_path), [str(tmp_path / "in")], str(tmp_path / "one.jsonl"), progress=False)
+    extract(str(tiny_model.model_path), [str(tmp_path / "in")], str(tmp_path / "two.jsonl"), n_process=2, progress=False)
     one = (tmp_path / "one.jsonl").read_text(encoding="utf-8")
     assert one == (tmp_path / "two.jsonl").read_text(encoding="utf-8")
     assert '"relations": [{' in one  # relations survive the trip between processes
