@@ -2,7 +2,10 @@
 
 Why three: people read the Markdown in review, the HTML to look at errors and plots, and machines
 (CI, the model card) read the JSON. All three are rendered from `EvalResult.to_dict()`, so they
-cannot disagree. The HTML has no external resources: CSS inline, plots as base64 PNG.
+cannot disagree. Every table is built once, as a `Table` (title, header, rows, notes) of plain values
+and `Cell`s that name their emphasis, and drawn by two renderers (`md_block`, `html_block`); a renderer
+adds only what is its own (plots, highlighted examples). The HTML has no external resources: CSS
+inline, plots as base64 PNG.
 """
 from __future__ import annotations
 
@@ -11,9 +14,12 @@ import html
 import io
 import json
 import os
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vnreorg.eval.cv import fmt_mean_sd
 from vnreorg.eval.scoring import ERROR_KIND_TITLES, ERROR_KINDS, RELATION_SCHEMES, SCHEMES, EvalResult
 from vnreorg.jsonio import write_atomic
 from vnreorg.schema import ENTITY_LABELS, LABEL_COLOURS, RELATION_LABELS
@@ -223,90 +229,187 @@ def highlight_html(err: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Markdown
+# Tables: built once from the result object, rendered to Markdown and to HTML
 # --------------------------------------------------------------------------------------------------
 
 
-def _md_table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+@dataclass(frozen=True)
+class Cell:
+    """A table cell with the emphasis both renderings understand, so no builder writes markup.
+
+    style: "strong" (a row name), "big" (the headline number), "muted" (an explanation, wraps),
+    "code" (a command or hash), "signal" (bold in `colour` in HTML, plain in Markdown);
+    swatch: a colour shown as a square before the text in HTML.
+    """
+
+    text: str
+    style: str = ""
+    colour: str = ""
+    swatch: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a report: a heading (none when empty, at `level`), notes shown under the heading,
+    the header and the rows (plain values or `Cell`s). `css` is a class for the HTML table."""
+
+    title: str
+    header: list[str]
+    rows: list[list[Any]]
+    notes: list[str] = field(default_factory=list)
+    level: int = 2
+    css: str = ""
+
+    def with_notes(self, *notes: str) -> Table:
+        """The same table with notes that only one rendering needs (a legend, say)."""
+        return replace(self, notes=[*self.notes, *notes])
+
+
+def _cell(value: Any) -> Cell:
+    return value if isinstance(value, Cell) else Cell(str(value))
+
+
+def md_table(t: Table) -> str:
+    """The table alone in GitHub Markdown (pipes in cells escaped, as GFM wants even in code spans)."""
+    def md(c: Cell) -> str:
+        text = c.text.replace("|", "\\|")
+        return f"**{text}**" if c.style in ("strong", "big") else f"`{text}`" if c.style == "code" else text
+
+    lines = ["| " + " | ".join(t.header) + " |", "|" + "|".join("---" for _ in t.header) + "|"]
+    lines += ["| " + " | ".join(md(_cell(c)) for c in r) + " |" for r in t.rows]
     return "\n".join(lines)
 
 
-def _meta_rows(d: dict[str, Any]) -> list[list[str]]:
-    meta = d.get("meta", {})
-    c = d["counts"]
-    rows = [[k, f"`{v}`" if k in ("command", "corpus sha256") else str(v)] for k, v in (
+def md_block(t: Table) -> list[str]:
+    """Heading, notes (one paragraph) and table, as Markdown lines ending with a blank line."""
+    out = [f"{'#' * t.level} {t.title}", ""] if t.title else []
+    if t.notes:
+        out += [" ".join(t.notes), ""]
+    return out + [md_table(t), ""]
+
+
+def _inline_html(text: str) -> str:
+    """Escape text; `code` spans (as in Markdown titles and notes) become <code>."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
+
+
+def html_table(t: Table) -> str:
+    """The table alone in HTML; every text is escaped here, so builders pass plain text."""
+    def td(c: Cell) -> str:
+        text = html.escape(c.text)
+        if c.style == "strong":
+            text = f"<b>{text}</b>"
+        elif c.style == "big":
+            text = f'<span class="big">{text}</span>'
+        elif c.style == "muted":
+            return f'<td class="l"><span class="muted">{text}</span></td>'
+        elif c.style == "signal":
+            text = f'<b style="color:{c.colour}">{text}</b>'
+        if c.swatch:
+            text = f'<span style="color:{c.swatch}">■</span> {text}'
+        return f"<td>{text}</td>"
+
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in t.header) if any(t.header) else ""
+    body = "".join("<tr>" + "".join(td(_cell(c)) for c in r) + "</tr>" for r in t.rows)
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f'<table class="{t.css}">{thead}<tbody>{body}</tbody></table>'
+
+
+def html_block(t: Table) -> str:
+    """Heading, notes (one muted paragraph) and table in HTML."""
+    out = f"<h{t.level}>{_inline_html(t.title)}</h{t.level}>" if t.title else ""
+    if t.notes:
+        out += f'<p class="muted">{_inline_html(" ".join(t.notes))}</p>'
+    return out + html_table(t)
+
+
+def _meta_cell(value: Any, limit: int = 160) -> str:
+    """Short values as they are; long lists/dicts (fold id lists, say) summarised, they are in the JSON."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value)} items; " if isinstance(value, (list, dict)) else ""
+    return f"({size}see the JSON)"
+
+
+def _meta_table(items: list[tuple[str, Any]], code: tuple[str, ...] = ("command",)) -> Table:
+    rows = [[k, Cell(_meta_cell(v), "code" if k in code else "")] for k, v in items]
+    return Table("", ["", ""], rows, css="meta")
+
+
+def _run_meta_table(d: dict[str, Any]) -> Table:
+    meta, c, b = d.get("meta", {}), d["counts"], d.get("bootstrap", {})
+    return _meta_table([
         ("model", meta.get("model") or "–"), ("gold", meta.get("gold", "–")), ("prediction", meta.get("pred", "–")),
         ("corpus sha256", (meta.get("corpus_version") or {}).get("sha256", "–")), ("command", meta.get("command", "–")),
-        ("created", meta.get("created", "–")))]
-    rows.append(["documents / gold spans / predicted spans",
-                 f"{c['documents']} / {c['gold_spans']} / {c['pred_spans']}"])
-    rows.append(["gold relations / predicted relations", f"{c['gold_relations']} / {c['pred_relations']}"])
-    b = d.get("bootstrap", {})
-    rows.append(["bootstrap", f"{b.get('n_boot', 0)} document resamples, seed {b.get('seed', '–')}"])
-    return rows
+        ("created", meta.get("created", "–")),
+        ("documents / gold spans / predicted spans", f"{c['documents']} / {c['gold_spans']} / {c['pred_spans']}"),
+        ("gold relations / predicted relations", f"{c['gold_relations']} / {c['pred_relations']}"),
+        ("bootstrap", f"{b.get('n_boot', 0)} document resamples, seed {b.get('seed', '–')}"),
+    ], code=("command", "corpus sha256"))
 
 
-def _entity_rows(d: dict[str, Any]) -> list[list[Any]]:
-    rows = []
-    for s in SCHEMES:
-        m = d["entities"][s]["micro"]
-        rows.append([f"**{s}**", SCHEME_HELP[s], _f(m["precision"]), _f(m["recall"]), f"**{_f(m['f1'])}**",
-                     _ci(d.get("ci95", {}).get(f"entities.{s}")), m["correct"], m["incorrect"], m["partial"], m["missed"], m["spurious"]])
-    return rows
+def _entity_tables(d: dict[str, Any]) -> dict[str, Table]:
+    ent, ci = d["entities"], d.get("ci95", {})
+    micro = [[Cell(s, "strong"), Cell(SCHEME_HELP[s], "muted"), _f(m["precision"]), _f(m["recall"]), Cell(_f(m["f1"]), "big"),
+              _ci(ci.get(f"entities.{s}")), m["correct"], m["incorrect"], m["partial"], m["missed"], m["spurious"]]
+             for s in SCHEMES for m in [ent[s]["micro"]]]
+    macro = [[s, _f(ent[s]["macro"]["precision"]), _f(ent[s]["macro"]["recall"]), _f(ent[s]["macro"]["f1"])] for s in SCHEMES]
+    strict = ent["strict"]["per_label"]
+    per_label = [[Cell(lab, swatch=LABEL_COLOURS.get(lab, _NONE_COLOUR)), strict[lab]["support"], strict[lab]["predicted"],
+                  _f(strict[lab]["precision"]), _f(strict[lab]["recall"]), _f(strict[lab]["f1"])]
+                 + [_f(ent[s]["per_label"][lab]["f1"]) for s in ("exact", "partial", "type")]
+                 + ["/".join(str(strict[lab][k]) for k in ("correct", "incorrect", "missed", "spurious"))] for lab in ENTITY_LABELS]
+    return {
+        "entities": Table("Entities (micro)", ["scheme", "rule", "P", "R", "F1", "F1 95% CI", "COR", "INC", "PAR", "MIS", "SPU"], micro),
+        "entities_macro": Table("", ["scheme", "P", "R", "F1"], macro,
+                                ["Macro (unweighted mean over labels present in gold or prediction):"]),
+        "entities_per_label": Table("Entities per label", ["label", "support", "predicted", "strict P", "strict R", "strict F1", "exact F1",
+                                                           "partial F1", "type F1", "COR/INC/MIS/SPU (strict)"], per_label),
+    }
 
 
-def render_markdown(d: dict[str, Any], *, title: str, comparison: dict[str, Any] | None = None) -> str:
-    parts = [f"# {title}", "", _md_table(["", ""], _meta_rows(d)), ""]
-    parts += ["## Entities (micro)", "",
-              _md_table(["scheme", "rule", "P", "R", "F1", "F1 95% CI", "COR", "INC", "PAR", "MIS", "SPU"], _entity_rows(d)), ""]
-    parts += ["Macro (unweighted mean over labels present in gold or prediction):", "",
-              _md_table(["scheme", "P", "R", "F1"], [[s, _f(d["entities"][s]["macro"]["precision"]), _f(d["entities"][s]["macro"]["recall"]),
-                                                     _f(d["entities"][s]["macro"]["f1"])] for s in SCHEMES]), ""]
-    parts += ["## Entities per label", "", _md_table(
-        ["label", "support", "predicted", "strict P", "strict R", "strict F1", "exact F1", "partial F1", "type F1", "COR/INC/MIS/SPU (strict)"],
-        [[lab, d["entities"]["strict"]["per_label"][lab]["support"], d["entities"]["strict"]["per_label"][lab]["predicted"],
-          _f(d["entities"]["strict"]["per_label"][lab]["precision"]), _f(d["entities"]["strict"]["per_label"][lab]["recall"]),
-          _f(d["entities"]["strict"]["per_label"][lab]["f1"])] + [_f(d["entities"][s]["per_label"][lab]["f1"]) for s in ("exact", "partial", "type")]
-         + ["/".join(str(d["entities"]["strict"]["per_label"][lab][k]) for k in ("correct", "incorrect", "missed", "spurious"))]
-         for lab in ENTITY_LABELS]), ""]
-    parts += ["## Relations", "", _md_table(
-        ["scheme", "rule", "P", "R", "F1", "F1 95% CI", "correct", "predicted", "gold"],
-        [[f"**{s}**", RELATION_SCHEME_HELP[s], _f(d["relations"][s]["micro"]["precision"]), _f(d["relations"][s]["micro"]["recall"]),
-          f"**{_f(d['relations'][s]['micro']['f1'])}**", _ci(d.get("ci95", {}).get(f"relations.{s}")), d["relations"][s]["micro"]["tp"],
-          d["relations"][s]["micro"]["pred"], d["relations"][s]["micro"]["gold"]] for s in RELATION_SCHEMES]), ""]
-    parts += [_md_table(["relation", "gold", "predicted", "strict P", "strict R", "strict F1", "boundaries F1"],
-                        [[lab, d["relations"]["strict"]["per_label"][lab]["gold"], d["relations"]["strict"]["per_label"][lab]["pred"],
-                          _f(d["relations"]["strict"]["per_label"][lab]["precision"]), _f(d["relations"]["strict"]["per_label"][lab]["recall"]),
-                          _f(d["relations"]["strict"]["per_label"][lab]["f1"]), _f(d["relations"]["boundaries"]["per_label"][lab]["f1"])]
-                         for lab in RELATION_LABELS]), ""]
-    if comparison:
-        parts += _comparison_md(comparison)
-    conf = d["confusion"]
-    parts += ["## Label confusion", "", conf.get("note", ""), "",
-              _md_table(["gold \\ pred"] + conf["labels"], [[lab] + row for lab, row in zip(conf["labels"], conf["matrix"])]), ""]
-    parts += _errors_md(d)
-    if d.get("notes"):
-        parts += ["## Notes", ""] + [f"- {n}" for n in d["notes"]] + [""]
-    parts += ["## How to read this", "",
-              "Counts: COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. P = (COR + ½·PAR) / (COR+INC+PAR+SPU), "
-              "R = (COR + ½·PAR) / (COR+INC+PAR+MIS). Spans are paired one to one: exact matches first, then overlaps "
-              "(see eval/README.md, *Matching rule*). Intervals: percentile bootstrap over documents.", ""]
-    return "\n".join(parts)
+def _relation_tables(d: dict[str, Any]) -> dict[str, Table]:
+    rel, ci = d["relations"], d.get("ci95", {})
+    micro = [[Cell(s, "strong"), Cell(RELATION_SCHEME_HELP[s], "muted"), _f(m["precision"]), _f(m["recall"]), Cell(_f(m["f1"]), "big"),
+              _ci(ci.get(f"relations.{s}")), m["tp"], m["pred"], m["gold"]] for s in RELATION_SCHEMES for m in [rel[s]["micro"]]]
+    strict = rel["strict"]["per_label"]
+    per_label = [[lab, strict[lab]["gold"], strict[lab]["pred"], _f(strict[lab]["precision"]), _f(strict[lab]["recall"]),
+                  _f(strict[lab]["f1"]), _f(rel["boundaries"]["per_label"][lab]["f1"])] for lab in RELATION_LABELS]
+    return {
+        "relations": Table("Relations", ["scheme", "rule", "P", "R", "F1", "F1 95% CI", "correct", "predicted", "gold"], micro),
+        "relations_per_label": Table("", ["relation", "gold", "predicted", "strict P", "strict R", "strict F1", "boundaries F1"], per_label),
+    }
 
 
-def _comparison_md(comparison: dict[str, Any]) -> list[str]:
+def _comparison_table(comparison: dict[str, Any]) -> Table:
     meta = comparison.get("_meta", {})
+    names = comparison.get("_names", {"a": "this run", "b": "compared run"})
     rows = []
     for m, e in comparison.items():
         if m.startswith("_"):
             continue
-        rows.append([m, _f(e["a"]), _f(e["b"]), f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"])
-    names = comparison.get("_names", {"a": "this run", "b": "compared run"})
-    return [f"## Comparison: {names['a']} (a) vs {names['b']} (b)", "",
-            f"Paired bootstrap over {meta.get('documents', '?')} documents, {meta.get('n_boot', '?')} resamples, seed {meta.get('seed', '?')}.", "",
-            _md_table(["micro F1", "a", "b", "a − b", "95% CI of a − b", "p"], rows), ""]
+        ci = e.get("ci95")
+        colour = "#2ca02c" if ci and ci[0] > 0 else "#d62728" if ci and ci[1] < 0 else "#555"
+        rows.append([m, _f(e["a"]), _f(e["b"]), Cell(f"{e['delta']:+.3f}", "signal", colour), _ci(ci),
+                     f"{e['p_value']:.3f}" if "p_value" in e else "–"])
+    return Table(f"Comparison: {names['a']} (a) vs {names['b']} (b)", ["micro F1", "a", "b", "a − b", "95% CI of a − b", "p"], rows,
+                 [f"Paired bootstrap over {meta.get('documents', '?')} documents, {meta.get('n_boot', '?')} resamples, "
+                  f"seed {meta.get('seed', '?')}."])
+
+
+def report_tables(d: dict[str, Any], comparison: dict[str, Any] | None = None) -> dict[str, Table]:
+    """Every table of the evaluation report, in reading order, from `EvalResult.to_dict()` (the one
+    result object); the renderers add only what is theirs (plots, highlighted examples)."""
+    conf, counts = d["confusion"], d.get("error_counts", {})
+    tables = {"meta": _run_meta_table(d), **_entity_tables(d), **_relation_tables(d)}
+    if comparison:
+        tables["comparison"] = _comparison_table(comparison)
+    tables["confusion"] = Table("Label confusion", ["gold \\ pred"] + conf["labels"],
+                                [[lab] + row for lab, row in zip(conf["labels"], conf["matrix"])], [conf.get("note", "")])
+    tables["errors"] = Table("Errors", ["kind", "count"], [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS],
+                             ["Kinds from the strict alignment."])
+    return tables
 
 
 def _errors_by_kind(d: dict[str, Any]) -> list[tuple[str, int, list[dict]]]:
@@ -318,17 +421,30 @@ def _errors_by_kind(d: dict[str, Any]) -> list[tuple[str, int, list[dict]]]:
     return [(k, counts.get(k, len(by_kind[k])), by_kind[k][:EXAMPLES_SHOWN]) for k in ERROR_KINDS if by_kind.get(k)]
 
 
-def _errors_md(d: dict[str, Any]) -> list[str]:
-    counts = d.get("error_counts", {})
-    parts = ["## Errors", "", "Kinds from the strict alignment. Gold spans are marked ⟦…⟧, predictions ⟨…⟩.", "",
-             _md_table(["kind", "count"], [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS]), ""]
+# --------------------------------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------------------------------
+
+
+def render_markdown(d: dict[str, Any], *, title: str, comparison: dict[str, Any] | None = None) -> str:
+    tables = report_tables(d, comparison)
+    tables["errors"] = tables["errors"].with_notes("Gold spans are marked ⟦…⟧, predictions ⟨…⟩.")
+    parts = [f"# {title}", ""]
+    for t in tables.values():
+        parts += md_block(t)
     for k, total, shown in _errors_by_kind(d):
         parts += [f"### {ERROR_KIND_TITLES[k]} ({total}; {len(shown)} shown)", ""]
         for e in shown:
             extra = f" — {e['relation']}: {e['reason']}" if "relation" in e else ""
             parts.append(f"- `{e['doc_id']}`{extra}: {highlight_text(e)}")
         parts.append("")
-    return parts
+    if d.get("notes"):
+        parts += ["## Notes", ""] + [f"- {n}" for n in d["notes"]] + [""]
+    parts += ["## How to read this", "",
+              "Counts: COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. P = (COR + ½·PAR) / (COR+INC+PAR+SPU), "
+              "R = (COR + ½·PAR) / (COR+INC+PAR+MIS). Spans are paired one to one: exact matches first, then overlaps "
+              "(see eval/README.md, *Matching rule*). Intervals: percentile bootstrap over documents.", ""]
+    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -350,64 +466,31 @@ details summary{cursor:pointer;font-weight:600}
 """
 
 
-def _html_table(header: list[str], rows: list[list[Any]], cls: str = "") -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header) if any(header) else ""
-    body = "".join("<tr>" + "".join(f'<td class="l">{c}</td>' if str(c).startswith('<span class="muted">') else f"<td>{c}</td>"
-                                    for c in r) + "</tr>" for r in rows)
-    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
-    return f'<table class="{cls}">{thead}<tbody>{body}</tbody></table>'
-
 
 def _page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{_CSS}</style></head><body>{body}</body></html>\n")
 
 
+def _img(alt: str, png: str) -> str:
+    return f'<div class="plots"><img alt="{alt}" src="data:image/png;base64,{png}"></div>'
+
+
 def render_html(d: dict[str, Any], *, title: str, comparison: dict[str, Any] | None = None) -> str:
-    esc = html.escape
-    b = [f"<h1>{esc(title)}</h1>"]
-    b.append(_html_table(["", ""], [[esc(k), esc(v.strip("`"))] for k, v in _meta_rows(d)], "meta"))
-    b.append("<h2>Entities</h2>")
-    rows = []
-    for r in _entity_rows(d):
-        r = list(r)
-        r[0] = f"<b>{esc(r[0].strip('*'))}</b>"
-        r[1] = f'<span class="muted">{esc(r[1])}</span>'
-        r[4] = f'<span class="big">{esc(r[4].strip("*"))}</span>'
-        rows.append(r)
-    b.append(_html_table(["scheme", "rule", "P", "R", "F1", "F1 95% CI", "COR", "INC", "PAR", "MIS", "SPU"], rows))
-    b.append(_html_table(["macro", "P", "R", "F1"], [[s, _f(d["entities"][s]["macro"]["precision"]), _f(d["entities"][s]["macro"]["recall"]),
-                                                     _f(d["entities"][s]["macro"]["f1"])] for s in SCHEMES]))
-    b.append(f'<div class="plots"><img alt="entity F1 per label" src="data:image/png;base64,{plot_entity_f1(d)}"></div>')
-    pl = d["entities"]
-    b.append("<h3>Per label</h3>" + _html_table(
-        ["label", "support", "predicted", "strict P", "strict R", "strict F1", "exact F1", "partial F1", "type F1", "COR/INC/MIS/SPU (strict)"],
-        [[f'<span style="color:{LABEL_COLOURS.get(lab, _NONE_COLOUR)}">■</span> {esc(lab)}', pl["strict"]["per_label"][lab]["support"],
-          pl["strict"]["per_label"][lab]["predicted"], _f(pl["strict"]["per_label"][lab]["precision"]), _f(pl["strict"]["per_label"][lab]["recall"]),
-          _f(pl["strict"]["per_label"][lab]["f1"])] + [_f(pl[s]["per_label"][lab]["f1"]) for s in ("exact", "partial", "type")]
-         + ["/".join(str(pl["strict"]["per_label"][lab][k]) for k in ("correct", "incorrect", "missed", "spurious"))] for lab in ENTITY_LABELS]))
-    b.append("<h2>Relations</h2>")
-    rel = d["relations"]
-    b.append(_html_table(["scheme", "rule", "P", "R", "F1", "F1 95% CI", "correct", "predicted", "gold"],
-                         [[f"<b>{s}</b>", f'<span class="muted">{esc(RELATION_SCHEME_HELP[s])}</span>', _f(rel[s]["micro"]["precision"]),
-                           _f(rel[s]["micro"]["recall"]), f'<span class="big">{_f(rel[s]["micro"]["f1"])}</span>',
-                           _ci(d.get("ci95", {}).get(f"relations.{s}")), rel[s]["micro"]["tp"], rel[s]["micro"]["pred"], rel[s]["micro"]["gold"]]
-                          for s in RELATION_SCHEMES]))
-    b.append(_html_table(["relation", "gold", "predicted", "strict P", "strict R", "strict F1", "boundaries F1"],
-                         [[lab, rel["strict"]["per_label"][lab]["gold"], rel["strict"]["per_label"][lab]["pred"],
-                           _f(rel["strict"]["per_label"][lab]["precision"]), _f(rel["strict"]["per_label"][lab]["recall"]),
-                           _f(rel["strict"]["per_label"][lab]["f1"]), _f(rel["boundaries"]["per_label"][lab]["f1"])] for lab in RELATION_LABELS]))
-    b.append(f'<div class="plots"><img alt="relation F1" src="data:image/png;base64,{plot_relation_f1(d)}"></div>')
+    tables = report_tables(d, comparison)
     if comparison:
-        b.append(_comparison_html(comparison))
-    conf = d["confusion"]
-    b.append("<h2>Label confusion</h2>")
-    b.append(f'<div class="plots"><img alt="confusion matrix" src="data:image/png;base64,{plot_confusion(conf)}"></div>')
-    b.append(f'<p class="muted">{esc(conf.get("note", ""))}</p>')
-    b.append(_html_table(["gold \\ pred"] + conf["labels"], [[esc(lab)] + row for lab, row in zip(conf["labels"], conf["matrix"])]))
-    b.append(_errors_html(d))
+        tables["comparison"] = tables["comparison"].with_notes("Green: interval above 0, red: below 0.")
+    plots_after = {"entities_macro": lambda: _img("entity F1 per label", plot_entity_f1(d)),
+                   "relations_per_label": lambda: _img("relation F1", plot_relation_f1(d)),
+                   "confusion": lambda: _img("confusion matrix", plot_confusion(d["confusion"])),
+                   "errors": lambda: _errors_html(d)}
+    b = [f"<h1>{html.escape(title)}</h1>"]
+    for name, t in tables.items():
+        b.append(html_block(t))
+        if name in plots_after:
+            b.append(plots_after[name]())
     if d.get("notes"):
-        b.append("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in d["notes"]) + "</ul>")
+        b.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in d["notes"]) + "</ul>")
     b.append('<h2>How to read this</h2><p class="muted">COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. '
              "P = (COR + ½·PAR) / (COR+INC+PAR+SPU), R = (COR + ½·PAR) / (COR+INC+PAR+MIS); PAR occurs only in the partial scheme. "
              "Spans are paired one to one: exact matches first, then overlaps (eval/README.md, <i>Matching rule</i>). "
@@ -415,29 +498,11 @@ def render_html(d: dict[str, Any], *, title: str, comparison: dict[str, Any] | N
     return _page(title, "\n".join(b))
 
 
-def _comparison_html(comparison: dict[str, Any]) -> str:
-    meta = comparison.get("_meta", {})
-    names = comparison.get("_names", {"a": "this run", "b": "compared run"})
-    rows = []
-    for m, e in comparison.items():
-        if m.startswith("_"):
-            continue
-        colour = "#2ca02c" if e.get("ci95") and e["ci95"][0] > 0 else "#d62728" if e.get("ci95") and e["ci95"][1] < 0 else "#555"
-        rows.append([m, _f(e["a"]), _f(e["b"]), f'<b style="color:{colour}">{e["delta"]:+.3f}</b>', _ci(e.get("ci95")),
-                     f"{e['p_value']:.3f}" if "p_value" in e else "–"])
-    return (f"<h2>Comparison: {html.escape(names['a'])} (a) vs {html.escape(names['b'])} (b)</h2>"
-            f'<p class="muted">Paired bootstrap over {meta.get("documents", "?")} documents, {meta.get("n_boot", "?")} resamples, '
-            f'seed {meta.get("seed", "?")}; green: interval above 0, red: below 0.</p>'
-            + _html_table(["micro F1", "a", "b", "a − b", "95% CI of a − b", "p"], rows))
-
-
 def _errors_html(d: dict[str, Any]) -> str:
-    counts = d.get("error_counts", {})
+    """The examples under the error table: a colour legend, then each kind's highlighted sentences."""
     legend = " ".join(f'<span><span style="color:{c}">■</span> {html.escape(lab)}</span>' for lab, c in LABEL_COLOURS.items())
-    out = ["<h2>Errors</h2>",
-           f'<p class="muted">Kinds from the strict alignment. Gold spans are underlined in their label colour, predictions shaded '
-           f'with a dashed outline; badges name the label.</p><p class="legend">{legend}</p>',
-           _html_table(["kind", "count"], [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS])]
+    out = ['<p class="muted">Gold spans are underlined in their label colour, predictions shaded with a dashed outline; '
+           f'badges name the label.</p><p class="legend">{legend}</p>']
     for k, total, shown in _errors_by_kind(d):
         items = []
         for e in shown:
@@ -471,18 +536,14 @@ def write_report(result: EvalResult | dict[str, Any], out_dir: str | os.PathLike
     return paths
 
 
-def _meta_cell(value: Any, limit: int = 160) -> str:
-    """Short values as they are; long lists/dicts (fold id lists, say) summarised, they are in the JSON."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if len(text) <= limit:
-        return text
-    size = f"{len(value)} items; " if isinstance(value, (list, dict)) else ""
-    return f"({size}see the JSON)"
+# --------------------------------------------------------------------------------------------------
+# Cross-validation report (eval/cv.py builds the comparison; these are its tables and renderings)
+# --------------------------------------------------------------------------------------------------
 
 
-def cv_label_tables(c: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
-    """The per-label tables of a CV comparison, built once for both renderings: (heading, header, rows)
-    of strict F1 per label, mean ± sd over folds with the pooled F1 in parentheses."""
+def cv_label_tables(c: dict[str, Any]) -> list[Table]:
+    """The per-label tables of a CV comparison: strict F1 per label, mean ± sd over folds with the
+    pooled F1 in parentheses."""
     table, pooled = c.get("per_label"), c.get("pooled_per_label") or {}
     if not table:
         return []
@@ -495,63 +556,49 @@ def cv_label_tables(c: dict[str, Any]) -> list[tuple[str, list[str], list[list[s
             for label in labels:
                 s = entry[kind][label]
                 pool = pooled.get(system, {}).get(kind, {}).get(label)
-                cells.append(f"{s['mean']:.3f} ± {s['sd']:.3f}" + (f" ({pool:.3f})" if pool is not None else ""))
+                cells.append(fmt_mean_sd(s["mean"], s["sd"]) + (f" ({pool:.3f})" if pool is not None else ""))
             rows.append([system] + cells)
-        out.append((f"Strict F1 per label, {kind}: mean ± sd over folds (pooled)", ["system"] + labels, rows))
+        out.append(Table(f"Strict F1 per label, {kind}: mean ± sd over folds (pooled)", ["system"] + labels, rows))
     return out
 
 
-def render_cv_markdown(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> str:
-    metrics = c["metrics"]
-    parts = [f"# {title}", ""]
-    if meta:
-        parts += [_md_table(["", ""], [[k, f"`{_meta_cell(v)}`" if k == "command" else _meta_cell(v).replace("|", "\\|")]
-                                       for k, v in meta.items()]), ""]
-    parts += ["## Micro F1, mean ± sd over folds", "",
-              _md_table(["system", "folds"] + metrics, [[n, s["n_folds"]] + [f"{s['mean'][m]:.3f} ± {s['sd'][m]:.3f}" for m in metrics]
-                                                      for n, s in c["systems"].items()]), ""]
-    parts += ["Pooled (all folds' counts summed, each document scored once):", "",
-              _md_table(["system"] + metrics, [[n] + [_f(s["pooled"][m]) for m in metrics] for n, s in c["systems"].items()]), ""]
-    for n, s in c["systems"].items():
-        parts += [f"### {n}: per fold", "", _md_table(["fold"] + metrics, [[f] + [_f(v[m]) for m in metrics] for f, v in s["folds"].items()]), ""]
+def cv_tables(c: dict[str, Any], meta: dict[str, Any]) -> dict[str, Table]:
+    """Every table of the CV report, in reading order; per-fold tables are named `fold:<system>`."""
+    metrics, systems = c["metrics"], c["systems"]
+    tables = {"meta": _meta_table(list(meta.items()))} if meta else {}
+    tables["micro"] = Table("Micro F1, mean ± sd over folds", ["system", "folds"] + metrics,
+                            [[n, s["n_folds"]] + [fmt_mean_sd(s["mean"][m], s["sd"][m]) for m in metrics] for n, s in systems.items()])
+    tables["pooled"] = Table("Pooled over folds", ["system"] + metrics, [[n] + [_f(s["pooled"][m]) for m in metrics] for n, s in systems.items()],
+                             ["All folds' counts summed, each document scored once."], level=3)
+    for n, s in systems.items():
+        tables[f"fold:{n}"] = Table(f"{n}: per fold", ["fold"] + metrics, [[f] + [_f(v[m]) for m in metrics] for f, v in s["folds"].items()],
+                                    level=3)
     if c["deltas"]:
-        parts += [f"## Paired bootstrap against `{c['reference']}` (pooled over folds)", ""]
-        rows = []
-        for n, dd in c["deltas"].items():
-            for m in metrics:
-                e = dd[m]
-                rows.append([n, m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"])
-        parts += [_md_table(["system", "micro F1", f"Δ vs {c['reference']}", "95% CI", "p"], rows), ""]
-    for heading, header, rows in cv_label_tables(c):
-        parts += [f"## {heading}", "", _md_table(header, rows), ""]
+        rows = [[n, m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"]
+                for n, dd in c["deltas"].items() for m in metrics for e in [dd[m]]]
+        tables["deltas"] = Table(f"Paired bootstrap against `{c['reference']}` (pooled over folds)",
+                                 ["system", "micro F1", f"Δ vs {c['reference']}", "95% CI", "p"], rows)
+    for i, t in enumerate(cv_label_tables(c)):
+        tables[f"per_label:{i}"] = t
+    return tables
+
+
+def render_cv_markdown(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> str:
+    parts = [f"# {title}", ""]
+    for t in cv_tables(c, meta).values():
+        parts += md_block(t)
     return "\n".join(parts)
 
 
 def render_cv_html(c: dict[str, Any], *, title: str, meta: dict[str, Any]) -> str:
-    metrics = c["metrics"]
-    esc = html.escape
-    b = [f"<h1>{esc(title)}</h1>"]
-    if meta:
-        b.append(_html_table(["", ""], [[esc(k), esc(_meta_cell(v))] for k, v in meta.items()], "meta"))
-    b.append("<h2>Micro F1, mean ± sd over folds</h2>")
-    b.append(_html_table(["system", "folds"] + metrics, [[esc(n), s["n_folds"]] + [f"{s['mean'][m]:.3f} ± {s['sd'][m]:.3f}" for m in metrics]
-                                                        for n, s in c["systems"].items()]))
-    b.append(f'<img alt="cross-validation" src="data:image/png;base64,{plot_cv(c)}">')
-    b.append("<h3>Pooled over folds</h3>" + _html_table(["system"] + metrics, [[esc(n)] + [_f(s["pooled"][m]) for m in metrics]
-                                                                                for n, s in c["systems"].items()]))
-    for n, s in c["systems"].items():
-        b.append(f"<details><summary>{esc(n)}: per fold</summary>"
-                 + _html_table(["fold"] + metrics, [[esc(f)] + [_f(v[m]) for m in metrics] for f, v in s["folds"].items()]) + "</details>")
-    if c["deltas"]:
-        rows = []
-        for n, dd in c["deltas"].items():
-            for m in metrics:
-                e = dd[m]
-                rows.append([esc(n), m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"])
-        b.append(f"<h2>Paired bootstrap against {esc(c['reference'])} (pooled over folds)</h2>"
-                 + _html_table(["system", "micro F1", "Δ", "95% CI", "p"], rows))
-    for heading, header, rows in cv_label_tables(c):
-        b.append(f"<h2>{esc(heading)}</h2>" + _html_table([esc(h) for h in header], [[esc(x) for x in r] for r in rows]))
+    b = [f"<h1>{html.escape(title)}</h1>"]
+    for name, t in cv_tables(c, meta).items():
+        if name.startswith("fold:"):  # per-fold detail, folded away
+            b.append(f"<details><summary>{html.escape(t.title)}</summary>{html_table(t)}</details>")
+            continue
+        b.append(html_block(t))
+        if name == "micro":
+            b.append(f'<img alt="cross-validation" src="data:image/png;base64,{plot_cv(c)}">')
     return _page(title, "\n".join(b))
 
 
