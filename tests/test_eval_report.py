@@ -259,3 +259,32 @@ def test_per_label_table_spread_over_folds():
         assert entry["mean"] == pytest.approx(statistics.fmean(values))
         assert entry["sd"] == pytest.approx(statistics.stdev(values))
     assert any(table["entities"][label]["sd"] > 0 for label in ENTITY_LABELS)  # the data has a spread to find
+
+
+def test_markdown_and_html_show_the_same_tables(tmp_path):
+    """Tables are built once (report_tables, cv_tables): every title, header and cell text is in both renderings."""
+    import html as html_mod
+
+    from vnreorg.eval.report import Cell, cv_tables, render_cv_html, render_cv_markdown, render_html, render_markdown, report_tables
+
+    gold = gold_docs()
+    d = evaluate_documents(gold, noisy(gold, 1), n_boot=20).to_dict()
+    d["meta"] = {"model": "m|1", "command": "vnreorg evaluate | head"}
+    comparison = paired_bootstrap(evaluate_documents(gold, noisy(gold, 1), n_boot=0), evaluate_documents(gold, noisy(gold, 2), n_boot=0),
+                                  n_boot=20)
+    systems = {name: {f"f{k}": evaluate_documents(gold[k::2], noisy(gold, s)[k::2], n_boot=0) for k in range(2)}
+               for name, s in (("rules", 3), ("ner", 4))}
+    from vnreorg.eval.cv import compare_systems
+
+    c = compare_systems(systems, n_boot=20)
+    cases = [(report_tables(d, comparison), render_markdown(d, title="t", comparison=comparison), render_html(d, title="t", comparison=comparison)),
+             (cv_tables(c, {"seed": 0}), render_cv_markdown(c, title="t", meta={"seed": 0}), render_cv_html(c, title="t", meta={"seed": 0}))]
+    for tables, md, page in cases:
+        assert len(tables) >= 5
+        for t in tables.values():
+            texts = [t.title.replace("`", ""), *t.header, *t.notes] + [c.text if isinstance(c, Cell) else str(c) for r in t.rows for c in r]
+            for text in filter(None, texts):
+                assert text.replace("|", "\\|") in md.replace("`", ""), text
+                assert html_mod.escape(text) in page.replace("<code>", "").replace("</code>", ""), text
+    assert "| model | m\\|1 |" in cases[0][1]  # a pipe in a cell does not break the Markdown table
+    assert "| command | `vnreorg evaluate \\| head` |" in cases[0][1]
