@@ -265,6 +265,7 @@ def test_markdown_and_html_show_the_same_tables(tmp_path):
     """Tables are built once (report_tables, cv_tables): every title, header and cell text is in both renderings."""
     import html as html_mod
 
+    from vnreorg.eval.cv import compare_systems
     from vnreorg.eval.report import Cell, cv_tables, render_cv_html, render_cv_markdown, render_html, render_markdown, report_tables
 
     gold = gold_docs()
@@ -274,8 +275,6 @@ def test_markdown_and_html_show_the_same_tables(tmp_path):
                                   n_boot=20)
     systems = {name: {f"f{k}": evaluate_documents(gold[k::2], noisy(gold, s)[k::2], n_boot=0) for k in range(2)}
                for name, s in (("rules", 3), ("ner", 4))}
-    from vnreorg.eval.cv import compare_systems
-
     c = compare_systems(systems, n_boot=20)
     cases = [(report_tables(d, comparison), render_markdown(d, title="t", comparison=comparison), render_html(d, title="t", comparison=comparison)),
              (cv_tables(c, {"seed": 0}), render_cv_markdown(c, title="t", meta={"seed": 0}), render_cv_html(c, title="t", meta={"seed": 0}))]
