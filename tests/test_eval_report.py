@@ -261,12 +261,12 @@ def test_per_label_table_spread_over_folds():
     assert any(table["entities"][label]["sd"] > 0 for label in ENTITY_LABELS)  # the data has a spread to find
 
 
-def test_markdown_and_html_show_the_same_tables(tmp_path):
+def test_markdown_and_html_show_the_same_tables():
     """Tables are built once (report_tables, cv_tables): every title, header and cell text is in both renderings."""
     import html as html_mod
 
+    from vnreorg.eval import report
     from vnreorg.eval.cv import compare_systems
-    from vnreorg.eval.report import Cell, cv_tables, render_cv_html, render_cv_markdown, render_html, render_markdown, report_tables
 
     gold = gold_docs()
     d = evaluate_documents(gold, noisy(gold, 1), n_boot=20).to_dict()
@@ -276,12 +276,15 @@ def test_markdown_and_html_show_the_same_tables(tmp_path):
     systems = {name: {f"f{k}": evaluate_documents(gold[k::2], noisy(gold, s)[k::2], n_boot=0) for k in range(2)}
                for name, s in (("rules", 3), ("ner", 4))}
     c = compare_systems(systems, n_boot=20)
-    cases = [(report_tables(d, comparison), render_markdown(d, title="t", comparison=comparison), render_html(d, title="t", comparison=comparison)),
-             (cv_tables(c, {"seed": 0}), render_cv_markdown(c, title="t", meta={"seed": 0}), render_cv_html(c, title="t", meta={"seed": 0}))]
+    cases = [(report.report_tables(d, comparison), report.render_markdown(d, title="t", comparison=comparison),
+              report.render_html(d, title="t", comparison=comparison)),
+             (report.cv_tables(c, {"seed": 0}), report.render_cv_markdown(c, title="t", meta={"seed": 0}),
+              report.render_cv_html(c, title="t", meta={"seed": 0}))]
     for tables, md, page in cases:
         assert len(tables) >= 5
         for t in tables.values():
-            texts = [t.title.replace("`", ""), *t.header, *t.notes] + [c.text if isinstance(c, Cell) else str(c) for r in t.rows for c in r]
+            texts = [t.title.replace("`", ""), *t.header, *t.notes] + [
+                cell.text if isinstance(cell, report.Cell) else str(cell) for row in t.rows for cell in row]
             for text in filter(None, texts):
                 assert text.replace("|", "\\|") in md.replace("`", ""), text
                 assert html_mod.escape(text) in page.replace("<code>", "").replace("</code>", ""), text
