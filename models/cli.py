@@ -37,11 +37,17 @@ def train(
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/final for rules_rel, else models/trained/<config>)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model, same scores."),
+    data: str = typer.Option("all", "--data", help="Training data: seeds,synthetic,augment (any subset; all = the three)."),
 ) -> None:
-    """Train one pipeline from a config on the gold corpus (cross-validation of several systems: `vnreorg cv`)."""
+    """Train one pipeline from a config on the gold seeds + the synthetic corpus + mention-replaced seeds
+    (cross-validation of several systems: `vnreorg cv`)."""
+    from vnreorg.models.data import DataSources, load_synthetic, training_documents
     from vnreorg.models.train import train_model
 
-    docs = _read_gold(gold)
+    seeds = _read_gold(gold)
+    sources = DataSources.parse(data)
+    docs = training_documents(seeds, sources=sources, synthetic=load_synthetic(log=typer.echo) if sources.synthetic else [], seed=seed)
+    typer.echo(f"== training data: {sources.describe()} ({len(docs)} documents)")
     out = out or (DEFAULT_MODEL_DIR if config == "rules_rel" else DEFAULT_TRAINED / Path(config).stem)
     result = train_model(config, docs, out, seed=seed)
     s = result.dev_scores

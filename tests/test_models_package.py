@@ -95,10 +95,13 @@ def test_model_stage_quick_runs_end_to_end(tmp_path):
 
     gold = tmp_path / "gold" / "gold.jsonl"
     write_documents(gold, synthetic_documents(n_docs=3, sentences_per_doc=12, seed=3))
+    from vnreorg.models.data import DataSources
+
     result = run_model_stage(gold, tmp_path / "out", quick=True, systems={"rules": "rules", "ner": "tiny", "full": "tiny"},
-                             log=lambda *_: None)
+                             sources=DataSources(synthetic=False), log=lambda *_: None)
     assert Path(result["wheel"]).exists() and Path(result["model"], "meta.json").exists()
     report = Path(result["report"])
     assert (report / "cv_report.md").exists() and (report / "model_stage.json").exists()
+    assert (report / "seeds_report.md").exists() and result["selection"]["chosen"] == result["final_system"]
     assert set(result["pooled"]) == {"rules", "ner", "full"}
     assert result["timings"]["total"] > 0

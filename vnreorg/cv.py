@@ -72,9 +72,15 @@ def cross_validate(
     n_boot: int = 1000,
     overrides: dict | None = None,
     dev_fraction: float = 0.2,
+    sources=None,
+    synthetic: list[Document] | None = None,
     log=print,
 ) -> dict[str, Any]:
-    """Train and score every system on every fold; write the report to `out_dir`; return a summary."""
+    """Train and score every system on every fold; write the report to `out_dir`; return a summary.
+
+    `sources` (a `vnreorg.models.data.DataSources`) says what a fold trains on besides its training
+    seeds: the synthetic corpus (`synthetic`, loaded once by the caller) and mention-replaced copies
+    of the training seeds, built here per fold; None = the training seeds only. Test folds are seeds."""
     # imported here, not at the top: the command line mounts this module and should start fast
     from vnreorg.eval.cv import per_label_table, pooled_per_label, write_cv_report
     from vnreorg.eval.scoring import evaluate_documents
@@ -97,6 +103,10 @@ def cross_validate(
     for fold in folds:
         train = [by_id[i] for i in fold["train"]]
         test = [by_id[i] for i in fold["test"]]
+        if sources is not None:
+            from vnreorg.models.data import training_documents
+
+            train = training_documents(train, sources=sources, synthetic=synthetic, test_ids=fold["test"], seed=seed)
         for system, config in systems.items():
             t0 = time.perf_counter()
             trained = train_model(config, train, safe_join(work_dir, system, fold["name"], what="system or fold name"), seed=seed, quiet=quiet, overrides=overrides,
@@ -113,7 +123,8 @@ def cross_validate(
         write_documents(safe_join(out_dir, f"predictions-{system}", suffix=".jsonl", what="system name"), docs)
     table = per_label_table(results)
     pooled = pooled_per_label(documents, preds)
-    meta = {"seed": seed, "systems": systems, "folds": folds, "train_seconds": timings}
+    meta = {"seed": seed, "systems": systems, "folds": folds, "train_seconds": timings,
+            "training_data": sources.describe() if sources is not None else "seeds"}
     write_cv_report(results, out_dir, meta=meta, reference=next(iter(systems)), seed=seed, n_boot=n_boot,
                     per_label=table, pooled_per_label=pooled)
     return {"results": results, "per_label": table, "pooled": pooled, "timings": timings}
@@ -143,6 +154,9 @@ def cv_command(
     seed: int = typer.Option(0, "--seed", help="Random seed for training and bootstrap."),
     folds: Path = typer.Option(DEFAULT_FOLDS, "--folds", help="Folds file (derived when absent)."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates for the intervals."),
+    data: str = typer.Option("all", "--data", help="Training data of a fold: seeds,synthetic,augment (any subset; all = the three)."),
+    seeds: str = typer.Option("", "--seeds", help="Several training seeds, e.g. 0,1,2: mean ± sd over seeds and the selection rule (seeds_report.md)."),
+    synthetic: Path = typer.Option(Path("corpus/synthetic/synthetic.jsonl"), "--synthetic", help="Synthetic training corpus (built from the worksheets when absent)."),
 ) -> None:
     """Leave-one-document-out cross-validation comparing systems: train, predict, evaluate, one report."""
     from vnreorg.jsonio import read_documents
@@ -153,7 +167,21 @@ def cv_command(
     chosen = parse_systems(systems)
     fold_list = load_folds(docs, folds)
     typer.echo(f"== cross-validation: {len(fold_list)} folds x {len(chosen)} systems ({', '.join(chosen)}), seed {seed}")
+    from vnreorg.models.data import DataSources, load_synthetic
+
+    sources = DataSources.parse(data)
+    syn = load_synthetic(synthetic, log=typer.echo) if sources.synthetic else []
+    typer.echo(f"   training data per fold: {sources.describe()} ({len(syn)} synthetic documents)")
     t0 = time.perf_counter()
-    cross_validate(docs, out, folds=fold_list, systems=chosen, seed=seed, work_dir=DEFAULT_WORK, n_boot=n_boot, log=typer.echo)
-    typer.echo((out / "cv_report.md").read_text(encoding="utf-8"))
+    if seeds:
+        from vnreorg.selection import cross_validate_seeds
+
+        seed_list = tuple(int(x) for x in seeds.split(",") if x.strip())
+        cross_validate_seeds(docs, out, folds=fold_list, systems=chosen, seeds=seed_list, work_dir=DEFAULT_WORK, n_boot=n_boot,
+                             sources=sources, synthetic=syn, log=typer.echo)
+        typer.echo((out / "seeds_report.md").read_text(encoding="utf-8"))
+    else:
+        cross_validate(docs, out, folds=fold_list, systems=chosen, seed=seed, work_dir=DEFAULT_WORK, n_boot=n_boot,
+                       sources=sources, synthetic=syn, log=typer.echo)
+        typer.echo((out / "cv_report.md").read_text(encoding="utf-8"))
     typer.echo(f"== cross-validation done in {time.perf_counter() - t0:.0f} s; report in {out}")
