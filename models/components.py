@@ -8,6 +8,7 @@ because `package.py` bundles them into the one `components.py` that the packaged
 - `docext.py`: `doc._.rel` ({(head_start_token, child_start_token): {label: prob}}), relation tuples and scores;
 - `pipe_base.py`: the factory decorator, the relation schema a pipe sees, `cfg`-only serialisation, logistic fits;
 - `candidates.py`: candidate (action, entity) pairs (`vnreorg.action_candidates.v1`), pair features, cue words;
+- `lexicon.py`: `lexicon_matcher`, the knowledge resources as a token trie, and its span-scorer features;
 - `span_scorer.py`: `span_scorer`, learned decisions over the ruler's and a head lexicon's candidates;
 - `relation_scorer.py`: `relation_scorer`, a logistic regression over pair features;
 - `relext_model.py`: the thinc architectures `vnreorg.RelationModel.v1`, `vnreorg.InstanceTensor.v1`,
@@ -18,6 +19,7 @@ because `package.py` bundles them into the one `components.py` that the packaged
 from __future__ import annotations
 
 from .candidates import action_candidates, make_action_candidates
+from .lexicon import LexiconMatcher, make_lexicon_matcher
 from .docext import ENT_SCORE_KEY, REL_USER_DATA, doc_rels, relation_tuples, score_relations, tokens_copy
 from .pipe_base import allowed_relations
 from .relation_rules import RelationRules, make_relation_rules
@@ -27,11 +29,11 @@ from .relext_model import create_classification_layer, create_instance_tensor, c
 from .span_scorer import SpanScorer, make_span_scorer
 
 # The modules the packaged model carries, in dependency order (package.py bundles them for `spacy package --code`).
-CODE_MODULES = ("docext", "pipe_base", "candidates", "span_scorer", "relation_scorer", "relext_model", "relext",
+CODE_MODULES = ("docext", "pipe_base", "candidates", "lexicon", "span_scorer", "relation_scorer", "relext_model", "relext",
                 "relation_rules", "components")
 
 __all__ = [
-    "ENT_SCORE_KEY", "REL_USER_DATA", "DIRECTED", "RelationExtractor", "RelationRules", "RelationScorer", "SpanScorer",
+    "ENT_SCORE_KEY", "REL_USER_DATA", "DIRECTED", "LexiconMatcher", "make_lexicon_matcher", "RelationExtractor", "RelationRules", "RelationScorer", "SpanScorer",
     "action_candidates", "allowed_relations", "create_classification_layer", "create_instance_tensor",
     "create_relation_model", "doc_rels", "guideline_direction", "make_action_candidates", "make_relation_extractor",
     "make_relation_rules", "make_relation_scorer", "make_span_scorer", "relation_tuples", "score_relations", "tokens_copy",

@@ -19,6 +19,10 @@ ACTION_TRIGGERS = [
     # Listed in the guidelines' trigger table (v1.1): the verb with what is transferred, and the
     # "becomes another unit" / "forms a named body" verbs.
     "chuyển chức năng, nhiệm vụ", "chuyển chức năng nhiệm vụ", "chuyển nhiệm vụ", "nâng lên", "hình thành",
+    # Guidelines v2 (3.1): the 2024-2025 wave. The span scorer learns when they are slogans.
+    "cắt giảm", "chấm dứt hoạt động", "thôi hoạt động", "tổ chức lại", "chia tách", "tách",
+    "tiếp nhận chức năng, nhiệm vụ", "tiếp nhận chức năng nhiệm vụ", "tiếp nhận nguyên trạng", "điều chuyển",
+    "sắp xếp", "không tổ chức",
 ]
 # Agency heads that name a body on their own ("Thành ủy", "UBND") and heads that need a name after them.
 AGENCY_HEADS_ALONE = [
@@ -43,6 +47,9 @@ TITLE_HEADS = [
 # Shapes of counts, fractions and thousands ("03", "887/888", "7.739", "2,5"); not years ("dddd") or dates.
 NUMBER_SHAPES = ["d", "dd", "ddd", "d/d", "d/dd", "dd/dd", "ddd/ddd", "dd/ddd", "d.ddd", "dd.ddd", "ddd.ddd", "d,d", "d,dd", "dd,d"]
 NUMBER_UNITS = ["tỷ", "triệu", "nghìn", "ngàn", "trăm"]
+# Guidelines v2 (C1, C2): ranges and ratios are one NUMBER ("15-20%", "2.500-3.000"), measures keep their unit.
+NUMBER_MEASURES = ["%", "km2", "km²", "ha", "lần", "triệu"]
+NUMBER_JOINERS = ["-", "–"]
 
 # Token shapes (spaCy's word_shape: X upper, x lower, d digit, runs cut after 4) of a capitalised word or
 # a number inside a name. `SHAPE IN` is a hash look-up; a REGEX predicate is a Python call per token
@@ -107,6 +114,9 @@ def rule_patterns_list() -> list[dict]:
             [{"SHAPE": {"IN": NUMBER_SHAPES}}],
             [{"SHAPE": {"IN": NUMBER_SHAPES}}, {"ORTH": "%"}],
             [{"SHAPE": {"IN": NUMBER_SHAPES}}, {"LOWER": {"IN": NUMBER_UNITS}}, {"LOWER": "đồng"}],
+            [{"SHAPE": {"IN": NUMBER_SHAPES}}, {"LOWER": {"IN": NUMBER_MEASURES}}],
+            [{"SHAPE": {"IN": NUMBER_SHAPES}}, {"ORTH": {"IN": NUMBER_JOINERS}}, {"SHAPE": {"IN": NUMBER_SHAPES}},
+             {"LOWER": {"IN": NUMBER_MEASURES}, "OP": "?"}],
         ],
     }
     unknown = set(per_label) - set(ENTITY_LABELS)

@@ -157,6 +157,8 @@ def cv_command(
     data: str = typer.Option("all", "--data", help="Training data of a fold: seeds,synthetic,augment (any subset; all = the three)."),
     seeds: str = typer.Option("", "--seeds", help="Several training seeds, e.g. 0,1,2: mean ± sd over seeds and the selection rule (seeds_report.md)."),
     synthetic: Path = typer.Option(Path("corpus/synthetic/synthetic.jsonl"), "--synthetic", help="Synthetic training corpus (built from the worksheets when absent)."),
+    work: Path = typer.Option(DEFAULT_WORK, "--work", help="Scratch folder for the fold models."),
+    override: list[str] = typer.Option([], "--override", help="Config override key=JSON value, e.g. initialize.components.lexicon_matcher.kinds=[] (repeatable)."),
 ) -> None:
     """Leave-one-document-out cross-validation comparing systems: train, predict, evaluate, one report."""
     from vnreorg.jsonio import read_documents
@@ -172,16 +174,22 @@ def cv_command(
     sources = DataSources.parse(data)
     syn = load_synthetic(synthetic, log=typer.echo) if sources.synthetic else []
     typer.echo(f"   training data per fold: {sources.describe()} ({len(syn)} synthetic documents)")
+    overrides = {}
+    for item in override:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise VnreorgError(f"--override must be key=value, got {item!r}")
+        overrides[key] = json.loads(value)
     t0 = time.perf_counter()
     if seeds:
         from vnreorg.selection import cross_validate_seeds
 
         seed_list = tuple(int(x) for x in seeds.split(",") if x.strip())
-        cross_validate_seeds(docs, out, folds=fold_list, systems=chosen, seeds=seed_list, work_dir=DEFAULT_WORK, n_boot=n_boot,
-                             sources=sources, synthetic=syn, log=typer.echo)
+        cross_validate_seeds(docs, out, folds=fold_list, systems=chosen, seeds=seed_list, work_dir=work, n_boot=n_boot,
+                             overrides=overrides or None, sources=sources, synthetic=syn, log=typer.echo)
         typer.echo((out / "seeds_report.md").read_text(encoding="utf-8"))
     else:
-        cross_validate(docs, out, folds=fold_list, systems=chosen, seed=seed, work_dir=DEFAULT_WORK, n_boot=n_boot,
-                       sources=sources, synthetic=syn, log=typer.echo)
+        cross_validate(docs, out, folds=fold_list, systems=chosen, seed=seed, work_dir=work, n_boot=n_boot,
+                       overrides=overrides or None, sources=sources, synthetic=syn, log=typer.echo)
         typer.echo((out / "cv_report.md").read_text(encoding="utf-8"))
     typer.echo(f"== cross-validation done in {time.perf_counter() - t0:.0f} s; report in {out}")
