@@ -40,3 +40,20 @@ def test_selection_rule():
     assert sel["eligible"] == ["a", "b"] and sel["chosen"] == "b"  # c is out: entities more than 0.01 below
     tie = {"x": _entry(0.80, 0.6001, 3), "y": _entry(0.80, 0.5999, 2)}
     assert select_system(tie)["chosen"] == "y"  # equal to three decimals: fewer trained components
+
+
+def test_cross_validate_seeds_runs_deterministic_systems_once(tmp_path):
+    from vnreorg.cv import derive_folds
+    from vnreorg.selection import cross_validate_seeds, is_deterministic
+
+    assert is_deterministic("scored") and not is_deterministic("scored_rel")
+    docs = synthetic_documents(n_docs=2, sentences_per_doc=6, seed=4)
+    logs = []
+    got = cross_validate_seeds(docs, tmp_path / "cv", folds=derive_folds(docs), systems={"rules": "rules"}, seeds=(0, 1),
+                               n_boot=10, log=logs.append)
+    summ = got["summary"]["rules"]
+    assert summ["deterministic"] and summ["entities"]["pooled_sd_over_seeds"] == 0.0
+    assert got["selection"]["chosen"] == "rules"
+    assert sum("rules  entities" in line for line in logs) == 2  # two folds, trained once (not once per seed)
+    text = (tmp_path / "cv" / "seeds_report.md").read_text(encoding="utf-8")
+    assert "shipped" in text and "threadpools" in text and (tmp_path / "cv" / "cv_report.md").exists()

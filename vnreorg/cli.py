@@ -45,6 +45,11 @@ from vnreorg import pipeline as _pipeline  # noqa: E402
 app.command("all")(_pipeline.run_all)
 app.command("cv")(_cv.cv_command)
 
+from vnreorg import ablate as _ablate  # noqa: E402
+from vnreorg.models.cli import app as _model_app  # noqa: E402
+
+_model_app.command("ablate")(_ablate.ablate_command)
+
 
 def main() -> None:
     """Run the CLI. This is the one place where errors become `error: <where>: <reason>` and exit 2:

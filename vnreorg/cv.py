@@ -74,13 +74,15 @@ def cross_validate(
     dev_fraction: float = 0.2,
     sources=None,
     synthetic: list[Document] | None = None,
+    reuse: bool = False,
     log=print,
 ) -> dict[str, Any]:
     """Train and score every system on every fold; write the report to `out_dir`; return a summary.
 
     `sources` (a `vnreorg.models.data.DataSources`) says what a fold trains on besides its training
     seeds: the synthetic corpus (`synthetic`, loaded once by the caller) and mention-replaced copies
-    of the training seeds, built here per fold; None = the training seeds only. Test folds are seeds."""
+    of the training seeds, built here per fold; None = the training seeds only. Test folds are seeds.
+    `reuse`: a system whose `predictions-<system>.jsonl` is already in `out_dir` is scored from it, not retrained."""
     # imported here, not at the top: the command line mounts this module and should start fast
     from vnreorg.eval.cv import per_label_table, pooled_per_label, write_cv_report
     from vnreorg.eval.scoring import evaluate_documents
@@ -100,6 +102,10 @@ def cross_validate(
     results: dict[str, dict[str, Any]] = {s: {} for s in systems}
     preds: dict[str, list[Document]] = {s: [] for s in systems}
     timings: dict[str, list[float]] = {s: [] for s in systems}
+    from vnreorg.jsonio import read_documents
+
+    kept = {s: {d.id: d for d in read_documents(Path(out_dir) / f"predictions-{s}.jsonl")} for s in systems
+            if reuse and (Path(out_dir) / f"predictions-{s}.jsonl").exists()}
     for fold in folds:
         train = [by_id[i] for i in fold["train"]]
         test = [by_id[i] for i in fold["test"]]
@@ -109,6 +115,12 @@ def cross_validate(
             train = training_documents(train, sources=sources, synthetic=synthetic, test_ids=fold["test"], seed=seed)
         for system, config in systems.items():
             t0 = time.perf_counter()
+            if system in kept:
+                predicted = [kept[system][d.id] for d in test]
+                timings[system].append(0.0)
+                results[system][fold["name"]] = evaluate_documents(test, predicted, seed=seed, n_boot=n_boot)
+                preds[system].extend(predicted)
+                continue
             trained = train_model(config, train, safe_join(work_dir, system, fold["name"], what="system or fold name"), seed=seed, quiet=quiet, overrides=overrides,
                                   dev_fraction=dev_fraction)
             predicted = predict_documents(str(trained.model_path), test)
@@ -158,6 +170,7 @@ def cv_command(
     seeds: str = typer.Option("", "--seeds", help="Several training seeds, e.g. 0,1,2: mean ± sd over seeds and the selection rule (seeds_report.md)."),
     synthetic: Path = typer.Option(Path("corpus/synthetic/synthetic.jsonl"), "--synthetic", help="Synthetic training corpus (built from the worksheets when absent)."),
     work: Path = typer.Option(DEFAULT_WORK, "--work", help="Scratch folder for the fold models."),
+    reuse: bool = typer.Option(False, "--reuse", help="Score predictions already in the report folder (predictions-<system>.jsonl, per seed in seed<k>/) instead of retraining."),
     override: list[str] = typer.Option([], "--override", help="Config override key=JSON value, e.g. initialize.components.lexicon_matcher.kinds=[] (repeatable)."),
 ) -> None:
     """Leave-one-document-out cross-validation comparing systems: train, predict, evaluate, one report."""
@@ -186,10 +199,10 @@ def cv_command(
 
         seed_list = tuple(int(x) for x in seeds.split(",") if x.strip())
         cross_validate_seeds(docs, out, folds=fold_list, systems=chosen, seeds=seed_list, work_dir=work, n_boot=n_boot,
-                             overrides=overrides or None, sources=sources, synthetic=syn, log=typer.echo)
+                             overrides=overrides or None, sources=sources, synthetic=syn, reuse=reuse, log=typer.echo)
         typer.echo((out / "seeds_report.md").read_text(encoding="utf-8"))
     else:
         cross_validate(docs, out, folds=fold_list, systems=chosen, seed=seed, work_dir=work, n_boot=n_boot,
-                       overrides=overrides or None, sources=sources, synthetic=syn, log=typer.echo)
+                       overrides=overrides or None, sources=sources, synthetic=syn, reuse=reuse, log=typer.echo)
         typer.echo((out / "cv_report.md").read_text(encoding="utf-8"))
     typer.echo(f"== cross-validation done in {time.perf_counter() - t0:.0f} s; report in {out}")

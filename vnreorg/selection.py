@@ -144,9 +144,11 @@ def cross_validate_seeds(
     overrides: dict | None = None,
     sources=None,
     synthetic: list | None = None,
+    reuse: bool = False,
     log: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
-    """Cross-validate every system with every seed (deterministic systems once); write the seeds report."""
+    """Cross-validate every system with every seed (deterministic systems once); write the seeds report.
+    `reuse`: predictions already in `<out>/seed<k>/` are scored, not retrained."""
     from vnreorg.cv import cross_validate
 
     out_dir = Path(out_dir)
@@ -159,7 +161,7 @@ def cross_validate_seeds(
         log(f"== cross-validation, seed {seed}: {', '.join(run)}" + (f" (deterministic, from seed {seeds[0]}: "
                                                                     f"{', '.join(sorted(deterministic))})" if k and deterministic else ""))
         got = cross_validate(documents, out_dir / f"seed{seed}", folds=folds, systems=run, seed=seed, work_dir=work_dir / f"seed{seed}",
-                             n_boot=n_boot, overrides=overrides, sources=sources, synthetic=synthetic, log=log)
+                             n_boot=n_boot, overrides=overrides, sources=sources, synthetic=synthetic, reuse=reuse, log=log)
         if k:
             first = per_seed[seeds[0]]
             for key in ("results", "pooled", "timings"):
