@@ -28,6 +28,7 @@ def test_matches_long_names_abbreviations_and_units(nlp):
     assert ("quyền", "title_mod") in spans
     ents = [(e.text, e.label_) for e in doc.ents]
     assert ("Sở Văn hóa, Thể thao và Du lịch", "AGENCY") in ents  # set_ents: the longest form
+    assert "TP.Vinh" not in [e.text for e in doc.ents]  # a unit alone is left to the ruler (often a place)
 
 
 def test_a_bare_unit_name_is_not_a_form(nlp):
