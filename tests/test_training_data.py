@@ -22,7 +22,7 @@ def test_training_documents_keep_the_test_seed_out():
     got = training_documents(train, sources=DataSources(), synthetic=extra, test_ids=[test.id])
     ids = [d.id for d in got]
     assert ids[:2] == [d.id for d in train] and ids[2] == extra[0].id
-    assert {i.split("~")[0] for i in ids[3:]} == {d.id for d in train} and all("~aug" in i for i in ids[3:])
+    assert {d.meta["augmented"]["from"] for d in got[3:]} == {d.id for d in train} and len(got) == 5
     assert all(test.id not in i for i in ids)
     only = training_documents(train, sources=DataSources(seeds=False, synthetic=True, augment=False), synthetic=extra)
     assert [d.id for d in only] == [extra[0].id]

@@ -160,6 +160,9 @@ def cross_validate_seeds(
         run = {s: c for s, c in systems.items() if k == 0 or s not in deterministic}
         log(f"== cross-validation, seed {seed}: {', '.join(run)}" + (f" (deterministic, from seed {seeds[0]}: "
                                                                     f"{', '.join(sorted(deterministic))})" if k and deterministic else ""))
+        if not run:  # every system deterministic: nothing to retrain (an empty dict would mean "the defaults")
+            per_seed[seed] = per_seed[seeds[0]]
+            continue
         got = cross_validate(documents, out_dir / f"seed{seed}", folds=folds, systems=run, seed=seed, work_dir=work_dir / f"seed{seed}",
                              n_boot=n_boot, overrides=overrides, sources=sources, synthetic=synthetic, reuse=reuse, log=log)
         if k:
