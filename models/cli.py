@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -35,7 +34,7 @@ def _read_gold(gold: Path):
 def train(
     config: str = typer.Option("rules_rel", "--config", "-c", help="Config name in models/configs/ (rules, ner, full, rules_rel, scored, scored_rel, tiny) or a path. The shipped system is the one the main job's cross-validation scores best (currently scored_rel; see models/reports/cv/model_stage.json), not this default."),
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/final for rules_rel, else models/trained/<config>)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/final for rules_rel, else models/trained/<config>)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model, same scores."),
     data: str = typer.Option("all", "--data", help="Training data: seeds,synthetic,augment (any subset; all = the three)."),
 ) -> None:
@@ -58,7 +57,7 @@ def train(
 @app.command("predict")
 def predict_command(
     docs: Path = typer.Argument(Path("corpus/documents.jsonl"), help="Corpus JSONL (from `vnreorg corpus build`, or gold)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default as for extract)."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default as for extract)."),
     out: Path = typer.Option(Path("var/predictions.jsonl"), "--out", "-o", help="Predicted corpus JSONL (spans and relations with scores)."),
 ) -> None:
     """Predict spans and relations for corpus documents, in the corpus format with confidences: the
@@ -85,7 +84,7 @@ def package(
     model: Path = typer.Argument(DEFAULT_MODEL_DIR, help="Trained pipeline folder (default models/trained/final)."),
     out: Path = typer.Option(DEFAULT_PACKAGES, "--out", "-o", help="Folder for the wheel."),
     name: str = typer.Option("vnreorg", "--name", help="Package name (spaCy adds the vi_ prefix)."),
-    version: Optional[str] = typer.Option(None, "--version", help="Version (default: the model's)."),
+    version: str | None = typer.Option(None, "--version", help="Version (default: the model's)."),
     cv_report: Path = typer.Option(DEFAULT_CV_OUT / "cv_report.json", "--cv-report", help="CV report whose pooled per-label scores go in the meta, if present."),
 ) -> None:
     """Build a versioned pip-installable wheel of a trained pipeline (`spacy package`)."""
@@ -106,13 +105,13 @@ def _default_model() -> str:
 
 
 def extract(
-    paths: List[str] = typer.Argument(..., help="Files, folders or globs of .txt, .html/.htm, .jsonl, .parquet, .warc/.warc.gz; or - for stdin (streamed; a text over 1,000,000 characters is processed in parts)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: the main job's var/trained/final, models/trained/final, else vi_vnreorg)."),
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="A JSONL file (default: stdout), or with --format parquet a folder for a Parquet dataset (resumable)."),
+    paths: list[str] = typer.Argument(..., help="Files, folders or globs of .txt, .html/.htm, .jsonl, .parquet, .warc/.warc.gz; or - for stdin (streamed; a text over 1,000,000 characters is processed in parts)."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: the main job's var/trained/final, models/trained/final, else vi_vnreorg)."),
+    out: str | None = typer.Option(None, "--out", "-o", help="A JSONL file (default: stdout), or with --format parquet a folder for a Parquet dataset (resumable)."),
     output_format: str = typer.Option("auto", "--format", help="auto (parquet with --engine dask, else jsonl), jsonl or parquet."),
     engine: str = typer.Option("local", "--engine", help="local (this process, --n-process) or dask (a LocalCluster, or --scheduler); dask writes a Parquet dataset."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="With --engine dask: worker processes of the LocalCluster (default: one per core)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: join this Dask scheduler (e.g. tcp://host:8786) instead of a LocalCluster."),
+    workers: int | None = typer.Option(None, "--workers", help="With --engine dask: worker processes of the LocalCluster (default: one per core)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="With --engine dask: join this Dask scheduler (e.g. tcp://host:8786) instead of a LocalCluster."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Parquet dataset: redo every partition (default: resume, skipping finished ones)."),
     text_field: str = typer.Option("text", "--text-field", help="JSONL/Parquet: the field holding the text."),
     id_field: str = typer.Option("id", "--id-field", help="JSONL/Parquet: the field holding a document id ('' for none: ids hashed from file and record)."),

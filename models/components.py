@@ -19,8 +19,8 @@ because `package.py` bundles them into the one `components.py` that the packaged
 from __future__ import annotations
 
 from .candidates import action_candidates, make_action_candidates
-from .lexicon import LexiconMatcher, make_lexicon_matcher
 from .docext import ENT_SCORE_KEY, REL_USER_DATA, doc_rels, relation_tuples, score_relations, tokens_copy
+from .lexicon import LexiconMatcher, make_lexicon_matcher
 from .pipe_base import allowed_relations
 from .relation_rules import RelationRules, make_relation_rules
 from .relation_scorer import DIRECTED, RelationScorer, guideline_direction, make_relation_scorer

@@ -12,10 +12,10 @@ Each source can be switched off (`DataSources`); the test seed of a fold is neve
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
 
 from vnreorg.errors import VnreorgError
 from vnreorg.schema import Document
@@ -34,7 +34,7 @@ class DataSources:
     augment_copies: int = 1
 
     @classmethod
-    def parse(cls, text: str) -> "DataSources":
+    def parse(cls, text: str) -> DataSources:
         """"seeds,synthetic,augment" (any subset; "all" = the three; "augment2" = two copies)."""
         items = {s.strip() for s in text.split(",") if s.strip()}
         if items == {"all"}:

@@ -77,7 +77,7 @@ def lexicon_resource_forms(resources) -> dict[str, list[str]]:
 
 
 @_factory("lexicon_matcher", default_config={"set_ents": False})
-def make_lexicon_matcher(nlp: Language, name: str, set_ents: bool) -> "LexiconMatcher":
+def make_lexicon_matcher(nlp: Language, name: str, set_ents: bool) -> LexiconMatcher:
     return LexiconMatcher(nlp, name, set_ents)
 
 

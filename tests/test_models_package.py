@@ -83,7 +83,7 @@ def test_wheel_installs_and_loads_in_a_fresh_venv(tiny_trained, tmp_path):
     run = subprocess.run([str(py), "-c", probe2], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     out2 = json.loads(run.stdout.strip().splitlines()[-1])
-    assert out2["pipes"] == ["entity_ruler", "span_scorer", "tok2vec", "relation_extractor"] and out2["version"] == "0.3.0"
+    assert out2["pipes"] == ["entity_ruler", "lexicon_matcher", "span_scorer", "tok2vec", "relation_extractor"] and out2["version"] == "0.3.0"
     here = spacy.load(scored.model_path)("Thành phố đã sáp nhập Phòng Nội vụ thành phố vào Văn phòng HĐND và UBND thành phố.")
     assert out2["ents"] == [[e.text, e.label_] for e in here.ents] and out2["ents"]
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import typer
 
@@ -57,12 +58,12 @@ def run_model_stage(
 
     `quick` trains for two epochs and bootstraps 100 times (a smoke run for tests; scores are not
     meaningful). Returns paths, timings (seconds) and the pooled CV scores."""
-    from vnreorg.jsonio import read_documents
     from vnreorg.cv import load_folds
+    from vnreorg.jsonio import read_documents
     from vnreorg.models.data import DataSources, load_synthetic, training_documents
-    from vnreorg.selection import cross_validate_seeds
     from vnreorg.models.package import package_model
     from vnreorg.models.train import train_model
+    from vnreorg.selection import cross_validate_seeds
 
     gold_path, out_root = Path(gold_path), Path(out_root)
     docs = read_documents(gold_path)

@@ -15,8 +15,9 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from vnreorg.errors import VnreorgError
 
@@ -109,7 +110,7 @@ def summarise(per_seed: dict[int, dict[str, Any]], systems: dict[str, str]) -> d
                 "pooled_mean": m, "pooled_sd_over_seeds": sd, "pooled_per_seed": pooled,
                 "fold_mean": fm, "fold_sd": fsd, "fold_mean_sd_over_seeds": _mean_sd(fold_means)[1],
                 "per_label": {lab: dict(zip(("mean", "sd"), _mean_sd([per_seed[s]["pooled"][system][kind].get(lab, 0.0)
-                                                                      for s in sorted(per_seed)])))
+                                                                      for s in sorted(per_seed)]), strict=True))
                               for lab in labels if lab != "micro"},
             }
         out[system] = entry
