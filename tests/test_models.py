@@ -175,7 +175,7 @@ def test_trained_model_loads_with_plain_spacy_load(tiny_model):
     from vnreorg.models.predict import predict_documents
 
     nlp = spacy.load(tiny_model.model_path)
-    assert nlp.pipe_names == ["tok2vec", "entity_ruler", "ner", "relation_extractor"]
+    assert nlp.pipe_names == ["tok2vec", "entity_ruler", "lexicon_matcher", "ner", "relation_extractor"]
     text = "Huyện quyết định sáp nhập Phòng Nội vụ vào Văn phòng HĐND và UBND huyện, giảm 03 biên chế."
     doc = nlp(text)
     starts = {e.start: e for e in doc.ents}
@@ -411,7 +411,7 @@ def test_scorers_round_trip_through_disk_and_bytes(tmp_path):
 
     scored = train_model("scored", _cut_corpus(8), tmp_path / "scored", seed=0, quiet=True, dev_fraction=0)
     nlp = spacy.load(scored.model_path)
-    assert nlp.pipe_names == ["entity_ruler", "span_scorer", "relation_scorer"]
+    assert nlp.pipe_names == ["entity_ruler", "lexicon_matcher", "span_scorer", "relation_scorer"]
     cfg = nlp.get_pipe("span_scorer").cfg
     assert cfg["start_weights"] and cfg["end_weights"] and cfg["heads"]["AGENCY"]
     assert nlp.get_pipe("relation_scorer").cfg["weights"]["amount"]

@@ -62,7 +62,7 @@ def test_wheel_installs_and_loads_in_a_fresh_venv(tiny_trained, tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["repo_importable"] is False and out["path"] == []
-    assert out["pipes"] == ["tok2vec", "entity_ruler", "ner", "relation_extractor"]
+    assert out["pipes"] == ["tok2vec", "entity_ruler", "lexicon_matcher", "ner", "relation_extractor"]
     assert out["version"] == "0.2.0"
     assert ("sáp nhập", "MERGE_ACTION") in [tuple(e) for e in out["ents"]]
 
