@@ -29,30 +29,50 @@ SCORER_FUNCTION_WORDS = set(
 SCORER_CUE_WORDS = {"không", "chưa", "đồng", "kiêm", "giảm", "chi", "biên", "số", "trung", "khóa", "khoá", "năm", "thứ", "hạng"}
 
 
+# Token attributes of the doc being scored, read once per doc (a `doc[i]` builds a Token object: it was a
+# fifth of the span scorer's time). The scorer works on one doc at a time; the reference keeps `is` exact.
+_TOKENS: list = [None, None]
+
+
+def _tokens(doc: Doc) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(texts, lowers, shapes cut to 4, kinds) of the doc's tokens."""
+    if _TOKENS[0] is doc:
+        return _TOKENS[1]
+    texts, lowers, shapes, kinds = [], [], [], []
+    for t in doc:
+        x = t.text
+        texts.append(x)
+        lowers.append(t.lower_)
+        shapes.append(t.shape_[:4])
+        if t.is_punct or not x[:1].isalnum():
+            kinds.append("punct")
+        elif x[:1].isdigit():
+            kinds.append("digit")
+        else:
+            kinds.append("upper" if x[:1].isupper() else "lower")
+    _TOKENS[0], _TOKENS[1] = doc, (texts, lowers, shapes, kinds)
+    return _TOKENS[1]
+
+
 def _low(doc: Doc, i: int, lo: int, hi: int) -> str:
     if i < lo:
         return "<s>"
     if i >= hi:
         return "</s>"
-    return doc[i].lower_
+    return _tokens(doc)[1][i]
 
 
 def _kind(doc: Doc, i: int, lo: int, hi: int) -> str:
     """A coarse class of a token: edge, punct, digit, upper (capitalised), lower."""
     if i < lo or i >= hi:
         return "edge"
-    t = doc[i]
-    if t.is_punct or not t.text[:1].isalnum():
-        return "punct"
-    if t.text[:1].isdigit():
-        return "digit"
-    return "upper" if t.text[:1].isupper() else "lower"
+    return _tokens(doc)[3][i]
 
 
 def _shape(doc: Doc, i: int, lo: int, hi: int) -> str:
     if i < lo or i >= hi:
         return "<b>"
-    return doc[i].shape_[:4]
+    return _tokens(doc)[2][i]
 
 
 @_factory("span_scorer", requires=["doc.ents"], assigns=["doc.ents"], default_config={"threshold": 0.5})
@@ -137,7 +157,7 @@ class SpanScorer(_FittedCfg):
         sentence, not across hard punctuation nor (for other labels) an action trigger."""
         ends: dict[int, list[str]] = {}
         for e in range(s + 1, min(hi, s + SCORER_MAX_LEN.get(label, 6)) + 1):
-            if e - 1 > s and (doc[e - 1].text in SCORER_HARD_STOPS or (label != "MERGE_ACTION" and e - 1 in actions)):
+            if e - 1 > s and (_tokens(doc)[0][e - 1] in SCORER_HARD_STOPS or (label != "MERGE_ACTION" and e - 1 in actions)):
                 break
             ends[e] = self._boundary(doc, lowers, s, e, label, lo, hi, rule_end)
         return ends
@@ -172,19 +192,20 @@ class SpanScorer(_FittedCfg):
         f = [f"{L}|len={min(n, 12)}", f"{L}|last={last}", f"{L}|next={nxt}", f"{L}|next2={_low(doc, e + 1, lo, hi)}",
              f"{L}|lastshape={_shape(doc, e - 1, lo, hi)}", f"{L}|nextshape={_shape(doc, e, lo, hi)}",
              f"{L}|last_next={last}_{nxt}", f"{L}|first_last={lowers[s]}_{last}"]
-        inner = doc[s:e]
-        caps = sum(1 for t in inner if t.text[:1].isupper())
+        texts = _tokens(doc)[0]
+        caps = sum(1 for x in texts[s:e] if x[:1].isupper())
         f.append(f"{L}|caps={min(caps, 6)}")
         f.append(f"{L}|lowers={min(n - caps, 8)}")
         heads = self._head_starts()
         n_function = 0
-        for t in inner[1:]:
-            if t.text in {",", "-", "&", "/"} or t.lower_ == "và":
-                f.append(f"{L}|inner={t.lower_}")
-            elif t.lower_ in SCORER_FUNCTION_WORDS:
+        for i in range(s + 1, e):
+            x, w = texts[i], lowers[i]
+            if x in {",", "-", "&", "/"} or w == "và":
+                f.append(f"{L}|inner={w}")
+            elif w in SCORER_FUNCTION_WORDS:
                 n_function += 1
-                f.append(f"{L}|inner_function={t.lower_}")
-            if (t.lower_, label) in heads:
+                f.append(f"{L}|inner_function={w}")
+            if (w, label) in heads:
                 f.append(f"{L}|inner_head")
         f.append(f"{L}|n_inner_function={min(n_function, 3)}")
         f.append(f"{L}|nextkind={_kind(doc, e, lo, hi)}")
