@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_vnreorg_all_runs_on_a_tiny_system_list(tmp_path):
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
     shutil.copytree(REPO / "corpus" / "gold", tmp_path / "corpus" / "gold")
+    shutil.copytree(REPO / "corpus" / "synthetic", tmp_path / "corpus" / "synthetic")  # the training corpus (issue 15)
     (tmp_path / "annotation").mkdir()
     shutil.copy(REPO / "annotation" / "GUIDELINES.md", tmp_path / "annotation" / "GUIDELINES.md")
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}

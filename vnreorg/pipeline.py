@@ -77,6 +77,9 @@ def run_model_stage(
     seeds = tuple(seeds) if seeds else ((seed,) if quick else MAIN_JOB_SEEDS)
     sources = sources if sources is not None else DataSources()
     synthetic = load_synthetic(log=log) if sources.synthetic else []
+    if quick and len(synthetic) > 10:  # a smoke run: a few synthetic documents exercise the path
+        log(f"   quick: {len(synthetic)} synthetic documents cut to the first 10")
+        synthetic = synthetic[:10]
     overrides = QUICK_OVERRIDES if quick else None
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -88,6 +88,8 @@ def machine_facts() -> dict[str, Any]:
 def _mean_sd(values: list[float]) -> tuple[float, float]:
     if not values:
         return float("nan"), float("nan")
+    if all(v == values[0] for v in values):  # a deterministic system repeated: exactly its value
+        return values[0], 0.0
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
@@ -189,7 +191,9 @@ def cross_validate_seeds(
         if (out_dir / f"seed{seeds[0]}" / name).exists():
             shutil.copyfile(out_dir / f"seed{seeds[0]}" / name, out_dir / name)
     return {"per_seed": per_seed, "summary": summary, "selection": selection, "report": report,
-            "pooled": {s: {kind: {"micro": summary[s][kind]["pooled_mean"]} for kind in ("entities", "relations")} for s in systems}}
+            "pooled": {s: {kind: {**{lab: v["mean"] for lab, v in summary[s][kind]["per_label"].items()},
+                                  "micro": summary[s][kind]["pooled_mean"]}
+                           for kind in ("entities", "relations")} for s in systems}}
 
 
 def seeds_markdown(report: dict[str, Any]) -> str:
