@@ -102,15 +102,16 @@ def summarise(per_seed: dict[int, dict[str, Any]], systems: dict[str, str]) -> d
         for kind in ("entities", "relations"):
             pooled = [per_seed[s]["pooled"][system][kind]["micro"] for s in sorted(per_seed)]
             labels = sorted(next(iter(per_seed.values()))["pooled"][system][kind])
-            fold_f1 = [float(getattr(r, kind)["strict"]["micro"]["f1"]) for s in sorted(per_seed)
-                       for r in per_seed[s]["results"][system].values()]
-            fold_means = [statistics.fmean(float(getattr(r, kind)["strict"]["micro"]["f1"])
-                                           for r in per_seed[s]["results"][system].values()) for s in sorted(per_seed)]
+            per_seed_folds = [[float(getattr(r, kind)["strict"]["micro"]["f1"]) for r in per_seed[s]["results"][system].values()]
+                              for s in sorted(per_seed)]
+            fold_stats = [_mean_sd(f) for f in per_seed_folds]  # mean ± sd over the folds of each seed
+            fold_means = [m for m, _ in fold_stats]
             m, sd = _mean_sd(pooled)
-            fm, fsd = _mean_sd(fold_f1)
+            fm, fsd = _mean_sd(fold_means)[0], _mean_sd([x for _, x in fold_stats])[0]
             entry[kind] = {
                 "pooled_mean": m, "pooled_sd_over_seeds": sd, "pooled_per_seed": pooled,
-                "fold_mean": fm, "fold_sd": fsd, "fold_mean_sd_over_seeds": _mean_sd(fold_means)[1],
+                "fold_mean": fm, "fold_sd": fsd,  # mean over seeds of the folds' mean and sd
+                "fold_mean_sd_over_seeds": _mean_sd(fold_means)[1],
                 "per_label": {lab: dict(zip(("mean", "sd"), _mean_sd([per_seed[s]["pooled"][system][kind].get(lab, 0.0)
                                                                       for s in sorted(per_seed)]), strict=True))
                               for lab in labels if lab != "micro"},
