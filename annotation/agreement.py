@@ -5,6 +5,7 @@ strict (same offsets and label) and overlap (same label, any character overlap).
 Cohen's kappa per label over the project tokenizer's tokens (inside a span of that label or not) and
 over the token label as a whole. Relation agreement is F1 over (head offsets, child offsets, label).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -33,8 +34,11 @@ def span_agreement(ref: list[Document], other: list[Document]) -> dict:
             c["ov_other"] += sum(any(_overlaps(y, x) for x in sa) for y in sb)
         totals.update(c)
         per[label] = _span_scores(c)
-    return {"per_label": per, "micro": _span_scores(totals),
-            "macro": {k: sum(per[l][k] for l in ENTITY_LABELS) / len(ENTITY_LABELS) for k in ("strict_f1", "overlap_f1")}}
+    return {
+        "per_label": per,
+        "micro": _span_scores(totals),
+        "macro": {k: sum(per[l][k] for l in ENTITY_LABELS) / len(ENTITY_LABELS) for k in ("strict_f1", "overlap_f1")},
+    }
 
 
 def _span_scores(c: Counter) -> dict:
@@ -85,8 +89,11 @@ def relation_agreement(ref: list[Document], other: list[Document]) -> dict:
         cond["ref"] += len(ka)
         cond["other"] += len(kb)
         cond["match"] += len(ka & kb)
-    return {"per_label": per, "micro": {**totals, "f1": prf(totals["match"], totals["other"], totals["ref"]).f1},
-            "given_agreed_spans": {**cond, "f1": prf(cond["match"], cond["other"], cond["ref"]).f1}}
+    return {
+        "per_label": per,
+        "micro": {**totals, "f1": prf(totals["match"], totals["other"], totals["ref"]).f1},
+        "given_agreed_spans": {**cond, "f1": prf(cond["match"], cond["other"], cond["ref"]).f1},
+    }
 
 
 def agreement(ref: list[Document], other: list[Document]) -> dict:
@@ -94,8 +101,11 @@ def agreement(ref: list[Document], other: list[Document]) -> dict:
     for da, db in zip(ref, other):
         if da.text != db.text:
             raise ValueError(f"document {da.id}: texts differ between the passes")
-    return {"spans": span_agreement(ref, other), "token_kappa": token_kappa(ref, other),
-            "relations": relation_agreement(ref, other)}
+    return {
+        "spans": span_agreement(ref, other),
+        "token_kappa": token_kappa(ref, other),
+        "relations": relation_agreement(ref, other),
+    }
 
 
 def disagreements(ref: Document, other: Document) -> list[tuple[str, str, str, str]]:
@@ -118,30 +128,44 @@ def _pass_notes(passes: list[dict]) -> list[str]:
     lines = ["- The passes compared (from the provenance records):"]
     for p in passes:
         versions = ", ".join(p.get("guidelines") or []) or "not recorded"
-        lines.append(f"  - {p['pass']}, {p['documents']} document{'s' if p['documents'] != 1 else ''}: "
-                     f"{'; '.join(p.get('who') or ['no provenance record'])} (guidelines {versions})")
+        lines.append(
+            f"  - {p['pass']}, {p['documents']} document{'s' if p['documents'] != 1 else ''}: "
+            f"{'; '.join(p.get('who') or ['no provenance record'])} (guidelines {versions})"
+        )
     if any("AI model" in w for p in passes for w in p.get("who") or []):
-        lines += ["- Passes made by AI model sessions may have errors correlated in ways two humans' would not: the figures",
-                  "  are an upper bound, not a human ceiling."]
+        lines += [
+            "- Passes made by AI model sessions may have errors correlated in ways two humans' would not: the figures",
+            "  are an upper bound, not a human ceiling.",
+        ]
     return lines
 
 
 def agreement_markdown(result: dict, ref: list[Document], other: list[Document]) -> str:
     sp = result["spans"]
     second = sorted({d.get("second_pass") or "B" for d in result.get("documents", [])}) or ["B"]
-    lines = ["# Inter-annotator agreement", "",
-             f"A (the first pass) against {len(second)} independent second pass{'es' if len(second) > 1 else ''} "
-             f"({', '.join(second)}), called B below. Figures are computed by `vnreorg worksheet agreement` before adjudication.", "",
-             "Documents: " + ", ".join(f"`{d['source_file']}`" for d in result.get("documents", [])), "",
-             "| label | spans A | spans B | strict F1 | overlap F1 | token kappa |", "|---|---|---|---|---|---|"]
+    lines = [
+        "# Inter-annotator agreement",
+        "",
+        f"A (the first pass) against {len(second)} independent second pass{'es' if len(second) > 1 else ''} "
+        f"({', '.join(second)}), called B below. Figures are computed by `vnreorg worksheet agreement` before adjudication.",
+        "",
+        "Documents: " + ", ".join(f"`{d['source_file']}`" for d in result.get("documents", [])),
+        "",
+        "| label | spans A | spans B | strict F1 | overlap F1 | token kappa |",
+        "|---|---|---|---|---|---|",
+    ]
     for label in ENTITY_LABELS:
         s = sp["per_label"][label]
         k = result["token_kappa"].get(label)
-        lines.append(f"| {label} | {s['ref']} | {s['other']} | {s['strict_f1']:.3f} | {s['overlap_f1']:.3f} | "
-                     f"{'n/a' if k is None else f'{k:.3f}'} |")
+        lines.append(
+            f"| {label} | {s['ref']} | {s['other']} | {s['strict_f1']:.3f} | {s['overlap_f1']:.3f} | "
+            f"{'n/a' if k is None else f'{k:.3f}'} |"
+        )
     m = sp["micro"]
-    lines.append(f"| **micro** | {m['ref']} | {m['other']} | {m['strict_f1']:.3f} | {m['overlap_f1']:.3f} | "
-                 f"{result['token_kappa']['overall']:.3f} (all labels) |")
+    lines.append(
+        f"| **micro** | {m['ref']} | {m['other']} | {m['strict_f1']:.3f} | {m['overlap_f1']:.3f} | "
+        f"{result['token_kappa']['overall']:.3f} (all labels) |"
+    )
     rel = result["relations"]
     lines += ["", "| relation | A | B | F1 |", "|---|---|---|---|"]
     for label in RELATION_LABELS:
@@ -149,23 +173,36 @@ def agreement_markdown(result: dict, ref: list[Document], other: list[Document])
         lines.append(f"| {label} | {r['ref']} | {r['other']} | {r['f1']:.3f} |")
     lines.append(f"| **micro** | {rel['micro']['ref']} | {rel['micro']['other']} | {rel['micro']['f1']:.3f} |")
     g = rel["given_agreed_spans"]
-    lines += ["", f"Relation F1 restricted to argument pairs both passes marked as spans: {g['f1']:.3f} "
-              f"({g['match']} of A {g['ref']} / B {g['other']}).", ""]
+    lines += [
+        "",
+        f"Relation F1 restricted to argument pairs both passes marked as spans: {g['f1']:.3f} "
+        f"({g['match']} of A {g['ref']} / B {g['other']}).",
+        "",
+    ]
     if result.get("by_second_pass"):
-        lines += ["Per second pass:", "", "| second pass | documents | span strict F1 | span overlap F1 | token kappa | relation F1 |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "Per second pass:",
+            "",
+            "| second pass | documents | span strict F1 | span overlap F1 | token kappa | relation F1 |",
+            "|---|---|---|---|---|---|",
+        ]
         for who, r in result["by_second_pass"].items():
-            lines.append(f"| {who} | {', '.join(r['documents'])} | {r['span_strict_f1']:.3f} | {r['span_overlap_f1']:.3f} | "
-                         f"{r['token_kappa']:.3f} | {r['relation_f1']:.3f} |")
+            lines.append(
+                f"| {who} | {', '.join(r['documents'])} | {r['span_strict_f1']:.3f} | {r['span_overlap_f1']:.3f} | "
+                f"{r['token_kappa']:.3f} | {r['relation_f1']:.3f} |"
+            )
         lines.append("")
     ov = result.get("guideline_example_overlap")
     if ov:
         n_docs = len(result.get("documents", [])) or len(ref)
-        lines += ["## How to read these figures", "",
-                  f"- {ov['quoted_in_guidelines']} of {ov['spans']} first-pass spans ({ov['share']:.0%}) over these {n_docs} documents have",
-                  "  their exact text quoted as an example in the guidelines. The larger that share, the more the figures measure",
-                  "  how consistently annotators apply guidelines that already settle these cases; agreement on articles the",
-                  "  guidelines do not quote will be lower."]
+        lines += [
+            "## How to read these figures",
+            "",
+            f"- {ov['quoted_in_guidelines']} of {ov['spans']} first-pass spans ({ov['share']:.0%}) over these {n_docs} documents have",
+            "  their exact text quoted as an example in the guidelines. The larger that share, the more the figures measure",
+            "  how consistently annotators apply guidelines that already settle these cases; agreement on articles the",
+            "  guidelines do not quote will be lower.",
+        ]
         lines += _pass_notes(result.get("passes") or [])
         lines.append("")
     lines += ["## Span disagreements (before adjudication)", ""]

@@ -6,6 +6,7 @@ on-screen boxes (read from the DOM), labels are chosen by their hotkeys, relatio
 clicks. Nothing sets a DOM selection or calls the interface's internals. `page` is a Playwright page;
 Playwright drives Debian's `chromium` (found on the PATH), never a browser it downloads.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -13,8 +14,15 @@ from typing import Any
 
 from vnreorg import schema
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 HOTKEYS = {label: str(i) for i, label in enumerate(schema.ENTITY_LABELS[:9], 1)}  # as labelconfig assigns them
 RELATION_STEPS = 7  # measured: click head, Alt+R, click child | Relations tab, "…", open the list, choose
 
@@ -72,7 +80,7 @@ def draw(page: Any, text: str, start: int, end: int, label: str) -> None:
     """Press the label's hotkey (unless that label is already active: the key toggles it), then drag the
     mouse from the first character of [start:end) to its last."""
     active = page.locator(".lsf-label.lsf-label_selected").all_inner_texts()
-    if not any(t.strip().startswith(label) and t.strip()[len(label):].strip() == HOTKEYS[label] for t in active):
+    if not any(t.strip().startswith(label) and t.strip()[len(label) :].strip() == HOTKEYS[label] for t in active):
         page.keyboard.press(HOTKEYS[label])
     first = page.evaluate(_CHAR_BOX, shown_index(text, start))
     last = page.evaluate(_CHAR_BOX, shown_index(text, end - 1))
@@ -87,8 +95,11 @@ def draw(page: Any, text: str, start: int, end: int, label: str) -> None:
 
 def highlight(page: Any, text: str) -> Any:
     """The (first) highlighted piece of the region showing `text`: a region may be drawn as several pieces."""
-    index = page.evaluate("""(t) => [...document.querySelectorAll('.lsf-htx-richtext .htx-highlight')]
-        .findIndex(e => e.textContent === t || (e.textContent.length > 0 && t.startsWith(e.textContent)))""", text)
+    index = page.evaluate(
+        """(t) => [...document.querySelectorAll('.lsf-htx-richtext .htx-highlight')]
+        .findIndex(e => e.textContent === t || (e.textContent.length > 0 && t.startsWith(e.textContent)))""",
+        text,
+    )
     if index < 0:
         raise AssertionError(f"no highlighted region shows {text!r}")
     return page.locator(".lsf-htx-richtext .htx-highlight").nth(index)

@@ -4,6 +4,7 @@ Tasks are keyed by `data.doc_id`: a re-push finds the existing task and never du
 already done by annotators is never overwritten by a push; a changed document text is refused for an
 annotated task (its offsets would drift). Every server failure becomes one VnreorgError.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,10 +58,14 @@ def api_errors(what: str, url: str) -> Iterator[None]:
     except ApiError as exc:
         body = exc.body if isinstance(exc.body, str) else json.dumps(exc.body, ensure_ascii=False, default=str)
         if exc.status_code in (401, 403):
-            raise VnreorgError(f"the server rejected the API token while trying to {what} ({exc.status_code}: {body[:200]})", url) from None
+            raise VnreorgError(
+                f"the server rejected the API token while trying to {what} ({exc.status_code}: {body[:200]})", url
+            ) from None
         raise VnreorgError(f"the server answered {exc.status_code} while trying to {what}: {body[:500]}", url) from None
     except httpx.HTTPError as exc:
-        raise VnreorgError(f"cannot reach Label Studio to {what} ({type(exc).__name__}: {exc}); is the server running?", url) from None
+        raise VnreorgError(
+            f"cannot reach Label Studio to {what} ({type(exc).__name__}: {exc}); is the server running?", url
+        ) from None
 
 
 class LabelStudioSession:
@@ -71,7 +76,9 @@ class LabelStudioSession:
 
         self.url = url.rstrip("/")
         if not health(self.url, timeout=5.0):
-            raise VnreorgError("Label Studio is not answering (/health); start it with `vnreorg annotate serve` or check --url", self.url)
+            raise VnreorgError(
+                "Label Studio is not answering (/health); start it with `vnreorg annotate serve` or check --url", self.url
+            )
         self.client = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout, max_retries=0)
         with api_errors("check the token", self.url):
             self.user = self.client.users.whoami()
@@ -88,7 +95,10 @@ class LabelStudioSession:
             if len(batch) < PROJECT_PAGE:
                 break
         if len(found) > 1:
-            raise VnreorgError(f"{len(found)} projects are titled {title!r} (ids {', '.join(str(p.id) for p in found)}); rename all but one", self.url)
+            raise VnreorgError(
+                f"{len(found)} projects are titled {title!r} (ids {', '.join(str(p.id) for p in found)}); rename all but one",
+                self.url,
+            )
         return found[0] if found else None
 
     def ensure_project(self, title: str) -> tuple[Any, bool]:
@@ -99,9 +109,13 @@ class LabelStudioSession:
         if project is None:
             with api_errors(f"create project {title!r}", self.url):
                 project = self.client.projects.create(
-                    title=title, label_config=config, show_collab_predictions=True,
-                    expert_instruction=instructions, show_instruction=True,
-                    description="vnreorg corpus: agencies, titles, restructuring actions, numbers and their relations")
+                    title=title,
+                    label_config=config,
+                    show_collab_predictions=True,
+                    expert_instruction=instructions,
+                    show_instruction=True,
+                    description="vnreorg corpus: agencies, titles, restructuring actions, numbers and their relations",
+                )
             return project, True
         with api_errors(f"read project {title!r}", self.url):
             current = self.client.projects.get(project.id)
@@ -150,23 +164,36 @@ class PushReport:
     tasks_marked: int = 0  # tasks pushed before the offset marker, now marked (no offset could differ)
 
     def lines(self) -> list[str]:
-        out = [f"project {self.project_id}{' (created)' if self.project_created else ''}: "
-               f"{self.tasks_created} task(s) created, {self.tasks_existing} already there"
-               f"{f', {self.tasks_text_updated} with updated text' if self.tasks_text_updated else ''}; "
-               f"{self.annotations_created} annotation(s) and {self.predictions_created} prediction(s) added"
-               f"{f' ({self.predictions_replaced} older prediction(s) of the same model version replaced)' if self.predictions_replaced else ''}"]
+        out = [
+            f"project {self.project_id}{' (created)' if self.project_created else ''}: "
+            f"{self.tasks_created} task(s) created, {self.tasks_existing} already there"
+            f"{f', {self.tasks_text_updated} with updated text' if self.tasks_text_updated else ''}; "
+            f"{self.annotations_created} annotation(s) and {self.predictions_created} prediction(s) added"
+            f"{f' ({self.predictions_replaced} older prediction(s) of the same model version replaced)' if self.predictions_replaced else ''}"
+        ]
         if self.annotations_kept:
-            out.append(f"{len(self.annotations_kept)} task(s) already annotated on the server were left as they are "
-                       f"(pull to bring that work into gold): {', '.join(self.annotations_kept[:8])}{' ...' if len(self.annotations_kept) > 8 else ''}")
+            out.append(
+                f"{len(self.annotations_kept)} task(s) already annotated on the server were left as they are "
+                f"(pull to bring that work into gold): {', '.join(self.annotations_kept[:8])}{' ...' if len(self.annotations_kept) > 8 else ''}"
+            )
         if self.tasks_marked:
-            out.append(f"{self.tasks_marked} task(s) pushed before the offset rule was recorded now carry it ({OFFSET_FIELD}: {OFFSET_UNIT})")
+            out.append(
+                f"{self.tasks_marked} task(s) pushed before the offset rule was recorded now carry it ({OFFSET_FIELD}: {OFFSET_UNIT})"
+            )
         if self.foreign_tasks:
             out.append(f"{self.foreign_tasks} task(s) in the project have no {ID_FIELD} (made by hand) and were ignored")
         return out
 
 
-def push(session: LabelStudioSession, docs: list[Document], *, project: str = DEFAULT_PROJECT,
-         predictions: list[Document] | None = None, model_version: str = "model", annotate: bool = True) -> PushReport:
+def push(
+    session: LabelStudioSession,
+    docs: list[Document],
+    *,
+    project: str = DEFAULT_PROJECT,
+    predictions: list[Document] | None = None,
+    model_version: str = "model",
+    annotate: bool = True,
+) -> PushReport:
     """Create or update the project and its tasks; see the module docstring for the rules."""
     new_tasks_all = tasks_for_documents(docs, predictions=predictions, model_version=model_version, annotate=annotate)
     proj, created = session.ensure_project(project)
@@ -179,8 +206,11 @@ def push(session: LabelStudioSession, docs: list[Document], *, project: str = DE
                 report.foreign_tasks += 1
                 continue
             if doc_id in existing:
-                raise VnreorgError(f"the project already holds two tasks for this document (tasks {existing[doc_id]['id']} and {task['id']}); "
-                                   "delete one in Label Studio", f"project {proj.id} doc={doc_id}")
+                raise VnreorgError(
+                    f"the project already holds two tasks for this document (tasks {existing[doc_id]['id']} and {task['id']}); "
+                    "delete one in Label Studio",
+                    f"project {proj.id} doc={doc_id}",
+                )
             existing[doc_id] = task
     preds_by_id = {p.id: p for p in predictions or []}
     old_predictions: dict[int, list[Any]] = {}  # task -> its predictions of this model version
@@ -206,8 +236,11 @@ def push(session: LabelStudioSession, docs: list[Document], *, project: str = DE
         annotations = old.get("annotations") or []
         if old["data"].get(TEXT_FIELD) != doc.text:
             if annotations:
-                raise VnreorgError("the document text changed but its task is already annotated: offsets would drift; "
-                                   "pull first, or push the changed document to a new project", f"task {tid} doc={doc.id}")
+                raise VnreorgError(
+                    "the document text changed but its task is already annotated: offsets would drift; "
+                    "pull first, or push the changed document to a new project",
+                    f"task {tid} doc={doc.id}",
+                )
             with api_errors(f"update the text of task {tid}", session.url):
                 c.tasks.update(str(tid), data=task_data(doc))
             report.tasks_text_updated += 1
@@ -263,11 +296,18 @@ def _refuse_legacy_work(existing: dict[str, dict[str, Any]], pushing: set[str], 
                 "this task was pushed under the old UTF-16 offset rule and holds annotations or predictions that the "
                 "browser (which counts code points) draws shifted after an emoji; nothing was pushed. Pull first "
                 "(`vnreorg annotate pull` reads them, converted), then delete the task in Label Studio and push again",
-                f"project {project_id} task {task['id']} doc={doc_id}")
+                f"project {project_id} task {task['id']} doc={doc_id}",
+            )
 
 
-def _delete_predictions(session: LabelStudioSession, project_id: int, tasks: list[int], old: dict[int, list[Any]],
-                        other_versions: set[int], report: PushReport) -> None:
+def _delete_predictions(
+    session: LabelStudioSession,
+    project_id: int,
+    tasks: list[int],
+    old: dict[int, list[Any]],
+    other_versions: set[int],
+    report: PushReport,
+) -> None:
     """Remove this model version's earlier predictions on the re-pushed tasks.
 
     One bulk action when those tasks hold no other version's predictions (it clears a task's predictions
@@ -277,12 +317,12 @@ def _delete_predictions(session: LabelStudioSession, project_id: int, tasks: lis
     bulk = [t for t in tasks if t not in other_versions]
     if bulk:
         with api_errors(f"delete the earlier predictions of {len(bulk)} task(s)", session.url):
-            session.client.actions.create(id="delete_tasks_predictions", project=project_id,
-                                          selected_items={"all": False, "included": bulk})
+            session.client.actions.create(
+                id="delete_tasks_predictions", project=project_id, selected_items={"all": False, "included": bulk}
+            )
     for tid in tasks:
         if tid in other_versions:
             for p in old[tid]:
                 with api_errors(f"replace prediction {p.id}", session.url):
                     session.client.predictions.delete(p.id)
         report.predictions_replaced += len(old[tid])
-

@@ -10,6 +10,7 @@ and its `text` is checked against the slice it claims (exported offsets can drif
 2007); relations are kept (the official converters drop them: issues 1777, 4144). Anything we cannot
 convert exactly raises one VnreorgError naming the task, document, annotation, region and offset.
 """
+
 from __future__ import annotations
 
 import json
@@ -172,8 +173,9 @@ def same_region_text(claimed: str, actual: str) -> bool:
     return claimed == actual or re.sub(r"\s+", " ", claimed) == re.sub(r"\s+", " ", actual)
 
 
-def results_to_annotation(text: str, result: Any, where: str, scores: bool = True,
-                          unit: str = OFFSET_UNIT) -> tuple[list[Span], list[Relation]]:
+def results_to_annotation(
+    text: str, result: Any, where: str, scores: bool = True, unit: str = OFFSET_UNIT
+) -> tuple[list[Span], list[Relation]]:
     """Spans and relations from one annotation's (or prediction's) `result`, offsets in code points.
 
     `unit` is the task's offset rule (`offsets.task_offset_unit`). `scores=False` for annotations: a
@@ -216,8 +218,15 @@ def results_to_annotation(text: str, result: Any, where: str, scores: bool = Tru
             raise VnreorgError("region has no `text` to check its offsets against", at)
         start, end = region_offsets(text, start_ls, end_ls, claimed, omap, at)
         score = item.get("score") if scores else None
-        spans.append(Span(id=str(rid) if rid is not None else "", start=start, end=end, label=labels[0],
-                          score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None))
+        spans.append(
+            Span(
+                id=str(rid) if rid is not None else "",
+                start=start,
+                end=end,
+                label=labels[0],
+                score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+            )
+        )
         if not spans[-1].id:
             raise VnreorgError("region without an id", at)
     by_id = {s.id: s for s in spans}
@@ -253,21 +262,30 @@ def region_offsets(text: str, start: int, end: int, claimed: str, legacy: Offset
         try:
             u = OffsetMap(text)
             if _cut(text, u.from_utf16(start), u.from_utf16(end), claimed):
-                hint = (" (it matches if the offsets are read as UTF-16 units: was this task made under the old rule"
-                        f" while marked `{OFFSET_FIELD}: {OFFSET_UNIT}`, or by another tool?)")
+                hint = (
+                    " (it matches if the offsets are read as UTF-16 units: was this task made under the old rule"
+                    f" while marked `{OFFSET_FIELD}: {OFFSET_UNIT}`, or by another tool?)"
+                )
         except ValueError:
             pass
-        raise VnreorgError(f"region text {claimed!r} differs from the text at [{start}:{end}], {text[start:end]!r}: "
-                           f"offsets drifted{hint}", at)
+        raise VnreorgError(
+            f"region text {claimed!r} differs from the text at [{start}:{end}], {text[start:end]!r}: offsets drifted{hint}", at
+        )
     if cp_ok and u16_ok and as_utf16 != (start, end):
-        raise VnreorgError(f"legacy task (no `data.{OFFSET_FIELD}`): region [{start}:{end}] {claimed!r} fits both as "
-                           "code points and as UTF-16 units; cannot tell which rule wrote it: fix the region in Label Studio", at)
+        raise VnreorgError(
+            f"legacy task (no `data.{OFFSET_FIELD}`): region [{start}:{end}] {claimed!r} fits both as "
+            "code points and as UTF-16 units; cannot tell which rule wrote it: fix the region in Label Studio",
+            at,
+        )
     if cp_ok:
         return start, end
     if u16_ok:
         return as_utf16  # type: ignore[return-value]
-    raise VnreorgError(f"legacy task (no `data.{OFFSET_FIELD}`): region text {claimed!r} matches the text at [{start}:{end}] "
-                       "neither as code points nor as UTF-16 units: offsets drifted", at)
+    raise VnreorgError(
+        f"legacy task (no `data.{OFFSET_FIELD}`): region text {claimed!r} matches the text at [{start}:{end}] "
+        "neither as code points nor as UTF-16 units: offsets drifted",
+        at,
+    )
 
 
 def _relation(item: dict[str, Any], by_id: dict[str, Span], where: str, scores: bool = True) -> Relation:
@@ -297,11 +315,18 @@ def _relation(item: dict[str, Any], by_id: dict[str, Span], where: str, scores: 
         raise VnreorgError(f"unknown relation direction {direction!r}", at)
     h, c = by_id[head], by_id[child]
     if not relation_allowed(label, h.label, c.label) and relation_allowed(label, c.label, h.label):
-        raise VnreorgError(f"{label} relation from {h.label} to {c.label} is drawn the wrong way round: "
-                           f"flip its arrow in Label Studio so that it starts at the {c.label}", f"{at} offset {h.start}")
+        raise VnreorgError(
+            f"{label} relation from {h.label} to {c.label} is drawn the wrong way round: "
+            f"flip its arrow in Label Studio so that it starts at the {c.label}",
+            f"{at} offset {h.start}",
+        )
     score = item.get("score") if scores else None
-    return Relation(head=head, child=child, label=label,
-                    score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None)
+    return Relation(
+        head=head,
+        child=child,
+        label=label,
+        score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -443,8 +468,17 @@ def convert_export(
     return result
 
 
-def _convert_task(n: int, task: dict[str, Any], base: dict[str, Document], choose: Choice, users: dict[int, str] | None,
-                  where: str, result: ExportResult, ambiguous: list[str], seen_docs: dict[str, Any]) -> None:
+def _convert_task(
+    n: int,
+    task: dict[str, Any],
+    base: dict[str, Document],
+    choose: Choice,
+    users: dict[int, str] | None,
+    where: str,
+    result: ExportResult,
+    ambiguous: list[str],
+    seen_docs: dict[str, Any],
+) -> None:
     """One task into `result` (a document, or a reason it has none); VnreorgError when it cannot be converted."""
     tid = task.get("id", f"#{n}")
     data = task.get("data") or {}
@@ -485,8 +519,20 @@ def _convert_task(n: int, task: dict[str, Any], base: dict[str, Document], choos
     for ann in valid:
         aat = f"{at} annotation {ann.get('id')}"
         spans, relations = results_to_annotation(text, ann.get("result"), aat, scores=False, unit=unit)
-        records.append((ann, AnnotationRecord(tid, doc_id, ann.get("id"), _annotator(ann, users),
-                                              str(ann.get("updated_at") or ann.get("created_at") or ""), spans, relations)))
+        records.append(
+            (
+                ann,
+                AnnotationRecord(
+                    tid,
+                    doc_id,
+                    ann.get("id"),
+                    _annotator(ann, users),
+                    str(ann.get("updated_at") or ann.get("created_at") or ""),
+                    spans,
+                    relations,
+                ),
+            )
+        )
     result.all_annotations.extend(r for _, r in records)
     if len(valid) > 1:
         result.several.append((tid, doc_id, [r.annotator for _, r in records]))
@@ -503,22 +549,35 @@ def _convert_task(n: int, task: dict[str, Any], base: dict[str, Document], choos
     result.documents.append(_document(known, doc_id, text, data, chosen.spans, chosen.relations))
 
 
-def _document(known: Document | None, doc_id: str, text: str, data: dict[str, Any], spans: list[Span], relations: list[Relation]) -> Document:
+def _document(
+    known: Document | None, doc_id: str, text: str, data: dict[str, Any], spans: list[Span], relations: list[Relation]
+) -> Document:
     """The converted document; its spans record their covered text, as gold spans do."""
     if known is not None:
-        return Document(id=known.id, text=known.text, meta=dict(known.meta), paragraphs=list(known.paragraphs),
-                        sentences=list(known.sentences), spans=spans, relations=relations, provenance=list(known.provenance),
-                        paragraph_kinds=list(known.paragraph_kinds)).with_span_texts()
+        return Document(
+            id=known.id,
+            text=known.text,
+            meta=dict(known.meta),
+            paragraphs=list(known.paragraphs),
+            sentences=list(known.sentences),
+            spans=spans,
+            relations=relations,
+            provenance=list(known.provenance),
+            paragraph_kinds=list(known.paragraph_kinds),
+        ).with_span_texts()
     meta = {"title": data[TITLE_FIELD]} if data.get(TITLE_FIELD) else {}
     return Document(id=doc_id, text=text, meta=meta, spans=spans, relations=relations).with_span_texts()
 
 
-def _collect_predictions(task: dict[str, Any], text: str, doc_id: str, known: Document | None, at: str, result: ExportResult,
-                         unit: str = OFFSET_UNIT) -> None:
+def _collect_predictions(
+    task: dict[str, Any], text: str, doc_id: str, known: Document | None, at: str, result: ExportResult, unit: str = OFFSET_UNIT
+) -> None:
     """Predictions with full bodies (our own task files; server exports hold only ids) become scored documents."""
     for pred in task.get("predictions") or []:
         if isinstance(pred, dict) and "result" in pred:
-            spans, relations = results_to_annotation(text, pred["result"], f"{at} prediction {pred.get('id', '')}".rstrip(), unit=unit)
+            spans, relations = results_to_annotation(
+                text, pred["result"], f"{at} prediction {pred.get('id', '')}".rstrip(), unit=unit
+            )
             doc = _document(known, doc_id, text, task.get("data") or {}, spans, relations)
             doc.meta = {**doc.meta, "model_version": pred.get("model_version")}
             result.predictions.setdefault(doc_id, doc)

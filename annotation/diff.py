@@ -4,6 +4,7 @@ Spans are matched by id, then (for regions redrawn in the browser, which get new
 Relations are compared by the offsets of their ends, so a renamed span id is not a relation change.
 Scores are ignored.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,14 +26,27 @@ class DocumentDiff:
 
     @property
     def changed(self) -> bool:
-        return any((self.spans_added, self.spans_removed, self.spans_changed,
-                    self.relations_added, self.relations_removed, self.relations_changed))
+        return any(
+            (
+                self.spans_added,
+                self.spans_removed,
+                self.spans_changed,
+                self.relations_added,
+                self.relations_removed,
+                self.relations_changed,
+            )
+        )
 
     def summary(self) -> str:
         parts = []
-        for n, what in ((len(self.spans_added), "+{} span"), (len(self.spans_removed), "-{} span"), (len(self.spans_changed), "~{} span"),
-                        (len(self.relations_added), "+{} relation"), (len(self.relations_removed), "-{} relation"),
-                        (len(self.relations_changed), "~{} relation")):
+        for n, what in (
+            (len(self.spans_added), "+{} span"),
+            (len(self.spans_removed), "-{} span"),
+            (len(self.spans_changed), "~{} span"),
+            (len(self.relations_added), "+{} relation"),
+            (len(self.relations_removed), "-{} relation"),
+            (len(self.relations_changed), "~{} relation"),
+        ):
             if n:
                 parts.append(what.format(n) + ("s" if n > 1 else ""))
         return ", ".join(parts) or "unchanged"
@@ -88,7 +102,9 @@ def format_diff(d: DocumentDiff, text: str, header: str = "", limit: int = 60) -
     for s in d.spans_removed:
         lines.append(f"  - {s.label} [{s.start}:{s.end}] {q(s.start, s.end)}")
     for a, b in d.spans_changed:
-        lines.append(f"  ~ {a.label} [{a.start}:{a.end}] {q(a.start, a.end)} -> {b.label} [{b.start}:{b.end}] {q(b.start, b.end)}")
+        lines.append(
+            f"  ~ {a.label} [{a.start}:{a.end}] {q(a.start, a.end)} -> {b.label} [{b.start}:{b.end}] {q(b.start, b.end)}"
+        )
     for label, h, c in d.relations_added:
         lines.append(f"  + relation {label}: {q(*h)} -> {q(*c)}")
     for label, h, c in d.relations_removed:
@@ -96,4 +112,3 @@ def format_diff(d: DocumentDiff, text: str, header: str = "", limit: int = 60) -
     for old, new, h, c in d.relations_changed:
         lines.append(f"  ~ relation {old} -> {new}: {q(*h)} -> {q(*c)}")
     return "\n".join(lines)
-

@@ -3,6 +3,7 @@
 One `<Labels>` control over one `<Text>` object, and one `<Relations>` block with the relation
 labels. The names below are also the `from_name`/`to_name` of every result item we read and write.
 """
+
 from __future__ import annotations
 
 import html
@@ -106,8 +107,11 @@ def guideline_summary(markdown: str | None = None) -> dict[str, tuple[str, list[
         if body is None:
             raise VnreorgError(f"no `## N. {label}` section: the labeling instructions are generated from it", str(GUIDELINES))
         subs = _sections(body, "###")
-        chosen = ([b for h, b in subs if "oundar" in h] or [b for h, b in subs if h.lower().split(" ", 1)[-1].startswith("not")]
-                  or [body.split("\n### ")[0]])
+        chosen = (
+            [b for h, b in subs if "oundar" in h]
+            or [b for h, b in subs if h.lower().split(" ", 1)[-1].startswith("not")]
+            or [body.split("\n### ")[0]]
+        )
         rules = [_first_sentence(r) for r in _bullets(chosen[0])][:RULES_PER_LABEL]
         if label == "Relations":
             rules = [_first_sentence(r) for r in _bullets(body)][: len(schema.RELATION_LABELS)]
@@ -122,10 +126,12 @@ def instructions_html(markdown: str | None = None) -> str:
     its three key boundary rules, the relations, and how to draw them in this Label Studio version.
     Plain markup: Label Studio 1.23.2 strips inline styles from the instructions."""
     summary = guideline_summary(markdown)
-    parts = ["<div>",
-             "<p><b>Full rules: annotation/GUIDELINES.md.</b> Select a label by its key (1–4), then drag over the text. "
-             "A relation: click the MERGE_ACTION, press <b>Alt+R</b>, click its argument; then in the Relations tab "
-             "open the relation's <b>…</b> and choose its label (there is no default label: an unlabelled relation is refused at pull).</p>"]
+    parts = [
+        "<div>",
+        "<p><b>Full rules: annotation/GUIDELINES.md.</b> Select a label by its key (1–4), then drag over the text. "
+        "A relation: click the MERGE_ACTION, press <b>Alt+R</b>, click its argument; then in the Relations tab "
+        "open the relation's <b>…</b> and choose its label (there is no default label: an unlabelled relation is refused at pull).</p>",
+    ]
     for i, label in enumerate(schema.ENTITY_LABELS, 1):
         definition, rules = summary[label]
         parts.append(f"<p><b>{i} {label}</b>: {_html(definition)}</p><ul>")

@@ -14,6 +14,7 @@ the marker whose text holds characters outside the Basic Multilingual Plane is a
 region is read in whichever unit makes its offsets cut exactly its saved `text`, and refused when both
 or neither do. `OffsetMap` below is kept only for that reading.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left

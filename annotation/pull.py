@@ -4,6 +4,7 @@ Gold documents keep their order; pulled documents not yet in gold are appended (
 layout come from the cleaned corpus when it has them). A document whose pulled annotation equals its
 gold annotation is left byte-for-byte as it was.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,9 +36,17 @@ class PullPlan:
         return [d for d in self.diffs if d.changed or d.new_document]
 
 
-def plan_pull(tasks: list[dict[str, Any]], *, gold: list[Document], documents: list[Document] | None = None,
-              choose: Choice = Choice(), users: dict[int, str] | None = None, where: str = "export",
-              gold_path: str | os.PathLike = "gold", strict: bool = False) -> PullPlan:
+def plan_pull(
+    tasks: list[dict[str, Any]],
+    *,
+    gold: list[Document],
+    documents: list[Document] | None = None,
+    choose: Choice = Choice(),
+    users: dict[int, str] | None = None,
+    where: str = "export",
+    gold_path: str | os.PathLike = "gold",
+    strict: bool = False,
+) -> PullPlan:
     """What pulling `tasks` would do to gold.
 
     Not `strict` (the default): a task that cannot be converted exactly, or whose annotation breaks a rule
@@ -58,8 +67,10 @@ def plan_pull(tasks: list[dict[str, Any]], *, gold: list[Document], documents: l
             refused.setdefault(p.doc_id or "", []).append(p)
         for doc_id, probs in refused.items():
             rec = result.chosen.get(doc_id)
-            bad.append(f"task {rec.task_id if rec else '?'} doc={doc_id} annotation {rec.annotation_id if rec else '?'}: "
-                       + "; ".join(str(p) for p in probs[:3]))
+            bad.append(
+                f"task {rec.task_id if rec else '?'} doc={doc_id} annotation {rec.annotation_id if rec else '?'}: "
+                + "; ".join(str(p) for p in probs[:3])
+            )
         result.documents = [d for d in result.documents if d.id not in refused]
         plan = _plan(result, gold, gold_by_id, gold_path)
     plan.bad = bad
@@ -90,9 +101,18 @@ def _with_provenance(doc: Document, result: ExportResult) -> Document:
     rec = result.chosen[doc.id]
     out = copy.copy(doc)
     out.spans = sorted(doc.spans, key=lambda s: (s.start, s.end))
-    out.provenance = [*doc.provenance, {"pass": "label-studio", "who": rec.annotator, "date": rec.updated_at[:10],
-                                        "method": "corrected in Label Studio, pulled by `vnreorg annotate pull`",
-                                        "task": rec.task_id, "annotation": rec.annotation_id, "updated_at": rec.updated_at}]
+    out.provenance = [
+        *doc.provenance,
+        {
+            "pass": "label-studio",
+            "who": rec.annotator,
+            "date": rec.updated_at[:10],
+            "method": "corrected in Label Studio, pulled by `vnreorg annotate pull`",
+            "task": rec.task_id,
+            "annotation": rec.annotation_id,
+            "updated_at": rec.updated_at,
+        },
+    ]
     return out
 
 
@@ -100,24 +120,37 @@ def report_lines(plan: PullPlan, verbose: bool = True) -> list[str]:
     r = plan.result
     lines = []
     for d in plan.changed:
-        lines.append(format_diff(d, plan.texts[d.doc_id], plan.headers[d.doc_id]) if verbose else
-                     f"{'new ' if d.new_document else ''}doc {d.doc_id}: {d.summary()}")
+        lines.append(
+            format_diff(d, plan.texts[d.doc_id], plan.headers[d.doc_id])
+            if verbose
+            else f"{'new ' if d.new_document else ''}doc {d.doc_id}: {d.summary()}"
+        )
     unchanged = len(plan.diffs) - len(plan.changed)
     lines.append(f"{len(plan.diffs)} annotated task(s): {len(plan.changed)} document(s) would change, {unchanged} unchanged")
     if r.several:
-        lines.append(f"{len(r.several)} task(s) with several annotations (all kept on the server): "
-                     + "; ".join(f"doc {doc} by {', '.join(who)} -> {r.chosen[doc].annotator if doc in r.chosen else 'none chosen'}"
-                                 for _, doc, who in r.several[:10]))
+        lines.append(
+            f"{len(r.several)} task(s) with several annotations (all kept on the server): "
+            + "; ".join(
+                f"doc {doc} by {', '.join(who)} -> {r.chosen[doc].annotator if doc in r.chosen else 'none chosen'}"
+                for _, doc, who in r.several[:10]
+            )
+        )
     if r.skipped:
-        lines.append(f"{len(r.skipped)} task(s) skipped/cancelled, gold unchanged for them: "
-                     + ", ".join(f"task {t} doc {doc} (by {', '.join(who)})" for t, doc, who in r.skipped[:10]))
+        lines.append(
+            f"{len(r.skipped)} task(s) skipped/cancelled, gold unchanged for them: "
+            + ", ".join(f"task {t} doc {doc} (by {', '.join(who)})" for t, doc, who in r.skipped[:10])
+        )
     if r.not_by_annotator:
-        lines.append(f"{len(r.not_by_annotator)} annotated task(s) have no annotation by the chosen annotator: "
-                     + ", ".join(f"doc {doc}" for _, doc in r.not_by_annotator[:10]))
+        lines.append(
+            f"{len(r.not_by_annotator)} annotated task(s) have no annotation by the chosen annotator: "
+            + ", ".join(f"doc {doc}" for _, doc in r.not_by_annotator[:10])
+        )
     if r.unannotated:
         lines.append(f"{len(r.unannotated)} task(s) not annotated yet")
     if plan.problems:
-        lines.append(f"{len(plan.problems)} problem(s) for the gold validator in the pulled annotations (fix them in Label Studio):")
+        lines.append(
+            f"{len(plan.problems)} problem(s) for the gold validator in the pulled annotations (fix them in Label Studio):"
+        )
         lines.extend(f"  {p}" for p in plan.problems[:20])
     if plan.bad:
         lines.append(f"{len(plan.bad)} task(s) left out, their gold unchanged (fix them in Label Studio and pull again):")
@@ -130,8 +163,11 @@ def write_gold(path: str | os.PathLike, plan: PullPlan) -> Path | None:
 
     Refuses (gold untouched) when the pulled annotations break a rule of the gold validator."""
     if plan.problems:
-        raise VnreorgError(f"{len(plan.problems)} problem(s) in the pulled annotations, first: {plan.problems[0]}; "
-                           "fix them in Label Studio and pull again (gold not changed)", str(path))
+        raise VnreorgError(
+            f"{len(plan.problems)} problem(s) in the pulled annotations, first: {plan.problems[0]}; "
+            "fix them in Label Studio and pull again (gold not changed)",
+            str(path),
+        )
     saved = backup(path)
     write_documents(path, plan.gold)
     return saved
@@ -139,8 +175,17 @@ def write_gold(path: str | os.PathLike, plan: PullPlan) -> Path | None:
 
 def write_all_annotations(path: str | os.PathLike, plan: PullPlan) -> int:
     """Every (non-cancelled) annotation of every task, one record a line, for agreement studies."""
-    records = [{"doc_id": a.doc_id, "task": a.task_id, "annotation": a.annotation_id, "annotator": a.annotator,
-                "updated_at": a.updated_at, "spans": [s.to_dict() for s in a.spans], "relations": [x.to_dict() for x in a.relations]}
-               for a in plan.result.all_annotations]
+    records = [
+        {
+            "doc_id": a.doc_id,
+            "task": a.task_id,
+            "annotation": a.annotation_id,
+            "annotator": a.annotator,
+            "updated_at": a.updated_at,
+            "spans": [s.to_dict() for s in a.spans],
+            "relations": [x.to_dict() for x in a.relations],
+        }
+        for a in plan.result.all_annotations
+    ]
     write_jsonl(path, records)
     return len(records)

@@ -5,6 +5,7 @@ Django and friends; we only run its `label-studio` executable. Start-up is non-i
 admin user, password and API token are passed in, no browser opens, analytics and version checks
 are off, and legacy API tokens are enabled so a plain token works with the SDK.
 """
+
 from __future__ import annotations
 
 import json
@@ -96,11 +97,20 @@ class Credentials:
         try:
             return cls(**json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, TypeError) as exc:
-            raise VnreorgError(f"unreadable credentials file ({exc}); delete it and the data folder to start afresh", str(path)) from None
+            raise VnreorgError(
+                f"unreadable credentials file ({exc}); delete it and the data folder to start afresh", str(path)
+            ) from None
 
 
-SERVER_FILES = ("label_studio.sqlite3", "label_studio.sqlite3-journal", "label_studio.sqlite3-wal", "label_studio.sqlite3-shm",
-                CREDENTIALS_FILE, "server.log", ".env")
+SERVER_FILES = (
+    "label_studio.sqlite3",
+    "label_studio.sqlite3-journal",
+    "label_studio.sqlite3-wal",
+    "label_studio.sqlite3-shm",
+    CREDENTIALS_FILE,
+    "server.log",
+    ".env",
+)
 SERVER_FOLDERS = ("media", "export", "test_data")
 
 
@@ -155,19 +165,21 @@ def free_port() -> int:
 
 def server_env(data_dir: Path, creds: Credentials) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "LABEL_STUDIO_BASE_DATA_DIR": str(Path(data_dir).resolve()),
-        "DJANGO_DB": "sqlite",
-        "LATEST_VERSION_CHECK": "false",
-        "SENTRY_DSN": "",
-        "FRONTEND_SENTRY_DSN": "",
-        "COLLECT_ANALYTICS": "false",
-        "LABEL_STUDIO_USERNAME": creds.username,
-        "LABEL_STUDIO_PASSWORD": creds.password,
-        "LABEL_STUDIO_USER_TOKEN": creds.token,
-        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
-        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-    })
+    env.update(
+        {
+            "LABEL_STUDIO_BASE_DATA_DIR": str(Path(data_dir).resolve()),
+            "DJANGO_DB": "sqlite",
+            "LATEST_VERSION_CHECK": "false",
+            "SENTRY_DSN": "",
+            "FRONTEND_SENTRY_DSN": "",
+            "COLLECT_ANALYTICS": "false",
+            "LABEL_STUDIO_USERNAME": creds.username,
+            "LABEL_STUDIO_PASSWORD": creds.password,
+            "LABEL_STUDIO_USER_TOKEN": creds.token,
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        }
+    )
     return env
 
 
@@ -182,9 +194,15 @@ def health(url: str, timeout: float = 2.0) -> bool:
 class LabelStudioServer:
     """A label-studio process we started; `with LabelStudioServer(...) as srv:` stops it on exit."""
 
-    def __init__(self, data_dir: str | os.PathLike = DEFAULT_DATA_DIR, port: int = DEFAULT_PORT,
-                 username: str | None = None, password: str | None = None, token: str | None = None,
-                 executable: str | None = None):
+    def __init__(
+        self,
+        data_dir: str | os.PathLike = DEFAULT_DATA_DIR,
+        port: int = DEFAULT_PORT,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        executable: str | None = None,
+    ):
         self.data_dir = Path(data_dir)
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -195,15 +213,21 @@ class LabelStudioServer:
                 if given and given != kept:
                     raise VnreorgError(
                         f"this data folder's server already has its {what}; it is set at the first start only "
-                        f"(omit it, or use a new --data-dir)", str(self.data_dir))
+                        f"(omit it, or use a new --data-dir)",
+                        str(self.data_dir),
+                    )
             username, password, token = saved.username, saved.password, saved.token
         elif (self.data_dir / "label_studio.sqlite3").exists() and not (token and password):
             raise VnreorgError(
                 f"this data folder holds a Label Studio database but no {CREDENTIALS_FILE}: pass the admin's "
-                "--username, --password and --api-key, or use a new --data-dir", str(self.data_dir))
+                "--username, --password and --api-key, or use a new --data-dir",
+                str(self.data_dir),
+            )
         self.credentials = Credentials(self.url, username or DEFAULT_USERNAME, password or new_password(), token or new_token())
         if "@" not in self.credentials.username:
-            raise VnreorgError(f"the Label Studio user name must be an e-mail address, got {self.credentials.username!r}", "--username")
+            raise VnreorgError(
+                f"the Label Studio user name must be an e-mail address, got {self.credentials.username!r}", "--username"
+            )
         self.executable = executable or find_label_studio()
         self.log_path = self.data_dir / "server.log"
         self.process: subprocess.Popen | None = None
@@ -218,13 +242,31 @@ class LabelStudioServer:
         make_private(self.data_dir)
         self.credentials.save(self.data_dir)
         c = self.credentials
-        cmd = [self.executable, "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port),
-               "--enable-legacy-api-token", "--log-level", "WARNING"]  # user, password, token: environment only (not in `ps`)
+        cmd = [
+            self.executable,
+            "start",
+            "--no-browser",
+            "--internal-host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--enable-legacy-api-token",
+            "--log-level",
+            "WARNING",
+        ]  # user, password, token: environment only (not in `ps`)
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self.shielded = True
         try:
-            self.process = subprocess.Popen(cmd, env=server_env(self.data_dir, c), stdout=fd, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=self.data_dir, start_new_session=True, umask=0o077)
+            self.process = subprocess.Popen(
+                cmd,
+                env=server_env(self.data_dir, c),
+                stdout=fd,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.data_dir,
+                start_new_session=True,
+                umask=0o077,
+            )
         finally:
             self.shielded = False
             os.close(fd)
@@ -233,14 +275,19 @@ class LabelStudioServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise VnreorgError(f"label-studio exited with code {self.process.returncode} while starting; "
-                                   f"last lines of {self.log_path}:\n{self.log_tail()}", self.url)
+                raise VnreorgError(
+                    f"label-studio exited with code {self.process.returncode} while starting; "
+                    f"last lines of {self.log_path}:\n{self.log_tail()}",
+                    self.url,
+                )
             if health(self.url):
                 make_private(self.data_dir)  # files made before the umask applied (an older data folder)
                 return self
             time.sleep(0.5)
         self.stop()
-        raise VnreorgError(f"label-studio did not answer /health within {timeout:.0f} s; see {self.log_path}:\n{self.log_tail()}", self.url)
+        raise VnreorgError(
+            f"label-studio did not answer /health within {timeout:.0f} s; see {self.log_path}:\n{self.log_tail()}", self.url
+        )
 
     def log_tail(self, n: int = 15) -> str:
         try:
@@ -276,6 +323,7 @@ class LabelStudioServer:
         The child runs in its own session (a Ctrl-C in the terminal does not reach it directly), so the
         signal is forwarded here: it becomes KeyboardInterrupt, and `stop()` signals the child's process
         group and waits. Only from the main thread."""
+
         def handler(signum, frame):
             self.pending_signal = signum
             if not self.shielded:

@@ -11,6 +11,7 @@ seed sentence.
 Every problem is collected (not only the first) so a writer gets the whole list for a file: each
 sentence block is also resolved on its own, so one bad line does not hide the next.
 """
+
 from __future__ import annotations
 
 import re
@@ -88,8 +89,11 @@ def _sentences(ws: WorksheetDoc, lines: dict[int, list[tuple[int, str]]], path: 
     ok = True
     blocks = sorted(set(ws.blocks) | set(lines))
     if blocks != list(range(len(blocks))):
-        imp.error(path, f"doc={ws.doc_id}", f"sentence blocks are not S0..S{len(blocks) - 1} in order: "
-                  f"{', '.join(f'S{b}' for b in blocks)}")
+        imp.error(
+            path,
+            f"doc={ws.doc_id}",
+            f"sentence blocks are not S0..S{len(blocks) - 1} in order: {', '.join(f'S{b}' for b in blocks)}",
+        )
         ok = False
     sentences = []
     for b in blocks:
@@ -108,14 +112,23 @@ def _sentences(ws: WorksheetDoc, lines: dict[int, list[tuple[int, str]]], path: 
             ok = False
         elif _ODD_SPACE.search(text) or text != text.strip():
             m = _ODD_SPACE.search(text)
-            imp.error(path, where, f"sentence holds a tab, no-break space, double space or edge space "
-                      f"(column {m.start() + 3 if m else 1}): ordinary single spaces only")
+            imp.error(
+                path,
+                where,
+                f"sentence holds a tab, no-break space, double space or edge space "
+                f"(column {m.start() + 3 if m else 1}): ordinary single spaces only",
+            )
             ok = False
         else:
             parts = sentences_in(text, 0, len(text))
             if len(parts) > 1:
-                imp.warnings.append((str(path), f"{where}: the project segmenter reads {len(parts)} sentences here "
-                                     f"(second starts {text[parts[1][0]:parts[1][0] + 30]!r}); one sentence a line"))
+                imp.warnings.append(
+                    (
+                        str(path),
+                        f"{where}: the project segmenter reads {len(parts)} sentences here "
+                        f"(second starts {text[parts[1][0] : parts[1][0] + 30]!r}); one sentence a line",
+                    )
+                )
         sentences.append(text)
     return sentences if ok else None
 
@@ -127,14 +140,30 @@ def build_document(ws: WorksheetDoc, sentences: list[str], path: Path) -> Docume
         starts.append((pos, pos + len(s)))
         pos += len(s) + 1
     h = ws.header
-    meta = {"title": h.get("title"), "date": h.get("date"), "level": h.get("level"), "period": h.get("period"),
-            "writer": h.get("annotator"), "synthetic": True, "source_file": str(path)}
-    provenance = [{"pass": "synthetic: written and annotated by the team", "synthetic": True,
-                   "writer": h.get("annotator"), "guidelines": h.get("guidelines"), "date": h.get("date"),
-                   "file": str(path), "method": "sentences written one by one (no program or template); spans and "
-                   "relations decided under the guidelines in the worksheet; imported by `vnreorg worksheet synthetic`"}]
-    return Document(id=ws.doc_id, text="\n".join(sentences), meta=meta, paragraphs=list(starts),
-                    sentences=list(starts), provenance=provenance)
+    meta = {
+        "title": h.get("title"),
+        "date": h.get("date"),
+        "level": h.get("level"),
+        "period": h.get("period"),
+        "writer": h.get("annotator"),
+        "synthetic": True,
+        "source_file": str(path),
+    }
+    provenance = [
+        {
+            "pass": "synthetic: written and annotated by the team",
+            "synthetic": True,
+            "writer": h.get("annotator"),
+            "guidelines": h.get("guidelines"),
+            "date": h.get("date"),
+            "file": str(path),
+            "method": "sentences written one by one (no program or template); spans and "
+            "relations decided under the guidelines in the worksheet; imported by `vnreorg worksheet synthetic`",
+        }
+    ]
+    return Document(
+        id=ws.doc_id, text="\n".join(sentences), meta=meta, paragraphs=list(starts), sentences=list(starts), provenance=provenance
+    )
 
 
 def _block_errors(ws: WorksheetDoc, doc: Document, path: Path, imp: SyntheticImport, strict: bool) -> bool:
@@ -143,8 +172,9 @@ def _block_errors(ws: WorksheetDoc, doc: Document, path: Path, imp: SyntheticImp
     for b, (s, e) in enumerate(doc.sentences):
         one = Document(id=doc.id, text=doc.text[s:e], sentences=[(0, e - s)])
         try:
-            parse_worksheet(WorksheetDoc(ws.doc_id, ws.header, {0: ws.blocks.get(b, [])}), one, source=str(path),
-                            strict_occurrence=strict)
+            parse_worksheet(
+                WorksheetDoc(ws.doc_id, ws.header, {0: ws.blocks.get(b, [])}), one, source=str(path), strict_occurrence=strict
+            )
         except VnreorgError as exc:
             where = (exc.where or str(path)).replace(" S0", f" S{b}")
             imp.error(path, where, exc.message)
@@ -152,8 +182,9 @@ def _block_errors(ws: WorksheetDoc, doc: Document, path: Path, imp: SyntheticImp
     return ok
 
 
-def _import_document(ws: WorksheetDoc, lines: dict, path: Path, imp: SyntheticImport, index: dict,
-                     strict: bool) -> Document | None:
+def _import_document(
+    ws: WorksheetDoc, lines: dict, path: Path, imp: SyntheticImport, index: dict, strict: bool
+) -> Document | None:
     """One article: header, sentences, every block, the 8-token guard and the validator; None if any problem."""
     from vnreorg.corpus.synthetic import runs_in
     from vnreorg.corpus.validate import validate_documents
@@ -169,8 +200,11 @@ def _import_document(ws: WorksheetDoc, lines: dict, path: Path, imp: SyntheticIm
         return None
     doc = parse_worksheet(ws, bare, source=str(path), strict_occurrence=strict)
     for hit in runs_in(doc, index):
-        imp.error(path, f"{path} doc={doc.id} S{hit['sentence']}",
-                  f"shares a run of 8 tokens with seed {hit['seed']}: {hit['run']!r} (rewrite the sentence)")
+        imp.error(
+            path,
+            f"{path} doc={doc.id} S{hit['sentence']}",
+            f"shares a run of 8 tokens with seed {hit['seed']}: {hit['run']!r} (rewrite the sentence)",
+        )
     for p in validate_documents([doc], path):
         sent = next((i for i, (a, b) in enumerate(doc.sentences) if p.offset is not None and a <= p.offset <= b), None)
         where = f" S{sent} (character {p.offset - doc.sentences[sent][0]} of the sentence)" if sent is not None else ""
@@ -220,18 +254,21 @@ def import_synthetic(paths: list[Path], seeds: list[Document] | None = None, str
 def counts(docs: list[Document]) -> dict:
     spans = Counter(s.label for d in docs for s in d.spans)
     rels = Counter(r.label for d in docs for r in d.relations)
-    return {"documents": len(docs), "sentences": sum(len(d.sentences) for d in docs),
-            "empty_sentences": sum(1 for d in docs for s, e in d.sentences
-                                   if not any(s <= x.start < e for x in d.spans)),
-            "spans": {lab: spans.get(lab, 0) for lab in ENTITY_LABELS},
-            "relations": {lab: rels.get(lab, 0) for lab in RELATION_LABELS}}
+    return {
+        "documents": len(docs),
+        "sentences": sum(len(d.sentences) for d in docs),
+        "empty_sentences": sum(1 for d in docs for s, e in d.sentences if not any(s <= x.start < e for x in d.spans)),
+        "spans": {lab: spans.get(lab, 0) for lab in ENTITY_LABELS},
+        "relations": {lab: rels.get(lab, 0) for lab in RELATION_LABELS},
+    }
 
 
 DEFAULT_SECOND_PASS = Path("corpus/synthetic/second_pass")
 
 
-def second_pass_documents(first: list[Document], paths: list[Path], strict_occurrence: bool = True
-                          ) -> tuple[list[Document], list[Document], list[tuple[str, str]]]:
+def second_pass_documents(
+    first: list[Document], paths: list[Path], strict_occurrence: bool = True
+) -> tuple[list[Document], list[Document], list[tuple[str, str]]]:
     """The independent second pass resolved against the first pass's documents: (first-pass documents it
     covers, second-pass documents, problems). Its `> ` lines must be the first pass's sentences."""
     by_id = {d.id: d for d in first}
@@ -252,15 +289,22 @@ def second_pass_documents(first: list[Document], paths: list[Path], strict_occur
             if "\n".join(sentences) != ref.text:
                 problems.append((str(path), f"{path} doc={ws.doc_id}: its sentences differ from the first pass's"))
                 continue
-            bare = Document(id=ref.id, text=ref.text, meta=dict(ref.meta), paragraphs=list(ref.paragraphs),
-                            sentences=list(ref.sentences))
+            bare = Document(
+                id=ref.id, text=ref.text, meta=dict(ref.meta), paragraphs=list(ref.paragraphs), sentences=list(ref.sentences)
+            )
             try:
                 other = parse_worksheet(ws, bare, source=str(path), strict_occurrence=strict_occurrence)
             except VnreorgError as exc:
                 problems.append((str(path), f"{exc.where}: {exc.message}"))
                 continue
-            other.provenance = [{"pass": "second (independent)", "who": ws.header.get("annotator"),
-                                 "guidelines": ws.header.get("guidelines"), "file": str(path)}]
+            other.provenance = [
+                {
+                    "pass": "second (independent)",
+                    "who": ws.header.get("annotator"),
+                    "guidelines": ws.header.get("guidelines"),
+                    "file": str(path),
+                }
+            ]
             a.append(ref)
             b.append(other)
     return a, b, problems
@@ -276,9 +320,16 @@ def second_pass_agreement(first: list[Document], paths: list[Path]) -> tuple[dic
     result = agreement(a, b)
     n_sent = sum(len(d.sentences) for d in a)
     total = sum(len(d.sentences) for d in first)
-    result["coverage"] = {"documents": len(a), "sentences": n_sent, "corpus_documents": len(first),
-                          "corpus_sentences": total, "share_of_sentences": n_sent / total if total else 0.0}
-    result["documents"] = [{"id": d.id, "source_file": d.id, "second_pass": o.provenance[0]["who"],
-                            "second_pass_worksheet": o.provenance[0]["file"]} for d, o in zip(a, b)]
+    result["coverage"] = {
+        "documents": len(a),
+        "sentences": n_sent,
+        "corpus_documents": len(first),
+        "corpus_sentences": total,
+        "share_of_sentences": n_sent / total if total else 0.0,
+    }
+    result["documents"] = [
+        {"id": d.id, "source_file": d.id, "second_pass": o.provenance[0]["who"], "second_pass_worksheet": o.provenance[0]["file"]}
+        for d, o in zip(a, b)
+    ]
     result["second_pass_problems"] = [p for _, p in problems]
     return result, a, b, problems

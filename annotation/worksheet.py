@@ -6,6 +6,7 @@ decision readable and reviewable; `parse_worksheet` resolves texts to offsets in
 rejects anything missing, ambiguous, overlapping or of the wrong type, naming the worksheet line.
 See annotation/GUIDELINES.md section 6.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,14 @@ _OCC = re.compile(r"^(.*?)\s*#(\d+)$")
 
 def template(doc: Document) -> str:
     """A blank worksheet for one document: a header and one block per sentence."""
-    lines = [f"# doc: {doc.id}", f"# source_file: {doc.meta.get('source_file', '')}", "# annotator: ",
-             "# guidelines: ", "# date: ", ""]
+    lines = [
+        f"# doc: {doc.id}",
+        f"# source_file: {doc.meta.get('source_file', '')}",
+        "# annotator: ",
+        "# guidelines: ",
+        "# date: ",
+        "",
+    ]
     captions = caption_sentences(doc)
     for i, (s, e) in enumerate(doc.sentences):
         lines.append(f"## S{i}")
@@ -123,8 +130,9 @@ def _occurrences(sentence: str, needle: str, count_all: bool = False) -> list[tu
     return found
 
 
-def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet", strict_occurrence: bool = True,
-                    count_all: bool | None = None) -> Document:
+def parse_worksheet(
+    ws: WorksheetDoc, doc: Document, *, source: str = "worksheet", strict_occurrence: bool = True, count_all: bool | None = None
+) -> Document:
     """Resolve one worksheet document against the cleaned document; return a Document with spans and relations."""
     if ws.doc_id != doc.id:
         raise VnreorgError(f"worksheet is for {ws.doc_id}, document is {doc.id}", source)
@@ -132,7 +140,9 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
         count_all = ws.header.get("occurrences", "edges").strip() == "all"
     missing = [i for i in range(len(doc.sentences)) if i not in ws.blocks]
     if missing:
-        raise VnreorgError(f"sentence blocks missing (not reviewed): {', '.join(f'S{i}' for i in missing[:10])}", f"{source} doc={doc.id}")
+        raise VnreorgError(
+            f"sentence blocks missing (not reviewed): {', '.join(f'S{i}' for i in missing[:10])}", f"{source} doc={doc.id}"
+        )
     spans: list[Span] = []
     relations: list[Relation] = []
     captions = ws.captions
@@ -140,7 +150,9 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
         if sent_idx >= len(doc.sentences):
             raise VnreorgError(f"block S{sent_idx} but the document has {len(doc.sentences)} sentences", f"{source} doc={doc.id}")
         if sent_idx in captions and lines:
-            raise VnreorgError(f"S{sent_idx} is marked as a photo caption: captions are not annotated", f"{source}:{lines[0][0]} doc={doc.id}")
+            raise VnreorgError(
+                f"S{sent_idx} is marked as a photo caption: captions are not annotated", f"{source}:{lines[0][0]} doc={doc.id}"
+            )
         s_start, s_end = doc.sentences[sent_idx]
         sentence = doc.text[s_start:s_end]
         by_key: dict[tuple[str, int], Span] = {}
@@ -169,14 +181,15 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
             if starts[occ - 1] is None:
                 raise VnreorgError(f"occurrence #{occ} of {text!r} is inside a longer word", where)
             off, off_end = starts[occ - 1]
-            span = Span(id="", start=s_start + off, end=s_start + off_end, label=label,
-                        text=doc.text[s_start + off : s_start + off_end])
+            span = Span(
+                id="", start=s_start + off, end=s_start + off_end, label=label, text=doc.text[s_start + off : s_start + off_end]
+            )
             key = (text, occ)
             if key in by_key:
                 raise VnreorgError(f"span {text!r}#{occ} given twice", where)
             for other in by_key.values():
                 if span.start < other.end and other.start < span.end:
-                    raise VnreorgError(f"span {text!r} overlaps {doc.text[other.start:other.end]!r}", where)
+                    raise VnreorgError(f"span {text!r} overlaps {doc.text[other.start : other.end]!r}", where)
             by_key[key] = span
             spans.append(span)
         for n, label, head, child in pending_rel:
@@ -205,9 +218,17 @@ def parse_worksheet(ws: WorksheetDoc, doc: Document, *, source: str = "worksheet
             raise VnreorgError(f"relation {rel.label} {r.head}->{r.child} given twice", f"{source} doc={doc.id}")
         seen.add(k)
         rels.append(rel)
-    return Document(id=doc.id, text=doc.text, meta=dict(doc.meta), paragraphs=list(doc.paragraphs),
-                    sentences=list(doc.sentences), spans=spans, relations=rels, provenance=list(doc.provenance),
-                    paragraph_kinds=_marked_paragraph_kinds(doc, captions, f"{source} doc={doc.id}"))
+    return Document(
+        id=doc.id,
+        text=doc.text,
+        meta=dict(doc.meta),
+        paragraphs=list(doc.paragraphs),
+        sentences=list(doc.sentences),
+        spans=spans,
+        relations=rels,
+        provenance=list(doc.provenance),
+        paragraph_kinds=_marked_paragraph_kinds(doc, captions, f"{source} doc={doc.id}"),
+    )
 
 
 def _marked_paragraph_kinds(doc: Document, captions: set[int], where: str) -> list[str]:
@@ -219,7 +240,10 @@ def _marked_paragraph_kinds(doc: Document, captions: set[int], where: str) -> li
         marked = [k for k in inside if k in captions]
         if marked and len(marked) != len(inside):
             unmarked = [f"S{k}" for k in inside if k not in captions]
-            raise VnreorgError(f"S{marked[0]} is marked as a caption but {', '.join(unmarked)} of the same paragraph "
-                               "is not: mark every sentence of a caption paragraph, or none", where)
+            raise VnreorgError(
+                f"S{marked[0]} is marked as a caption but {', '.join(unmarked)} of the same paragraph "
+                "is not: mark every sentence of a caption paragraph, or none",
+                where,
+            )
         kinds.append("caption" if inside and marked else "body")
     return kinds if "caption" in kinds else []

@@ -14,6 +14,7 @@ from its dict format with inclusive ends). Memory: peak traced by tracemalloc in
 (tracemalloc slows Python code, so it is not used for the timings). Ours computes more than
 nervaluate (relations, document bootstrap, confusion matrix, error list); both timings are given.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -130,22 +131,34 @@ def main() -> int:
             _, row["ours_noboot_s"] = timed(lambda: evaluate_documents(gold, pred, n_boot=0))
             if not args.no_memory:
                 row["ours_mib"] = peak_mib(lambda: evaluate_documents(gold, pred))
-            print(f"{n:>9} spans  ours {row['ours_s']:.2f} s (runs {', '.join(f'{x:.2f}' for x in runs)}; no bootstrap {row['ours_noboot_s']:.2f} s)"
-                  + (f", peak {row['ours_mib']:.0f} MiB" if "ours_mib" in row else ""), flush=True)
+            print(
+                f"{n:>9} spans  ours {row['ours_s']:.2f} s (runs {', '.join(f'{x:.2f}' for x in runs)}; no bootstrap {row['ours_noboot_s']:.2f} s)"
+                + (f", peak {row['ours_mib']:.0f} MiB" if "ours_mib" in row else ""),
+                flush=True,
+            )
         if n in nv_sizes:
             gold_nv, pred_nv = to_nervaluate(gold), to_nervaluate(pred)
             nv, row["nv_s"] = timed(lambda: run_nervaluate(gold_nv, pred_nv))
             if not args.no_memory:
                 row["nv_mib"] = peak_mib(lambda: run_nervaluate(gold_nv, pred_nv))
-            same = all({k: result.entities[s]["micro"][k] for k in COUNTS}
-                       == {k: getattr(nv["overall"][NV_SCHEME[s]], k) for k in COUNTS} for s in SCHEMES)
-            same = same and all({k: result.entities[s]["per_label"][lab][k] for k in COUNTS}
-                                == {k: getattr(nv["entities"][lab][NV_SCHEME[s]], k) for k in COUNTS}
-                                for s in SCHEMES for lab in ENTITY_LABELS)
+            same = all(
+                {k: result.entities[s]["micro"][k] for k in COUNTS}
+                == {k: getattr(nv["overall"][NV_SCHEME[s]], k) for k in COUNTS}
+                for s in SCHEMES
+            )
+            same = same and all(
+                {k: result.entities[s]["per_label"][lab][k] for k in COUNTS}
+                == {k: getattr(nv["entities"][lab][NV_SCHEME[s]], k) for k in COUNTS}
+                for s in SCHEMES
+                for lab in ENTITY_LABELS
+            )
             row["same"] = same
-            print(f"{n:>9} spans  nervaluate {row['nv_s']:.2f} s"
-                  + (f", peak {row['nv_mib']:.0f} MiB" if "nv_mib" in row else "")
-                  + f"; ratio {row['nv_s'] / row['ours_s']:.1f}x; counts identical: {same}", flush=True)
+            print(
+                f"{n:>9} spans  nervaluate {row['nv_s']:.2f} s"
+                + (f", peak {row['nv_mib']:.0f} MiB" if "nv_mib" in row else "")
+                + f"; ratio {row['nv_s'] / row['ours_s']:.1f}x; counts identical: {same}",
+                flush=True,
+            )
             del gold_nv, pred_nv, nv
         rows.append(row)
         del gold, pred
@@ -163,26 +176,47 @@ def main() -> int:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        cells = [f"{r['n']:,}", f"{r['docs']:,}", f"{r['pred']:,}", f"{r['ours_s']:.2f}", f"{r['ours_noboot_s']:.2f}",
-                 f"{r['ours_mib']:.0f}" if "ours_mib" in r else "–",
-                 f"{r['nv_s']:.1f}" if "nv_s" in r else "–",
-                 f"{r['nv_mib']:.0f}" if "nv_mib" in r else "–",
-                 f"**{r['nv_s'] / r['ours_s']:.1f}x**" if "nv_s" in r else "–",
-                 str(r.get("same", "–"))]
+        cells = [
+            f"{r['n']:,}",
+            f"{r['docs']:,}",
+            f"{r['pred']:,}",
+            f"{r['ours_s']:.2f}",
+            f"{r['ours_noboot_s']:.2f}",
+            f"{r['ours_mib']:.0f}" if "ours_mib" in r else "–",
+            f"{r['nv_s']:.1f}" if "nv_s" in r else "–",
+            f"{r['nv_mib']:.0f}" if "nv_mib" in r else "–",
+            f"**{r['nv_s'] / r['ours_s']:.1f}x**" if "nv_s" in r else "–",
+            str(r.get("same", "–")),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     if len(rows) >= 2:
-        lines += ["", "Linearity (ours, default settings): time per 100k gold spans: "
-                  + ", ".join(f"{r['n']:,}: {r['ours_s'] / r['n'] * 1e5:.3f} s" for r in rows) + "."]
-    lines += ["", "Ours = `evaluate_documents` with defaults (four schemes overall and per label, relations, "
-              "1000-resample document bootstrap, confusion matrix, error list); nervaluate = `Evaluator(..., loader=\"dict\").evaluate()` "
-              "(four schemes overall and per label). Timings are wall-clock; memory is tracemalloc's peak "
-              "in a separate call. Ours is the median of the runs listed below; nervaluate one run.", ""]
-    lines += ["Runs of ours (s): " + "; ".join(f"{r['n']:,}: " + ", ".join(f"{x:.2f}" for x in r["ours_runs"]) for r in rows) + ".", ""]
+        lines += [
+            "",
+            "Linearity (ours, default settings): time per 100k gold spans: "
+            + ", ".join(f"{r['n']:,}: {r['ours_s'] / r['n'] * 1e5:.3f} s" for r in rows)
+            + ".",
+        ]
+    lines += [
+        "",
+        "Ours = `evaluate_documents` with defaults (four schemes overall and per label, relations, "
+        '1000-resample document bootstrap, confusion matrix, error list); nervaluate = `Evaluator(..., loader="dict").evaluate()` '
+        "(four schemes overall and per label). Timings are wall-clock; memory is tracemalloc's peak "
+        "in a separate call. Ours is the median of the runs listed below; nervaluate one run.",
+        "",
+    ]
+    lines += [
+        "Runs of ours (s): " + "; ".join(f"{r['n']:,}: " + ", ".join(f"{x:.2f}" for x in r["ours_runs"]) for r in rows) + ".",
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
         if args.append and RESULTS.exists():
-            text = RESULTS.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text.replace("# Evaluator benchmark (measured)", "## Another run")
+            text = (
+                RESULTS.read_text(encoding="utf-8").rstrip("\n")
+                + "\n\n"
+                + text.replace("# Evaluator benchmark (measured)", "## Another run")
+            )
         RESULTS.write_text(text, encoding="utf-8")
         print(f"written to {RESULTS}")
     return 0

@@ -9,6 +9,7 @@ until the word count is reached. Words are counted as in the corpus stats (sylla
 The process is pinned to one CPU and BLAS threads are set to 1 before numpy loads.
 Writes benchmarks/RESULTS-extract.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 def build_inputs(folder: Path, min_words: int) -> tuple[list[Path], list[str], int]:
     from vnreorg.corpus.segment import count_words
 
-    texts = [json.loads(line)["text"] for line in (REPO / "corpus/documents.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [
+        json.loads(line)["text"]
+        for line in (REPO / "corpus/documents.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     files, contents, words, i = [], [], 0, 0
     while words < min_words:
         text = texts[i % len(texts)]
@@ -45,7 +50,9 @@ def build_inputs(folder: Path, min_words: int) -> tuple[list[Path], list[str], i
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", action="append", help="Model folder or package; repeat to compare (default: the main job's final model).")
+    ap.add_argument(
+        "--model", action="append", help="Model folder or package; repeat to compare (default: the main job's final model)."
+    )
     ap.add_argument("--words", type=int, default=200_000)
     ap.add_argument("--train", action="store_true", help="Also time training the --configs on the gold corpus.")
     ap.add_argument("--configs", default="full,rules_rel,scored,scored_rel", help="With --train: configs to train and compare.")
@@ -72,7 +79,9 @@ def main() -> None:
             result = train_model(config, docs, Path(tempfile.mkdtemp(prefix="bench-train-")) / config, seed=0, quiet=True)
             train_seconds[config] = time.perf_counter() - t0
             args.model = (args.model or []) + [str(result.model_path)]
-    args.model = args.model or [str(p) for p in (REPO / "var/trained/final/model", REPO / "models/trained/final/model") if p.exists()][:1]
+    args.model = (
+        args.model or [str(p) for p in (REPO / "var/trained/final/model", REPO / "models/trained/final/model") if p.exists()][:1]
+    )
     if not args.model:
         sys.exit("no model: pass --model, run the main job, or use --train")
 
@@ -98,7 +107,9 @@ def main() -> None:
             t0 = time.perf_counter()
             counts = extract(model, [str(tmp)], str(tmp / "out.jsonl"), n_process=1, progress=False)
             extract_s = time.perf_counter() - t0
-            rows.append((f"`vnreorg extract` with `{Path(model).parent.name}` ({pipes}): files -> JSONL", extract_s, words / extract_s))
+            rows.append(
+                (f"`vnreorg extract` with `{Path(model).parent.name}` ({pipes}): files -> JSONL", extract_s, words / extract_s)
+            )
             rows[-1] = (*rows[-1], counts)
 
     lines = [
@@ -119,11 +130,23 @@ def main() -> None:
             c = r[3]
             lines.append(f"- {r[0]}: {c['entities']:,} entities, {c['relations']:,} relations, {c['events']:,} events")
     if train_seconds:
-        lines += ["", "Training on the gold corpus (5 documents, seed 0, one core): "
-                  + ", ".join(f"`{k}` {v:.0f} s" for k, v in train_seconds.items()) + "."]
+        lines += [
+            "",
+            "Training on the gold corpus (5 documents, seed 0, one core): "
+            + ", ".join(f"`{k}` {v:.0f} s" for k, v in train_seconds.items())
+            + ".",
+        ]
     extract_rows = [r for r in rows if len(r) > 3]
-    lines += ["", "Target: at least 10,000 words/s for extract with NER and relations: "
-              + "; ".join(f"{r[0].split(' with ')[1].split(':')[0]} {'met' if r[2] >= 10_000 else 'NOT met'} ({r[2]:,.0f} words/s)" for r in extract_rows) + ".", ""]
+    lines += [
+        "",
+        "Target: at least 10,000 words/s for extract with NER and relations: "
+        + "; ".join(
+            f"{r[0].split(' with ')[1].split(':')[0]} {'met' if r[2] >= 10_000 else 'NOT met'} ({r[2]:,.0f} words/s)"
+            for r in extract_rows
+        )
+        + ".",
+        "",
+    ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     sys.stdout.flush()

@@ -10,6 +10,7 @@ its wall time includes start-up (model loading, and for Dask the LocalCluster an
 worker). Peak memory is the largest sum of resident memory over the child and all its descendants
 (the Dask workers), sampled every 0.1 s with psutil. Writes benchmarks/RESULTS-extract-dask.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,7 +77,9 @@ def main() -> None:
     ap.add_argument("--model", required=True)
     ap.add_argument("--words", type=int, default=1_000_000)
     ap.add_argument("--records-per-partition", type=int, default=500)
-    ap.add_argument("--growth", type=int, default=5, help="Also run 2 Dask workers on this many times fewer words (memory as input grows).")
+    ap.add_argument(
+        "--growth", type=int, default=5, help="Also run 2 Dask workers on this many times fewer words (memory as input grows)."
+    )
     ap.add_argument("--out", default=str(REPO / "benchmarks/RESULTS-extract-dask.md"))
     args = ap.parse_args()
     cli = [sys.executable, "-m", "vnreorg.cli", "extract"]
@@ -89,16 +92,37 @@ def main() -> None:
         common = ["-m", args.model, "--no-progress", "--records-per-partition", str(args.records_per_partition)]
         runs = [
             ("plain loop (local engine, JSONL)", [*cli, str(big), "-o", str(tmp / "a.jsonl"), *common], words),
-            ("local engine, --n-process 2 (JSONL)", [*cli, str(big), "-o", str(tmp / "b.jsonl"), "--n-process", "2", *common], words),
+            (
+                "local engine, --n-process 2 (JSONL)",
+                [*cli, str(big), "-o", str(tmp / "b.jsonl"), "--n-process", "2", *common],
+                words,
+            ),
             ("local engine, Parquet dataset", [*cli, str(big), "-o", str(tmp / "c"), "--format", "parquet", *common], words),
-            ("Dask LocalCluster, 1 worker", [*cli, str(big), "-o", str(tmp / "d"), "--engine", "dask", "--workers", "1", *common], words),
-            ("Dask LocalCluster, 2 workers", [*cli, str(big), "-o", str(tmp / "e"), "--engine", "dask", "--workers", "2", *common], words),
-            (f"Dask LocalCluster, 2 workers, input / {args.growth}", [*cli, str(small), "-o", str(tmp / "f"), "--engine", "dask", "--workers", "2", *common], words_small),
+            (
+                "Dask LocalCluster, 1 worker",
+                [*cli, str(big), "-o", str(tmp / "d"), "--engine", "dask", "--workers", "1", *common],
+                words,
+            ),
+            (
+                "Dask LocalCluster, 2 workers",
+                [*cli, str(big), "-o", str(tmp / "e"), "--engine", "dask", "--workers", "2", *common],
+                words,
+            ),
+            (
+                f"Dask LocalCluster, 2 workers, input / {args.growth}",
+                [*cli, str(small), "-o", str(tmp / "f"), "--engine", "dask", "--workers", "2", *common],
+                words_small,
+            ),
         ]
         for name, cmd, w in runs:
             wall, peak, err = run(cmd)
             rows.append((name, w, wall, w / wall, peak))
-            print(json.dumps({"run": name, "words": w, "seconds": round(wall, 1), "words_s": round(w / wall), "peak_mb": round(peak)}), flush=True)
+            print(
+                json.dumps(
+                    {"run": name, "words": w, "seconds": round(wall, 1), "words_s": round(w / wall), "peak_mb": round(peak)}
+                ),
+                flush=True,
+            )
     base = rows[0][3]
     lines = [
         "# Benchmark: extract over an archive — plain loop, --n-process, Dask workers",
@@ -114,8 +138,12 @@ def main() -> None:
     ]
     lines += [f"| {r[0]} | {r[1]:,} | {r[2]:.1f} | {r[3]:,.0f} | {r[3] / base:.2f} | {r[4]:.0f} |" for r in rows]
     two, one, small_run = rows[4], rows[3], rows[5]
-    lines += ["", f"2 Dask workers vs the plain loop: {two[3] / base:.2f}x (goal 1.7x); vs 1 Dask worker: {two[3] / one[3]:.2f}x. "
-              f"Peak memory with {args.growth}x the input: {two[4]:.0f} MB vs {small_run[4]:.0f} MB ({two[4] / small_run[4]:.2f}x).", ""]
+    lines += [
+        "",
+        f"2 Dask workers vs the plain loop: {two[3] / base:.2f}x (goal 1.7x); vs 1 Dask worker: {two[3] / one[3]:.2f}x. "
+        f"Peak memory with {args.growth}x the input: {two[4]:.0f} MB vs {small_run[4]:.0f} MB ({two[4] / small_run[4]:.2f}x).",
+        "",
+    ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

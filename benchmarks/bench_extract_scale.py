@@ -11,6 +11,7 @@ the child's peak resident memory and CPU time from the kernel (os.wait4). Words 
 as in the corpus stats. words/s are wall-clock; words per CPU second are also given because the
 machine may be shared. Ratios are against the first size. Writes benchmarks/RESULTS-extract-scale.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,12 @@ def main() -> None:
                 build_input(path, mb)
             out = tmp / "out.jsonl"
             # Popen + wait4 so the kernel's peak RSS is this child's, not the largest child's so far.
-            proc = subprocess.Popen([sys.executable, "-c", CHILD, args.model, str(path), str(out), str(n)],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", CHILD, args.model, str(path), str(out), str(n)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=REPO,
+            )
             t0 = time.perf_counter()
             stdout = proc.stdout.read()
             stderr = proc.stderr.read()
@@ -90,9 +95,20 @@ def main() -> None:
                 sys.exit(f"child failed ({status}): {stderr.decode()[-2000:]}")
             c = json.loads(stdout.decode().strip().splitlines()[-1])
             n_records = sum(1 for _ in open(out, encoding="utf-8"))
-            row = {"mb": mb, "n_process": n, "bytes": path.stat().st_size, "words": c["words"], "seconds": c["seconds"],
-                   "words_s": c["words"] / c["seconds"], "peak_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
-                   "wall_s": wall, "records": n_records, "entities": c["entities"], "relations": c["relations"]}
+            row = {
+                "mb": mb,
+                "n_process": n,
+                "bytes": path.stat().st_size,
+                "words": c["words"],
+                "seconds": c["seconds"],
+                "words_s": c["words"] / c["seconds"],
+                "peak_mb": usage.ru_maxrss / 1024,
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+                "wall_s": wall,
+                "records": n_records,
+                "entities": c["entities"],
+                "relations": c["relations"],
+            }
             rows.append(row)
             print(json.dumps(row), flush=True)
             out.unlink()
@@ -111,18 +127,24 @@ def main() -> None:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['mb']:g} | {r['n_process']} | {r['words']:,} | {r['records']:,} | {r['seconds']:.1f} | {r['words_s']:,.0f} | "
-                     f"{r['words_s'] / ref['words_s']:.2f} | {r['peak_mb']:.0f} | {r['peak_mb'] / ref['peak_mb']:.2f} | "
-                     f"{r['words'] / max(r['cpu_s'], 1e-9):,.0f} |")
+        lines.append(
+            f"| {r['mb']:g} | {r['n_process']} | {r['words']:,} | {r['records']:,} | {r['seconds']:.1f} | {r['words_s']:,.0f} | "
+            f"{r['words_s'] / ref['words_s']:.2f} | {r['peak_mb']:.0f} | {r['peak_mb'] / ref['peak_mb']:.2f} | "
+            f"{r['words'] / max(r['cpu_s'], 1e-9):,.0f} |"
+        )
     singles = [r for r in rows if r["n_process"] == 1]
     big = singles[-1]
     ok_speed = abs(big["words_s"] / ref["words_s"] - 1) <= 0.2
     ok_mem = abs(big["peak_mb"] / ref["peak_mb"] - 1) <= 0.2
     cpu_ratio = (big["words"] / big["cpu_s"]) / (ref["words"] / ref["cpu_s"])
-    lines += ["", f"Goal (issue 12): words/s at {big['mb']:g} MB within 20% of {ref['mb']:g} MB: wall clock {'met' if ok_speed else 'NOT met'} "
-              f"({big['words_s'] / ref['words_s']:.2f}), per CPU second {'met' if cpu_ratio >= 0.8 else 'NOT met'} ({cpu_ratio:.2f}); "
-              f"peak memory within 20%: {'met' if ok_mem else 'NOT met'} ({big['peak_mb'] / ref['peak_mb']:.2f}). On a shared machine "
-              "the wall-clock ratio follows the load; words per CPU second do not.", ""]
+    lines += [
+        "",
+        f"Goal (issue 12): words/s at {big['mb']:g} MB within 20% of {ref['mb']:g} MB: wall clock {'met' if ok_speed else 'NOT met'} "
+        f"({big['words_s'] / ref['words_s']:.2f}), per CPU second {'met' if cpu_ratio >= 0.8 else 'NOT met'} ({cpu_ratio:.2f}); "
+        f"peak memory within 20%: {'met' if ok_mem else 'NOT met'} ({big['peak_mb'] / ref['peak_mb']:.2f}). On a shared machine "
+        "the wall-clock ratio follows the load; words per CPU second do not.",
+        "",
+    ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

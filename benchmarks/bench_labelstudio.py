@@ -8,6 +8,7 @@ and measures, per repetition on a fresh project:
   push (gold as annotations + model output as predictions, inline), re-push (dedupe: nothing changes),
   predictions for existing tasks (import_predictions), pull (export + conversion + diff, no write).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,12 @@ from vnreorg.annotation.server import LabelStudioServer, free_port
 from vnreorg.corpus.ingest import build_corpus
 from vnreorg.schema import Document, Relation, Span
 
-PATTERNS = [("MERGE_ACTION", r"sáp nhập|hợp nhất|sắp xếp|giải thể|kiện toàn"), ("AGENCY", r"(?:UBND|Sở|Ban|Thành ủy|Tỉnh ủy|Thị ủy|Bộ) [A-ZĐ][\w]+(?: [A-ZĐ][\w]+)*"),
-            ("TITLE", r"(?:Bí thư|Chủ tịch|Phó Chủ tịch|Giám đốc)"), ("NUMBER", r"(?<![\w/-])\d+(?:[.,]\d+)?%?(?![\w/-])")]
+PATTERNS = [
+    ("MERGE_ACTION", r"sáp nhập|hợp nhất|sắp xếp|giải thể|kiện toàn"),
+    ("AGENCY", r"(?:UBND|Sở|Ban|Thành ủy|Tỉnh ủy|Thị ủy|Bộ) [A-ZĐ][\w]+(?: [A-ZĐ][\w]+)*"),
+    ("TITLE", r"(?:Bí thư|Chủ tịch|Phó Chủ tịch|Giám đốc)"),
+    ("NUMBER", r"(?<![\w/-])\d+(?:[.,]\d+)?%?(?![\w/-])"),
+]
 
 
 def make_documents(n: int) -> list[Document]:
@@ -59,8 +64,15 @@ def make_documents(n: int) -> list[Document]:
 
 
 def scored(docs: list[Document]) -> list[Document]:
-    return [Document(d.id, d.text, spans=[Span(s.id, s.start, s.end, s.label, 0.5 + (i % 50) / 100) for i, s in enumerate(d.spans)],
-                     relations=[Relation(r.head, r.child, r.label, 0.7) for r in d.relations]) for d in docs]
+    return [
+        Document(
+            d.id,
+            d.text,
+            spans=[Span(s.id, s.start, s.end, s.label, 0.5 + (i % 50) / 100) for i, s in enumerate(d.spans)],
+            relations=[Relation(r.head, r.child, r.label, 0.7) for r in d.relations],
+        )
+        for d in docs
+    ]
 
 
 def timed(fn):
@@ -99,7 +111,9 @@ def main() -> None:
                 t, rep2 = timed(lambda: push(session, docs, project=title, annotate=False))
                 assert rep2.tasks_created == 0 and rep2.tasks_existing == len(docs)
                 record(rows, "re-push: 500 existing tasks, nothing to do (dedupe by doc id)", t)
-                t, rep3 = timed(lambda: push(session, docs, project=title, annotate=False, predictions=preds, model_version="bench"))
+                t, rep3 = timed(
+                    lambda: push(session, docs, project=title, annotate=False, predictions=preds, model_version="bench")
+                )
                 assert rep3.predictions_replaced == len(docs)
                 record(rows, "re-push predictions: replace 500 predictions of one model version", t)
                 pid = rep1.project_id
@@ -107,14 +121,17 @@ def main() -> None:
                 t_conv, plan = timed(lambda: plan_pull(tasks, gold=[], documents=docs))
                 annotated = [d for d in docs if d.spans]
                 assert len(plan.changed) == len(annotated) and all(
-                    [s.to_dict() for s in a.spans] == [s.to_dict() for s in b.spans] for a, b in zip(plan.gold, annotated))
+                    [s.to_dict() for s in a.spans] == [s.to_dict() for s in b.spans] for a, b in zip(plan.gold, annotated)
+                )
                 record(rows, "pull: JSON export of 500 tasks", t_exp)
                 record(rows, "pull: conversion + diff against gold (no write)", t_conv)
                 record(rows, "pull: total", t_exp + t_conv)
         finally:
             server.stop()
-    print(f"\nlabel-studio 1.23.2 (own venv), label-studio-sdk 2.1.2, Python {platform.python_version()}, "
-          f"{platform.machine()}, median of {args.repeat} (min-max)\n")
+    print(
+        f"\nlabel-studio 1.23.2 (own venv), label-studio-sdk 2.1.2, Python {platform.python_version()}, "
+        f"{platform.machine()}, median of {args.repeat} (min-max)\n"
+    )
     print("| step | seconds |\n|---|---|")
     for name, values in rows.items():
         print(f"| {name} | {statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f}) |")

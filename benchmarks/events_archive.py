@@ -7,6 +7,7 @@ document is a separate article (id arc-NNNN, outlet "outlet-k"), so the same act
 articles, as in a real news archive. Writes the texts (one .txt each) and their metadata (docs.jsonl),
 then times `vnreorg extract` and `vnreorg events build` and prints their summaries. Never run in tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,10 +44,25 @@ def main() -> None:
     vnreorg = str(Path(sys.executable).with_name("vnreorg"))
     texts = build_archive(args.synthetic, args.n, args.out)
     t0 = time.perf_counter()
-    subprocess.run([vnreorg, "extract", str(texts), "--model", args.model, "-o", str(args.out / "extract.jsonl"), "--no-progress"], check=True)
+    subprocess.run(
+        [vnreorg, "extract", str(texts), "--model", args.model, "-o", str(args.out / "extract.jsonl"), "--no-progress"],
+        check=True,
+    )
     t1 = time.perf_counter()
-    subprocess.run([vnreorg, "events", "build", str(args.out / "extract.jsonl"), "--docs", str(args.out / "docs.jsonl"),
-                    "-o", str(args.out / "events"), "--no-progress"], check=True)
+    subprocess.run(
+        [
+            vnreorg,
+            "events",
+            "build",
+            str(args.out / "extract.jsonl"),
+            "--docs",
+            str(args.out / "docs.jsonl"),
+            "-o",
+            str(args.out / "events"),
+            "--no-progress",
+        ],
+        check=True,
+    )
     t2 = time.perf_counter()
     print(json.dumps({"documents": args.n, "extract_seconds": round(t1 - t0, 1), "events_seconds": round(t2 - t1, 1)}))
 

@@ -7,6 +7,7 @@ Run by hand, in an environment that has spaCy and pyvi (pyvi is not a project de
     /tmp/pyvi/bin/python benchmarks/measure_tokenizers.py [--gold corpus/gold/gold.jsonl]
 Writes benchmarks/RESULTS-tokenizers.md. Needs only spaCy and pyvi, not this project installed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,7 @@ def main() -> None:
                     aligned += 1
                 else:
                     by_label[s["label"]] += 1
-                    missed.append(d["text"][s["start"]:s["end"]])
+                    missed.append(d["text"][s["start"] : s["end"]])
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
@@ -63,11 +64,16 @@ def main() -> None:
         tokens = sum(sum(1 for t in nlp(d["text"]) if not t.is_space) for d in docs)
         rows.append((name, aligned, dict(by_label), tokens, statistics.median(times)))
         examples[name] = missed[:8]
-    lines = ["# Tokenizers: gold span alignment and speed", "",
-             f"- Command: `python benchmarks/measure_tokenizers.py` (spaCy and pyvi in the environment)",
-             f"- Gold: {len(docs)} documents, {n_spans} spans", "",
-             "| tokenizer | spans on token boundaries | not aligned, by label | tokens (without whitespace) | seconds (median of "
-             f"{args.repeat}) |", "|---|---:|---|---:|---:|"]
+    lines = [
+        "# Tokenizers: gold span alignment and speed",
+        "",
+        f"- Command: `python benchmarks/measure_tokenizers.py` (spaCy and pyvi in the environment)",
+        f"- Gold: {len(docs)} documents, {n_spans} spans",
+        "",
+        "| tokenizer | spans on token boundaries | not aligned, by label | tokens (without whitespace) | seconds (median of "
+        f"{args.repeat}) |",
+        "|---|---:|---|---:|---:|",
+    ]
     for name, aligned, by_label, tokens, secs in rows:
         lines.append(f"| {name} | {aligned}/{n_spans} ({aligned / n_spans:.1%}) | {by_label or '-'} | {tokens:,} | {secs:.3f} |")
     lines.append("")

@@ -4,6 +4,7 @@ Everything here is derived from gold, the schema, the folds, seeds/SOURCES.md an
 (agreement.json, AGREEMENT.md, review.json), so the card is regenerated with every export and never edited
 by hand.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,23 +61,31 @@ def yaml_header(configs: dict) -> str:
         if i == 0:
             config["default"] = True
         meta["configs"].append(config)
-        meta["dataset_info"].append({
-            "config_name": name,
-            "features": feats._to_yaml_list(),
-            "splits": [{"name": "train", "num_bytes": n_bytes, "num_examples": n_examples}],
-        })
+        meta["dataset_info"].append(
+            {
+                "config_name": name,
+                "features": feats._to_yaml_list(),
+                "splits": [{"name": "train", "num_bytes": n_bytes, "num_examples": n_examples}],
+            }
+        )
     return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
 
 
 def _schema_section() -> str:
     ents = markdown_table(["label", "meaning"], [[lab, ENTITY_DESCRIPTIONS.get(lab, "")] for lab in ENTITY_LABELS])
-    rels = markdown_table(["relation", "head", "child"],
-                          [[lab, " or ".join(sorted(RELATION_HEAD_LABELS)), " or ".join(sorted(RELATION_CHILD_LABELS[lab]))]
-                           for lab in RELATION_LABELS])
-    return (f"Schema version {SCHEMA_VERSION} (`vnreorg/schema.py`). Flat, non-overlapping spans with character "
-            "offsets into the NFC text (end exclusive), on token edges of the project tokenizer.\n\n"
-            f"{ents}\n\nDirected relations within one sentence, from a MERGE_ACTION:\n\n{rels}\n\n"
-            f"`ner_tags` use IOB2 with these ClassLabel names, in order: {', '.join(f'`{t}`' for t in bio_tags())}.")
+    rels = markdown_table(
+        ["relation", "head", "child"],
+        [
+            [lab, " or ".join(sorted(RELATION_HEAD_LABELS)), " or ".join(sorted(RELATION_CHILD_LABELS[lab]))]
+            for lab in RELATION_LABELS
+        ],
+    )
+    return (
+        f"Schema version {SCHEMA_VERSION} (`vnreorg/schema.py`). Flat, non-overlapping spans with character "
+        "offsets into the NFC text (end exclusive), on token edges of the project tokenizer.\n\n"
+        f"{ents}\n\nDirected relations within one sentence, from a MERGE_ACTION:\n\n{rels}\n\n"
+        f"`ner_tags` use IOB2 with these ClassLabel names, in order: {', '.join(f'`{t}`' for t in bio_tags())}."
+    )
 
 
 FIELDS = [
@@ -101,9 +110,13 @@ SENTENCE_FIELDS = [
 
 
 def _sources_section(docs: list[Document], sources_md: str | None) -> str:
-    table = markdown_table(["document", "source file", "outlet", "date", "title"],
-                           [[d.id, d.meta.get("source_file"), d.meta.get("outlet"), d.meta.get("date"),
-                             d.meta.get("title")] for d in sorted(docs, key=lambda d: d.id)])
+    table = markdown_table(
+        ["document", "source file", "outlet", "date", "title"],
+        [
+            [d.id, d.meta.get("source_file"), d.meta.get("outlet"), d.meta.get("date"), d.meta.get("title")]
+            for d in sorted(docs, key=lambda d: d.id)
+        ],
+    )
     text = f"As recorded in each document's metadata:\n\n{table}"
     if sources_md:
         body = "\n".join(("##" + line) if line.startswith("#") else line for line in sources_md.strip().splitlines())
@@ -126,9 +139,11 @@ def _provenance_section(docs: list[Document], review: dict | None) -> str:
 
 
 def _folds_section(folds: dict) -> str:
-    return (f"Scheme: `{folds['scheme']}` (recorded in `corpus/gold/folds.json`; the spaCy export has one folder "
-            "per fold).\n\n" + markdown_table(["fold", "test", "dev", "train"],
-                                              [[f["name"], f["test"], f["dev"], f["train"]] for f in folds["folds"]]))
+    return (
+        f"Scheme: `{folds['scheme']}` (recorded in `corpus/gold/folds.json`; the spaCy export has one folder "
+        "per fold).\n\n"
+        + markdown_table(["fold", "test", "dev", "train"], [[f["name"], f["test"], f["dev"], f["train"]] for f in folds["folds"]])
+    )
 
 
 def reading_notes(agreement_md: str) -> str | None:
@@ -145,9 +160,11 @@ def reading_notes(agreement_md: str) -> str | None:
 def _agreement_section(agreement: dict | None, agreement_md: str | None) -> str:
     if not agreement:
         return "Not measured yet: `corpus/gold/agreement.json` did not exist when this card was generated."
-    text = ("Agreement between independent annotation passes of the same documents, as computed by the agreement "
-            "study (`corpus/gold/agreement.json`; the disagreements, their adjudication and the method are in "
-            "[corpus/gold/AGREEMENT.md](../../gold/AGREEMENT.md)).")
+    text = (
+        "Agreement between independent annotation passes of the same documents, as computed by the agreement "
+        "study (`corpus/gold/agreement.json`; the disagreements, their adjudication and the method are in "
+        "[corpus/gold/AGREEMENT.md](../../gold/AGREEMENT.md))."
+    )
     notes = reading_notes(agreement_md) if agreement_md else None
     if notes:
         text += "\n\nHow to read these figures (from AGREEMENT.md):\n\n" + notes
@@ -157,21 +174,23 @@ def _agreement_section(agreement: dict | None, agreement_md: str | None) -> str:
 def _review_claim(review: dict | None) -> str:
     """Claim full coverage only when review.json says every document is complete."""
     if review and all(isinstance(v, dict) and v.get("complete") is True for v in review.values()):
-        return (" Every sentence of every document has been read and annotated; review is complete for all "
-                f"{len(review)} documents (`corpus/gold/review.json`).")
+        return (
+            " Every sentence of every document has been read and annotated; review is complete for all "
+            f"{len(review)} documents (`corpus/gold/review.json`)."
+        )
     return ""
 
 
 def _passes_note(docs: list[Document]) -> str:
     """How many documents have two or more annotation passes (not counting adjudication), from provenance."""
+
     def passes(d: Document) -> int:
         return sum(1 for p in d.provenance if isinstance(p, dict) and "adjudicat" not in str(p.get("pass", "")).lower())
 
     double = sum(1 for d in docs if passes(d) >= 2)
     if double == len(docs):
         return f"All {len(docs)} documents have at least two annotation passes (see provenance)."
-    return (f"{double} of {len(docs)} documents have at least two annotation passes (see provenance); the others "
-            "rest on one.")
+    return f"{double} of {len(docs)} documents have at least two annotation passes (see provenance); the others rest on one."
 
 
 def _annotators(docs: list[Document]) -> str:
@@ -179,15 +198,27 @@ def _annotators(docs: list[Document]) -> str:
     return "; ".join(who) if who else "not recorded"
 
 
-def render_card(docs: list[Document], configs: dict, stats: dict, folds: dict, gold_bytes: bytes,
-                sources_md: str | None = None, review: dict | None = None, agreement_md: str | None = None,
-                guidelines_link: str = "../../../annotation/GUIDELINES.md", synthetic_section: str | None = None) -> str:
+def render_card(
+    docs: list[Document],
+    configs: dict,
+    stats: dict,
+    folds: dict,
+    gold_bytes: bytes,
+    sources_md: str | None = None,
+    review: dict | None = None,
+    agreement_md: str | None = None,
+    guidelines_link: str = "../../../annotation/GUIDELINES.md",
+    synthetic_section: str | None = None,
+) -> str:
     agreement = stats.get("agreement")
     agreement_text = _agreement_section(agreement, agreement_md)
     stats_text = stats_tables(stats, with_agreement=False).rstrip()
-    fields = ("Config `documents`:\n\n" + markdown_table(["field", "content"], [[f"`{n}`", d] for n, d in FIELDS])
-              + "\n\nConfig `sentences`:\n\n"
-              + markdown_table(["field", "content"], [[n, d] for n, d in SENTENCE_FIELDS]))
+    fields = (
+        "Config `documents`:\n\n"
+        + markdown_table(["field", "content"], [[f"`{n}`", d] for n, d in FIELDS])
+        + "\n\nConfig `sentences`:\n\n"
+        + markdown_table(["field", "content"], [[n, d] for n, d in SENTENCE_FIELDS])
+    )
     sha = hashlib.sha256(gold_bytes).hexdigest()
     sections = [
         yaml_header(configs),
@@ -199,16 +230,16 @@ def render_card(docs: list[Document], configs: dict, stats: dict, folds: dict, g
         "This folder is generated from `corpus/gold/gold.jsonl` by `vnreorg corpus export`; do not edit it by hand. "
         f"Gold SHA-256: `{sha}`.",
         "## Loading\n\n```python\nimport datasets\n"
-        "docs = datasets.load_dataset(\"corpus/export/hf\")[\"train\"]  # config \"documents\" (default)\n"
-        "sents = datasets.load_dataset(\"corpus/export/hf\", \"sentences\")[\"train\"]\n"
-        "tags = docs.features[\"ner_tags\"].feature.names\n```\n\n"
+        'docs = datasets.load_dataset("corpus/export/hf")["train"]  # config "documents" (default)\n'
+        'sents = datasets.load_dataset("corpus/export/hf", "sentences")["train"]\n'
+        'tags = docs.features["ner_tags"].feature.names\n```\n\n'
         f"One split, `train`. Config `documents` has one row per document (`{PARQUET_NAME}`); config "
         f"`sentences` has one row per sentence (`{SENTENCES_PARQUET_NAME}`), for trainers with a length limit. "
         "Use the document-level folds below for cross-validation (never split sentences of one document "
         "between train and test). The same gold is also exported as spaCy DocBin files (`../spacy/all.spacy`, "
         "`../spacy/folds/<fold>/{train,dev,test}.spacy`; the format the project's models train on: one Doc "
-        "per paragraph, `doc.user_data[\"doc_id\"]` and `[\"char_offset\"]` (the paragraph's offset in the document), "
-        "relations in `doc._.rel` and mirrored in `doc.user_data[\"relations\"]` as "
+        'per paragraph, `doc.user_data["doc_id"]` and `["char_offset"]` (the paragraph\'s offset in the document), '
+        'relations in `doc._.rel` and mirrored in `doc.user_data["relations"]` as '
         "(head_start, head_end, child_start, child_end, label) character offsets in the paragraph) and as CoNLL-style IOB2 "
         "(`../conll/gold.conll`).",
         "## Schema\n\n" + _schema_section(),

@@ -1,4 +1,5 @@
 """`vnreorg corpus ...`: ingest, validate, stats, exports."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,12 +32,18 @@ def build(
         raise typer.Exit(2)
     if not result.documents:
         kept = f"; {out} is kept as it is" if out.exists() and out.stat().st_size else ""
-        raise VnreorgError(f"no documents built ({len(result.warnings)} file(s) skipped): refusing to write an empty corpus{kept}",
-                           str(seeds))
+        raise VnreorgError(
+            f"no documents built ({len(result.warnings)} file(s) skipped): refusing to write an empty corpus{kept}", str(seeds)
+        )
     source_of = {d.id: d.meta["source_file"] for d in result.documents}
-    outputs = {out: dumps_jsonl(d.to_dict() for d in result.documents),
-               report: dumps_jsonl({"doc_id": d, "source_file": source_of[d], "line": r.line, "text": r.text,
-                                    "reason": r.reason} for d, rs in result.removed.items() for r in rs)}
+    outputs = {
+        out: dumps_jsonl(d.to_dict() for d in result.documents),
+        report: dumps_jsonl(
+            {"doc_id": d, "source_file": source_of[d], "line": r.line, "text": r.text, "reason": r.reason}
+            for d, rs in result.removed.items()
+            for r in rs
+        ),
+    }
     for path, text in outputs.items():
         # A rebuild that changes an existing output keeps the old one beside it (`<name>.bak-<time>`).
         if path.exists() and path.read_text(encoding="utf-8") != text and (bak := backup(path)):
@@ -46,8 +53,10 @@ def build(
     n_sent = sum(len(d.sentences) for d in result.documents)
     n_words = sum(count_words(d.text) for d in result.documents)
     n_removed = sum(len(r) for r in result.removed.values())
-    typer.echo(f"corpus: {len(result.documents)} documents, {n_par} paragraphs, {n_sent} sentences, "
-               f"{n_words} words; {n_removed} chrome/metadata lines removed -> {out}")
+    typer.echo(
+        f"corpus: {len(result.documents)} documents, {n_par} paragraphs, {n_sent} sentences, "
+        f"{n_words} words; {n_removed} chrome/metadata lines removed -> {out}"
+    )
 
 
 # --- gold: validate, export, stats, folds (corpus/validate.py, export*.py, stats.py, card.py) ---
@@ -77,8 +86,10 @@ def validate(
         raise typer.Exit(1)
     docs, _, _ = read_with_problems(path)
     if not as_json:
-        typer.echo(f"{path}: ok ({len(docs)} documents, {sum(len(d.spans) for d in docs)} spans, "
-                   f"{sum(len(d.relations) for d in docs)} relations)")
+        typer.echo(
+            f"{path}: ok ({len(docs)} documents, {sum(len(d.spans) for d in docs)} spans, "
+            f"{sum(len(d.relations) for d in docs)} relations)"
+        )
 
 
 def _warn_invisible(path: Path) -> None:

@@ -15,6 +15,7 @@ Gold is validated first; an invalid gold stops the export with the first problem
 The folder is replaced as a whole (a new sibling folder, then one atomic exchange): never a mix of old
 and new files, even after kill -9. Files someone left in it that no export writes are carried over.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,9 @@ def _check_replaceable(out_dir: Path) -> None:
     if out_dir.is_dir():
         foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in EXPORT_PARTS)
         if foreign:
-            raise VnreorgError(f"does not look like an export folder (it holds {', '.join(foreign[:5])}); "
-                               "refusing to replace it", str(out_dir))
+            raise VnreorgError(
+                f"does not look like an export folder (it holds {', '.join(foreign[:5])}); refusing to replace it", str(out_dir)
+            )
 
 
 def _carry_over(old: Path, stage: Path) -> None:
@@ -75,8 +77,11 @@ def _export_synthetic(gold_docs, path: Path, out_dir: Path, configs: dict) -> tu
     overlaps = shared_runs(syn_docs, gold_docs)
     if overlaps:
         first = overlaps[0]
-        raise VnreorgError(f"{len(overlaps)} synthetic sentence(s) share a run of 8 tokens with a seed sentence, e.g. "
-                           f"{first['doc']} S{first['sentence']} with {first['seed']}: {first['run']!r}", str(path))
+        raise VnreorgError(
+            f"{len(overlaps)} synthetic sentence(s) share a run of 8 tokens with a seed sentence, e.g. "
+            f"{first['doc']} S{first['sentence']} with {first['seed']}: {first['run']!r}",
+            str(path),
+        )
     configs["synthetic"], written = export_synthetic(syn_docs, out_dir)
     return written, card_section(syn_docs, corpus_stats(syn_docs), read_json_beside(path, "agreement.json"))
 
@@ -119,28 +124,44 @@ def _read_inputs(gold_path: Path, sources_path) -> dict:
     if sources_path is not None and Path(sources_path).exists():
         sources_md = Path(sources_path).read_text(encoding="utf-8")
     agreement_md_path = gold_path.with_name("AGREEMENT.md")
-    return {"gold_bytes": gold_path.read_bytes(), "agreement": read_agreement(gold_path), "sources_md": sources_md,
-            "review": read_json_beside(gold_path, "review.json"),
-            "agreement_md": agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None}
+    return {
+        "gold_bytes": gold_path.read_bytes(),
+        "agreement": read_agreement(gold_path),
+        "sources_md": sources_md,
+        "review": read_json_beside(gold_path, "review.json"),
+        "agreement_md": agreement_md_path.read_text(encoding="utf-8") if agreement_md_path.exists() else None,
+    }
 
 
 def _write_exports(docs, folds: dict, inputs: dict, out_dir: Path, synthetic_path: Path) -> dict[str, list[Path]]:
     written = write_parquet(docs, out_dir / "hf")
     configs = {
         "documents": (features(), "data/train-*.parquet", written["documents"]["train"].data.nbytes, len(docs)),
-        "sentences": (sentence_features(), "sentences/train-*.parquet", written["sentences"]["train"].data.nbytes,
-                      len(written["sentences"]["train"])),
+        "sentences": (
+            sentence_features(),
+            "sentences/train-*.parquet",
+            written["sentences"]["train"].data.nbytes,
+            len(written["sentences"]["train"]),
+        ),
     }
     stats = corpus_stats(docs, inputs["agreement"])
     synthetic_written, synthetic_text = _export_synthetic(docs, Path(synthetic_path), out_dir, configs)
-    card = render_card(docs, configs, stats, folds, inputs["gold_bytes"], inputs["sources_md"],
-                       inputs["review"], inputs["agreement_md"], synthetic_section=synthetic_text)
+    card = render_card(
+        docs,
+        configs,
+        stats,
+        folds,
+        inputs["gold_bytes"],
+        inputs["sources_md"],
+        inputs["review"],
+        inputs["agreement_md"],
+        synthetic_section=synthetic_text,
+    )
     card_path = write_card(out_dir / "hf" / "README.md", card)
     spacy_paths = write_spacy_exports(docs, folds, out_dir / "spacy")
     conll_path = write_conll(out_dir / "conll" / "gold.conll", docs)
     return {
-        "hf": [out_dir / "hf" / PARQUET_NAME, out_dir / "hf" / SENTENCES_PARQUET_NAME, card_path,
-               *synthetic_written[:1]],
+        "hf": [out_dir / "hf" / PARQUET_NAME, out_dir / "hf" / SENTENCES_PARQUET_NAME, card_path, *synthetic_written[:1]],
         "spacy": spacy_paths + synthetic_written[1:],
         "conll": [conll_path],
     }

@@ -3,6 +3,7 @@
 A span that does not start and end on token edges is an error naming the document and offset:
 a token-level export never drops or shifts a gold span.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,8 +35,11 @@ def bio_tags_for(doc: Document, tokens: list[Token], where: str = "") -> list[st
         first, last = index_of_start.get(span.start), index_of_end.get(span.end)
         if first is None or last is None or last < first:
             edge = "start" if first is None else "end"
-            raise VnreorgError(f"span {doc.text[span.start:span.end]!r} [{span.start}, {span.end}) {edge} is not "
-                               "on a token edge of the project tokenizer; fix the span in gold", loc)
+            raise VnreorgError(
+                f"span {doc.text[span.start : span.end]!r} [{span.start}, {span.end}) {edge} is not "
+                "on a token edge of the project tokenizer; fix the span in gold",
+                loc,
+            )
         if any(tag != "O" for tag in tags[first : last + 1]):
             raise VnreorgError("span overlaps another span; gold spans must be flat", loc)
         tags[first] = f"B-{span.label}"

@@ -3,6 +3,7 @@
 Each document opens with `# doc_id = <id>`; each sentence with `# sent_id = <doc>-<n>` and
 `# text = <sentence text on one line>`. Tokens come from the project tokenizer.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,9 +41,9 @@ def read_conll(text: str) -> list[dict]:
     sents, doc_id, cur = [], None, None
     for line in text.splitlines():
         if line.startswith("# doc_id = "):
-            doc_id = line[len("# doc_id = "):]
+            doc_id = line[len("# doc_id = ") :]
         elif line.startswith("# sent_id = "):
-            cur = {"doc_id": doc_id, "sent_id": line[len("# sent_id = "):], "tokens": [], "tags": []}
+            cur = {"doc_id": doc_id, "sent_id": line[len("# sent_id = ") :], "tokens": [], "tags": []}
             sents.append(cur)
         elif line.startswith("# "):
             continue

@@ -3,6 +3,7 @@
 With ids sorted, fold k tests on document k, develops on document k+1 (wrapping round) and trains on
 the rest: deterministic, every document is tested exactly once and is dev exactly once.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,7 @@ def make_folds(doc_ids: list[str]) -> dict:
     folds = []
     for k, test in enumerate(ids):
         dev = ids[(k + 1) % len(ids)]
-        folds.append({"name": f"fold-{test}", "test": [test], "dev": [dev],
-                      "train": [i for i in ids if i not in (test, dev)]})
+        folds.append({"name": f"fold-{test}", "test": [test], "dev": [dev], "train": [i for i in ids if i not in (test, dev)]})
     return {"scheme": SCHEME, "folds": folds}
 
 

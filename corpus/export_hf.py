@@ -10,6 +10,7 @@ The features (and their ClassLabel names) derive from `vnreorg.schema`. The fold
 card, written by `card.py`) whose YAML `configs`/`dataset_info` let `datasets.load_dataset("<folder>")`
 load it offline.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,18 +29,22 @@ META_FIELDS = ("title", "outlet", "date", "source_file")
 def _span_relation_features():
     from datasets import ClassLabel, List, Value
 
-    spans = List({
-        "id": Value("string"),
-        "start": Value("int32"),
-        "end": Value("int32"),
-        "text": Value("string"),
-        "label": ClassLabel(names=list(ENTITY_LABELS)),
-    })
-    relations = List({
-        "head": Value("string"),
-        "child": Value("string"),
-        "label": ClassLabel(names=list(RELATION_LABELS)),
-    })
+    spans = List(
+        {
+            "id": Value("string"),
+            "start": Value("int32"),
+            "end": Value("int32"),
+            "text": Value("string"),
+            "label": ClassLabel(names=list(ENTITY_LABELS)),
+        }
+    )
+    relations = List(
+        {
+            "head": Value("string"),
+            "child": Value("string"),
+            "label": ClassLabel(names=list(RELATION_LABELS)),
+        }
+    )
     return spans, relations
 
 
@@ -68,23 +73,27 @@ def sentence_features():
     from datasets import ClassLabel, Features, List, Value
 
     spans, relations = _span_relation_features()
-    return Features({
-        "id": Value("string"),
-        "doc_id": Value("string"),
-        "sentence_start": Value("int32"),
-        "text": Value("string"),
-        "tokens": List(Value("string")),
-        "token_starts": List(Value("int32")),
-        "token_ends": List(Value("int32")),
-        "ner_tags": List(ClassLabel(names=bio_tags())),
-        "spans": spans,
-        "relations": relations,
-    })
+    return Features(
+        {
+            "id": Value("string"),
+            "doc_id": Value("string"),
+            "sentence_start": Value("int32"),
+            "text": Value("string"),
+            "tokens": List(Value("string")),
+            "token_starts": List(Value("int32")),
+            "token_ends": List(Value("int32")),
+            "ner_tags": List(ClassLabel(names=bio_tags())),
+            "spans": spans,
+            "relations": relations,
+        }
+    )
 
 
 def _span_dicts(doc: Document, spans, shift: int = 0) -> list[dict]:
-    return [{"id": s.id, "start": s.start - shift, "end": s.end - shift, "text": doc.text[s.start:s.end],
-             "label": s.label} for s in sorted(spans, key=lambda s: (s.start, s.end))]
+    return [
+        {"id": s.id, "start": s.start - shift, "end": s.end - shift, "text": doc.text[s.start : s.end], "label": s.label}
+        for s in sorted(spans, key=lambda s: (s.start, s.end))
+    ]
 
 
 def to_row(doc: Document) -> dict:
@@ -123,19 +132,24 @@ def to_sentence_rows(doc: Document) -> list[dict]:
         sent_tags = [tags[i] for i in idx]
         if sent_tags and sent_tags[0].startswith("I-"):  # only if a span crosses a sentence (gold forbids it)
             sent_tags[0] = "B-" + sent_tags[0][2:]
-        rows.append({
-            "id": sent_id,
-            "doc_id": doc.id,
-            "sentence_start": start,
-            "text": doc.text[start:end],
-            "tokens": [tokens[i].text for i in idx],
-            "token_starts": [tokens[i].start - start for i in idx],
-            "token_ends": [tokens[i].end - start for i in idx],
-            "ner_tags": sent_tags,
-            "spans": _span_dicts(doc, inside, start),
-            "relations": [{"head": r.head, "child": r.child, "label": r.label} for r in doc.relations
-                          if r.head in ids and r.child in ids],
-        })
+        rows.append(
+            {
+                "id": sent_id,
+                "doc_id": doc.id,
+                "sentence_start": start,
+                "text": doc.text[start:end],
+                "tokens": [tokens[i].text for i in idx],
+                "token_starts": [tokens[i].start - start for i in idx],
+                "token_ends": [tokens[i].end - start for i in idx],
+                "ner_tags": sent_tags,
+                "spans": _span_dicts(doc, inside, start),
+                "relations": [
+                    {"head": r.head, "child": r.child, "label": r.label}
+                    for r in doc.relations
+                    if r.head in ids and r.child in ids
+                ],
+            }
+        )
     return rows
 
 

@@ -3,6 +3,7 @@ models train on): one Doc per paragraph, tokenized by the project tokenizer (`bl
 document id and the paragraph's offset in `user_data`, and relations in `doc._.rel` mirrored in
 `user_data["relations"]`. An unaligned span is an error naming document, span and offset, never dropped.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,6 +24,11 @@ def write_spacy_exports(docs: list[Document], folds: dict, out_dir: str | os.Pat
     written = [write_documents_docbin(nlp, docs, out_dir / "all.spacy")]
     for fold in folds["folds"]:
         for part in ("train", "dev", "test"):
-            written.append(write_documents_docbin(nlp, [by_id[i] for i in fold[part]],
-                                                  safe_join(out_dir / "folds", fold["name"], what="fold name") / f"{part}.spacy"))
+            written.append(
+                write_documents_docbin(
+                    nlp,
+                    [by_id[i] for i in fold[part]],
+                    safe_join(out_dir / "folds", fold["name"], what="fold name") / f"{part}.spacy",
+                )
+            )
     return written

@@ -4,6 +4,7 @@ Every removed line is reported with its reason, so a reader can check that no ar
 was lost. The cleaned text is the article's paragraphs, each stripped of layout indentation, joined
 by a blank line; nothing inside a paragraph is rewritten.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,20 +22,36 @@ from vnreorg.schema import Document, check_id, hashed_id, nfc
 # ..." are article text).
 
 # Visitor counters: a known label alone or with its count ("Hôm nay: 791"), or a bare count beside one.
-_COUNTER_LABELS_SURE = ("Số lượt online", "Tổng số lượt truy cập", "Lượt truy cập", "Truy cập hiện tại",
-                        "Thống kê truy cập", "Đã truy cập", "Số lần xem các bài viết", "Đang online",
-                        "Đang truy cập", "Lượt xem")
+_COUNTER_LABELS_SURE = (
+    "Số lượt online",
+    "Tổng số lượt truy cập",
+    "Lượt truy cập",
+    "Truy cập hiện tại",
+    "Thống kê truy cập",
+    "Đã truy cập",
+    "Số lần xem các bài viết",
+    "Đang online",
+    "Đang truy cập",
+    "Lượt xem",
+)
 # Labels that are also ordinary words: alone on a line they are a counter only beside another counter line.
 _COUNTER_LABELS_PLAIN = ("Hôm nay", "Hôm qua", "Tuần này", "Tháng này", "Tất cả")
 _COUNTER_LINE = re.compile(
     r"^(?P<label>" + "|".join(map(re.escape, _COUNTER_LABELS_SURE + _COUNTER_LABELS_PLAIN)) + r")\s*:?\s*(?P<n>\d[\d.,\s]*)?$",
-    re.I)
+    re.I,
+)
 _COUNT_ONLY = re.compile(r"^\d[\d.,\s]*$")
 _ONLINE_GUESTS = re.compile(r"^Đang có\s+\d+\s+khách(?:\s+và\s+(?:\d+|không)\s+thành viên)?\s+đang online$", re.I)
 
 CHROME_LINE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("navigation", re.compile(r"^«\s*Quay lại(?: trang trước)?$", re.I)),
-    ("navigation", re.compile(r"^(Trang chủ|Quay lại|Về đầu trang|In bài|Chia sẻ|Tin nóng|Tin tiêu điểm|Tin liên quan|Tin khác|Website liên kết|Lịch công tác(?: trống)?|Tìm kiếm theo chuyên mục(?:\s*-\s*nội dung\s*-\s*ngày tháng)?|TIN NỔI BẬT|Tin nổi bật)$", re.I)),
+    (
+        "navigation",
+        re.compile(
+            r"^(Trang chủ|Quay lại|Về đầu trang|In bài|Chia sẻ|Tin nóng|Tin tiêu điểm|Tin liên quan|Tin khác|Website liên kết|Lịch công tác(?: trống)?|Tìm kiếm theo chuyên mục(?:\s*-\s*nội dung\s*-\s*ngày tháng)?|TIN NỔI BẬT|Tin nổi bật)$",
+            re.I,
+        ),
+    ),
     ("comments", re.compile(r"^(Bình luận|Ý kiến bạn đọc|Gửi bình luận|Tin cùng chuyên mục)$", re.I)),
 ]
 
@@ -47,7 +64,9 @@ FOOTER_START_PATTERNS: list[re.Pattern[str]] = [
     re.compile(r"^Tìm kiếm theo chuyên mục(?:\s*-\s*nội dung\s*-\s*ngày tháng)?$"),
     re.compile(r"^Báo [^.,;:!?]{1,40} điện tử$"),
     re.compile(r"^CỔNG (GIAO TIẾP|THÔNG TIN) ĐIỆN TỬ[^a-zà-ỹđ]*$"),
-    re.compile(r"^(Cơ quan chủ quản|Tổng Biên tập|Giấy phép( xuất bản)?( số)?|Tòa soạn|Toà soạn|Chịu trách nhiệm chính)\s*:", re.I),
+    re.compile(
+        r"^(Cơ quan chủ quản|Tổng Biên tập|Giấy phép( xuất bản)?( số)?|Tòa soạn|Toà soạn|Chịu trách nhiệm chính)\s*:", re.I
+    ),
     re.compile(r"^Bản đồ hành chính"),
 ]
 
@@ -61,18 +80,26 @@ _META_DATE = re.compile(rf"^(?:[•·*-]\s*)?(?:{_WEEKDAY},?\s*)?{_DMY}(?:\s*[|,
 # Update and publication stamps: "Cập nhật lúc: 08/03/2021 09:12:45", "Cập nhật: 14:30 ngày 12/05/2022".
 _STAMP_LABEL = r"(?P<label>Cập nhật(?: lúc| ngày)?|Ngày cập nhật|Đăng(?: lúc| ngày)?|Ngày đăng|Thời gian đăng|Ngày xuất bản|Xuất bản(?: lúc| ngày)?)"
 _STAMP_DATE_FIRST = re.compile(
-    rf"^(?:[•·*-]\s*)?{_STAMP_LABEL}\s*:?\s*(?:{_WEEKDAY},?\s*)?{_DMY}(?:\s*[|,-]?\s*(?:lúc\s*)?{_HMS})?{_GMT}$", re.I)
+    rf"^(?:[•·*-]\s*)?{_STAMP_LABEL}\s*:?\s*(?:{_WEEKDAY},?\s*)?{_DMY}(?:\s*[|,-]?\s*(?:lúc\s*)?{_HMS})?{_GMT}$", re.I
+)
 _STAMP_TIME_FIRST = re.compile(
-    rf"^(?:[•·*-]\s*)?{_STAMP_LABEL}\s*:?\s*{_HMS}{_GMT}\s*[|,-]?\s*(?:ngày\s*)?(?:{_WEEKDAY},?\s*)?{_DMY}$", re.I)
+    rf"^(?:[•·*-]\s*)?{_STAMP_LABEL}\s*:?\s*{_HMS}{_GMT}\s*[|,-]?\s*(?:ngày\s*)?(?:{_WEEKDAY},?\s*)?{_DMY}$", re.I
+)
 # A byline line anywhere: "Bài và ảnh: Lê Hương", "Tác giả: ...".
-_BYLINE_LINE = re.compile(r"^(?:Bài(?: và ảnh|, ảnh)?|Tác giả|Phóng viên|Nhóm phóng viên|Nhóm PV|Bài viết)\s*:\s*(?P<who>[^.!?:]{2,60})$", re.I)
+_BYLINE_LINE = re.compile(
+    r"^(?:Bài(?: và ảnh|, ảnh)?|Tác giả|Phóng viên|Nhóm phóng viên|Nhóm PV|Bài viết)\s*:\s*(?P<who>[^.!?:]{2,60})$", re.I
+)
 # An outlet or place dateline that opens the first paragraph: "BNA - ", "(Báo Tỉnh) - ", "HÀ NỘI - ",
 # "(Chinhphu.vn) - ", "(TGAG)- ". Checked further in `_dateline`.
 _DATELINE = re.compile(r"^(?:(?P<place>[^\s()\-–—][^()\-–—\n]{0,29}?)\s*)?(?:\((?P<tag>[^()\n]{2,40})\))?\s*[-–—]\s*(?=\S)")
 # Photo captions: a credit ("Ảnh: Lê Hương", "(Ảnh: VGP/Nhật Bắc)") ending the line, or a short scene line.
 _PHOTO_CREDIT = re.compile(r"(?:^|[\s.])\(?\s*Ảnh(?: minh họa| tư liệu)?\s*:\s*[^()]{1,60}\)?\s*$")
-_CAPTION_SUBJECT = re.compile(r"^(?:Đồng chí|Các đồng chí|Ông|Bà|Lãnh đạo|Đại biểu|Các đại biểu|Quang cảnh|Toàn cảnh|Thủ tướng|Phó Thủ tướng|Bộ trưởng|Chủ tịch|Phó Chủ tịch|Bí thư|Phó Bí thư)\b")
-_CAPTION_SCENE = re.compile(r"\b(?:phát biểu|trao|tặng|thăm|kiểm tra|chủ trì|chụp ảnh|tham quan|làm việc|khảo sát|biểu quyết|bỏ phiếu|dự|Quang cảnh|Toàn cảnh)\b")
+_CAPTION_SUBJECT = re.compile(
+    r"^(?:Đồng chí|Các đồng chí|Ông|Bà|Lãnh đạo|Đại biểu|Các đại biểu|Quang cảnh|Toàn cảnh|Thủ tướng|Phó Thủ tướng|Bộ trưởng|Chủ tịch|Phó Chủ tịch|Bí thư|Phó Bí thư)\b"
+)
+_CAPTION_SCENE = re.compile(
+    r"\b(?:phát biểu|trao|tặng|thăm|kiểm tra|chủ trì|chụp ảnh|tham quan|làm việc|khảo sát|biểu quyết|bỏ phiếu|dự|Quang cảnh|Toàn cảnh)\b"
+)
 _BULLET = re.compile(r"^[•·]\s*")
 _HTML = re.compile(r"<\s*(html|body|div|p|head|!doctype)\b", re.I)
 _SENTENCE_FINAL = re.compile(r"[.!?…:;”\"]$")
@@ -99,7 +126,7 @@ def _doubled_phrase(line: str) -> bool:
 
 
 def _counter_kind(line: str) -> str | None:
-    """"sure" (a counter whatever stands around it), "plain" (a counter only beside one), or None."""
+    """ "sure" (a counter whatever stands around it), "plain" (a counter only beside one), or None."""
     if _ONLINE_GUESTS.match(line):
         return "sure"
     if m := _COUNTER_LINE.match(line):
@@ -159,8 +186,12 @@ def is_caption(line: str) -> bool:
     kind "caption" (`vnreorg.schema.PARAGRAPH_KINDS`)."""
     if _PHOTO_CREDIT.search(line):
         return True
-    return (len(line) <= 200 and not _SENTENCE_FINAL.search(line) and bool(_CAPTION_SUBJECT.match(line))
-            and bool(_CAPTION_SCENE.search(line)))
+    return (
+        len(line) <= 200
+        and not _SENTENCE_FINAL.search(line)
+        and bool(_CAPTION_SUBJECT.match(line))
+        and bool(_CAPTION_SCENE.search(line))
+    )
 
 
 def paragraph_kinds(text: str, paras: list[tuple[int, int]]) -> list[str]:
@@ -182,7 +213,7 @@ def _dateline(paragraph: str) -> re.Match | None:
         return None
     if m["tag"] and (len(m["tag"].split()) > 4 or re.search(r"[,;:!?]", m["tag"])):
         return None
-    first = paragraph[m.end():m.end() + 1]
+    first = paragraph[m.end() : m.end() + 1]
     return m if first.isupper() or first.isdigit() else None
 
 
@@ -192,7 +223,9 @@ def decode(raw: bytes, path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise VnreorgError(f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at byte offset {exc.start})", str(path)) from None
+        raise VnreorgError(
+            f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at byte offset {exc.start})", str(path)
+        ) from None
     if _HTML.search(text[:2000]):
         raise VnreorgError("looks like HTML; save the article as plain text first", str(path))
     return text
@@ -232,8 +265,15 @@ def ingest_text(raw_text: str, *, source_file: str, sha256: str, doc_id: str) ->
     check_id(doc_id, source_file)
     lines = nfc(raw_text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     removed: list[RemovedLine] = []
-    meta: dict = {"source_file": source_file, "sha256": sha256, "title": None, "outlet": None,
-                  "date": None, "author": None, "section": None}
+    meta: dict = {
+        "source_file": source_file,
+        "sha256": sha256,
+        "title": None,
+        "outlet": None,
+        "date": None,
+        "author": None,
+        "section": None,
+    }
     body: list[tuple[int, str]] = []  # (line number, stripped text)
     footer_at = _footer_start(lines)
     counters = _counter_lines(lines)
@@ -318,13 +358,13 @@ def ingest_text(raw_text: str, *, source_file: str, sha256: str, doc_id: str) ->
     # Dateline: an outlet or place prefix of the first paragraph goes to metadata, the sentence stays.
     if len(body) > 1 and (m := _dateline(body[1][1])):
         n, line = body[1]
-        prefix = line[:m.end()].rstrip()
+        prefix = line[: m.end()].rstrip()
         meta["dateline"] = prefix.rstrip("-–— ").strip()
         if meta["outlet"] is None and m["tag"]:
             meta["outlet"] = m["tag"].strip()
         elif meta["outlet"] is None and m["place"] and re.fullmatch(r"[A-Z][A-Z0-9.]{1,9}", m["place"].strip()):
             meta["outlet"] = m["place"].strip()
-        body[1] = (n, line[m.end():])
+        body[1] = (n, line[m.end() :])
         removed.append(RemovedLine(n, prefix, "metadata: dateline"))
     if meta["outlet"] is None and footer_outlet:
         meta["outlet"] = footer_outlet
@@ -337,8 +377,9 @@ def ingest_text(raw_text: str, *, source_file: str, sha256: str, doc_id: str) ->
     meta["n_words"] = count_words(text)
     removed.sort(key=lambda r: r.line)
     meta["removed_lines"] = [{"line": r.line, "text": r.text, "reason": r.reason} for r in removed]
-    doc = Document(id=doc_id, text=text, meta=meta, paragraphs=paras, sentences=sents,
-                   paragraph_kinds=paragraph_kinds(text, paras))
+    doc = Document(
+        id=doc_id, text=text, meta=meta, paragraphs=paras, sentences=sents, paragraph_kinds=paragraph_kinds(text, paras)
+    )
     return IngestResult(doc, removed)
 
 

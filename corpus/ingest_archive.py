@@ -5,6 +5,7 @@ For HTML the boilerplate-removal library (trafilatura) decides what is site chro
 rules: the removed-lines report holds one entry per page saying so, instead of listing lines. The
 text is the library's paragraphs, each stripped, joined by a blank line (as for .txt articles).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,9 +41,15 @@ def ingest_item(item: InputText) -> IngestResult | str:
     if not text:
         return "empty text"
     is_html = item.meta.get("boilerplate") == "removed by trafilatura"
-    meta = {"source_file": item.source, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "title": item.meta.get("title") or text.split("\n", 1)[0], "outlet": item.meta.get("hostname"),
-            "date": item.meta.get("date"), "author": item.meta.get("author"), "section": None}
+    meta = {
+        "source_file": item.source,
+        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "title": item.meta.get("title") or text.split("\n", 1)[0],
+        "outlet": item.meta.get("hostname"),
+        "date": item.meta.get("date"),
+        "author": item.meta.get("author"),
+        "section": None,
+    }
     if item.meta.get("url"):
         meta["url"] = item.meta["url"]
     removed = [RemovedLine(0, item.source, HTML_REPORT)] if is_html else []
@@ -52,7 +59,9 @@ def ingest_item(item: InputText) -> IngestResult | str:
     return IngestResult(Document(id=item.id, text=text, meta=meta, paragraphs=paras, sentences=sentences(text, paras)), removed)
 
 
-def ingest_archive_files(files: list[Path], options: ReadOptions = ReadOptions()) -> Iterator[tuple[InputText, IngestResult | str]]:
+def ingest_archive_files(
+    files: list[Path], options: ReadOptions = ReadOptions()
+) -> Iterator[tuple[InputText, IngestResult | str]]:
     parts, bad = plan_partitions([str(f) for f in files], options)
     for item in bad:
         yield item, item.skipped or "cannot be read"

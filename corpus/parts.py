@@ -9,6 +9,7 @@ at a line break, where NFC of the pieces equals NFC of the whole (a line break n
 single line longer than a part is cut at a space (or, with no space in reach, before a character
 that combines with nothing); the part records that cut as a warning.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -72,7 +73,9 @@ def iter_parts(chunks: Iterable[str], limit: int = PART_CHARS) -> Iterator[Part]
                 cut, inside = len(buf), False
             part = Part(index, start, buf[:cut], last=final and cut == len(buf))
             if inside:
-                part.warnings.append(f"a line longer than {limit:,} characters was cut at offset {start + cut} (at a space where possible)")
+                part.warnings.append(
+                    f"a line longer than {limit:,} characters was cut at offset {start + cut} (at a space where possible)"
+                )
             buf = buf[cut:]
             start, index = start + cut, index + 1
             yield part

@@ -6,6 +6,7 @@ file or standard input streams through. A document that cannot be used is an `In
 `skipped` set to the reason; it is reported, never dropped silently. Normalisation (newlines, NFC)
 and the cut into parts belong to `parts.py`.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -20,6 +21,7 @@ from vnreorg.schema import hashed_id as schema_hashed_id
 from vnreorg.schema import id_problem
 
 READ_BYTES = 1 << 18  # bytes read at a time from a file or standard input
+
 
 def hashed_id(prefix: str, source: str, locator: str = "") -> str:
     """A stable id for a document known only by where it came from: `prefix-` + the project's hash
@@ -65,7 +67,9 @@ def decoded_chunks(stream: BinaryIO, read_bytes: int | None = None) -> Iterator[
             text = decoder.decode(raw, final=final)
         except UnicodeDecodeError as exc:
             bad = exc.object[exc.start] if exc.start < len(exc.object) else 0
-            raise UnreadableInput(f"not UTF-8 text (invalid byte 0x{bad:02x} at byte offset {consumed - pending + exc.start})") from None
+            raise UnreadableInput(
+                f"not UTF-8 text (invalid byte 0x{bad:02x} at byte offset {consumed - pending + exc.start})"
+            ) from None
         consumed += len(raw)
         if first and text:
             text, first = text.removeprefix("\ufeff"), False
@@ -186,8 +190,9 @@ def record_input(source: str, rel: str, locator: str, data: Any, text_field: str
     return InputText(where, doc_id, _one_chunk(text), meta=meta)
 
 
-def jsonl_records(path: Path, rel: str, text_field: str, id_field: str | None, start: int = 0, stop: int | None = None,
-                  byte_start: int = 0) -> Iterator[InputText]:
+def jsonl_records(
+    path: Path, rel: str, text_field: str, id_field: str | None, start: int = 0, stop: int | None = None, byte_start: int = 0
+) -> Iterator[InputText]:
     """Lines [start, stop) of a JSONL file (byte_start: where line `start` begins)."""
     with open(path, "rb") as fh:
         fh.seek(byte_start)
@@ -206,7 +211,9 @@ def jsonl_records(path: Path, rel: str, text_field: str, id_field: str | None, s
             n += 1
 
 
-def parquet_records(path: Path, rel: str, text_field: str, id_field: str | None, row_groups: list[int] | None = None) -> Iterator[InputText]:
+def parquet_records(
+    path: Path, rel: str, text_field: str, id_field: str | None, row_groups: list[int] | None = None
+) -> Iterator[InputText]:
     import pyarrow.parquet as pq
 
     try:
@@ -216,7 +223,11 @@ def parquet_records(path: Path, rel: str, text_field: str, id_field: str | None,
         return
     names = pf.schema_arrow.names
     if text_field not in names:
-        yield InputText(str(path), hashed_id("parquet", rel), skipped=f"Parquet file has no text field {text_field!r} (fields: {', '.join(names[:20])})")
+        yield InputText(
+            str(path),
+            hashed_id("parquet", rel),
+            skipped=f"Parquet file has no text field {text_field!r} (fields: {', '.join(names[:20])})",
+        )
         return
     columns = [text_field] + ([id_field] if id_field and id_field in names else [])
     groups = range(pf.num_row_groups) if row_groups is None else row_groups
@@ -276,7 +287,11 @@ def warc_records(path: Path, rel: str) -> Iterator[InputText]:
                     yield InputText(where, doc_id, _one_chunk(text), meta=meta)
         except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
             locator = f"offset={offset}"
-            yield InputText(f"{path}#{locator}", hashed_id("warc", rel, locator), skipped=f"corrupt WARC record after byte offset {offset}: {str(exc)[:160]}")
+            yield InputText(
+                f"{path}#{locator}",
+                hashed_id("warc", rel, locator),
+                skipped=f"corrupt WARC record after byte offset {offset}: {str(exc)[:160]}",
+            )
 
 
 # ------------------------------------------------------------------ partitions
@@ -314,8 +329,9 @@ def _files(paths: list[str], exclude: frozenset[Path] = frozenset()) -> Iterator
             yield path, None
 
 
-def plan_partitions(paths: list[str], options: ReadOptions = ReadOptions(),
-                    exclude: frozenset[Path] = frozenset()) -> tuple[list[Partition], list[InputText]]:
+def plan_partitions(
+    paths: list[str], options: ReadOptions = ReadOptions(), exclude: frozenset[Path] = frozenset()
+) -> tuple[list[Partition], list[InputText]]:
     """The partitions of the inputs (files in name order; large JSONL and Parquet files cut by
     records), and the inputs that cannot be read at all (skipped entries). Nothing is parsed here:
     JSONL lines are counted by bytes, Parquet row groups read from the footer."""
@@ -358,7 +374,16 @@ def plan_partitions(paths: list[str], options: ReadOptions = ReadOptions(),
                     parts.append(Partition(hashed_id("p", rel, f"groups={first}-{g + 1}"), str(path), rel, kind, first, g + 1))
                     group, rows, first = [], 0, g + 1
             if group or meta.num_row_groups == 0:
-                parts.append(Partition(hashed_id("p", rel, f"groups={first}-{meta.num_row_groups}"), str(path), rel, kind, first, meta.num_row_groups))
+                parts.append(
+                    Partition(
+                        hashed_id("p", rel, f"groups={first}-{meta.num_row_groups}"),
+                        str(path),
+                        rel,
+                        kind,
+                        first,
+                        meta.num_row_groups,
+                    )
+                )
             continue
         parts.append(Partition(hashed_id("p", rel), str(path), rel, kind))
     return parts, bad
@@ -373,7 +398,9 @@ def read_partition(part: Partition, options: ReadOptions = ReadOptions()) -> Ite
     elif part.kind == "jsonl":
         yield from jsonl_records(path, part.rel, options.text_field, options.id_field, part.start, part.stop, part.byte_start)
     elif part.kind == "parquet":
-        yield from parquet_records(path, part.rel, options.text_field, options.id_field, list(range(part.start, part.stop or 0)) if part.stop else None)
+        yield from parquet_records(
+            path, part.rel, options.text_field, options.id_field, list(range(part.start, part.stop or 0)) if part.stop else None
+        )
     elif part.kind == "warc":
         yield from warc_records(path, part.rel)
 
@@ -390,8 +417,9 @@ def _html_with_rel(path: Path, rel: str) -> InputText:
     return item
 
 
-def iter_inputs(paths: list[str], stdin: Any = None, options: ReadOptions = ReadOptions(),
-                exclude: frozenset[Path] = frozenset()) -> Iterator[InputText]:
+def iter_inputs(
+    paths: list[str], stdin: Any = None, options: ReadOptions = ReadOptions(), exclude: frozenset[Path] = frozenset()
+) -> Iterator[InputText]:
     """Every input document in order: "-" is standard input, a folder gives its files of known
     formats (sorted, recursive), a file is read by its suffix. Documents are read lazily."""
     for p in paths:
@@ -400,7 +428,9 @@ def iter_inputs(paths: list[str], stdin: Any = None, options: ReadOptions = Read
             continue
         path = Path(p)
         if path.is_dir() and not any(f.is_file() and kind_of(f) for f in path.rglob("*")):
-            yield InputText(str(path), hashed_id("missing", str(path)), skipped=f"folder holds no input files ({', '.join(SUFFIXES)})")
+            yield InputText(
+                str(path), hashed_id("missing", str(path)), skipped=f"folder holds no input files ({', '.join(SUFFIXES)})"
+            )
             continue
         parts, bad = plan_partitions([p], options, exclude)
         yield from bad

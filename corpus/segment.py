@@ -4,6 +4,7 @@ Vietnamese news needs care: "TP.", "TS.", "ThS." are abbreviations, "7.739" and 
 numbers, quoted speech (“...”) may hold several sentences that belong to the sentence that quotes
 them, and list items ("- ", "Thứ nhất,") start paragraphs, not sentences inside them.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,25 @@ import re
 # Abbreviations that end with a period but do not end a sentence (compared case-sensitively).
 ABBREVIATIONS = frozenset(
     {
-        "TP", "Tp", "TS", "ThS", "PGS", "GS", "BS", "KS", "Th", "TT", "TX", "St", "Mr", "Mrs", "Dr",
-        "tr", "Tr", "Đ/c", "đ/c",
+        "TP",
+        "Tp",
+        "TS",
+        "ThS",
+        "PGS",
+        "GS",
+        "BS",
+        "KS",
+        "Th",
+        "TT",
+        "TX",
+        "St",
+        "Mr",
+        "Mrs",
+        "Dr",
+        "tr",
+        "Tr",
+        "Đ/c",
+        "đ/c",
     }
 )
 
@@ -78,7 +96,7 @@ def _is_boundary(text: str, para_start: int, end_match: re.Match, quotes: _Quote
     if not (first.isupper() or first.isdigit()):
         return False
     if mark == "." and not text.startswith("...", punct_pos):
-        word = _word_before(text, punct_pos, para_start).lstrip("(“\"‘«[")
+        word = _word_before(text, punct_pos, para_start).lstrip('(“"‘«[')
         if word in ABBREVIATIONS:
             return False
         if len(word) == 1 and word.isalpha() and word.isupper():  # an initial: "H. Lan"

@@ -2,6 +2,7 @@
 
 One result dict feeds the terminal table, `--json` and the dataset card.
 """
+
 from __future__ import annotations
 
 import json
@@ -101,14 +102,25 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
 
 def stats_tables(stats: dict[str, Any], with_agreement: bool = True) -> str:
     """Markdown tables (readable in a terminal and on GitHub)."""
-    overview = markdown_table(["", "count"], [[k, stats[k]] for k in
-                                              ("documents", "sentences", "tokens", "characters", "spans", "relations")])
+    overview = markdown_table(
+        ["", "count"], [[k, stats[k]] for k in ("documents", "sentences", "tokens", "characters", "spans", "relations")]
+    )
     by_label = markdown_table(["span label", "count"], [[k, v] for k, v in stats["spans_per_label"].items()])
     by_rel = markdown_table(["relation label", "count"], [[k, v] for k, v in stats["relations_per_label"].items()])
     per_doc = markdown_table(
         ["document", "sentences", "tokens", "spans", *ENTITY_LABELS, "relations", *RELATION_LABELS],
-        [[d["id"], d["sentences"], d["tokens"], d["spans"], *d["spans_per_label"].values(), d["relations"],
-          *d["relations_per_label"].values()] for d in stats["per_document"]],
+        [
+            [
+                d["id"],
+                d["sentences"],
+                d["tokens"],
+                d["spans"],
+                *d["spans_per_label"].values(),
+                d["relations"],
+                *d["relations_per_label"].values(),
+            ]
+            for d in stats["per_document"]
+        ],
     )
     parts = [overview, by_label, by_rel, "Per document:\n\n" + per_doc]
     if not with_agreement:
@@ -148,7 +160,7 @@ def _grid_rows(value: dict) -> dict[str, dict] | None:
         return None
     rows: dict[str, dict] = {}
     for key, sub in value.items():
-        for name, row in (sub.items() if _is_grid(sub) else [(key, sub)]):
+        for name, row in sub.items() if _is_grid(sub) else [(key, sub)]:
             rows[name if name not in rows else f"{key}.{name}"] = row
     return rows
 

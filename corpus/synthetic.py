@@ -11,6 +11,7 @@ Exports (`vnreorg corpus export`, when `corpus/synthetic/synthetic.jsonl` exists
 the `datasets` config `synthetic` (one row per document, the features of the `documents` config) at
 `hf/synthetic/train-00000-of-00001.parquet`, and the DocBin `spacy/synthetic.spacy`.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,11 @@ def default_synthetic_path(gold_path: str | os.PathLike) -> Path:
 
 
 def is_synthetic(doc: Document) -> bool:
-    return (str(doc.id).startswith(SYNTHETIC_PREFIX) or doc.meta.get("synthetic") is True
-            or any(isinstance(p, dict) and p.get("synthetic") for p in doc.provenance))
+    return (
+        str(doc.id).startswith(SYNTHETIC_PREFIX)
+        or doc.meta.get("synthetic") is True
+        or any(isinstance(p, dict) and p.get("synthetic") for p in doc.provenance)
+    )
 
 
 def synthetic_provenance(doc: Document) -> dict | None:
@@ -46,12 +50,18 @@ def synthetic_problems(doc: Document, path: str | os.PathLike) -> list[tuple[str
     in_gold = Path(path).name == "gold.jsonl"
     if is_synthetic(doc):
         if in_gold:
-            problems.append(("synthetic-in-gold", "a synthetic record inside gold.jsonl: synthetic text trains, "
-                             "real text tests (it belongs in corpus/synthetic/synthetic.jsonl)"))
+            problems.append(
+                (
+                    "synthetic-in-gold",
+                    "a synthetic record inside gold.jsonl: synthetic text trains, "
+                    "real text tests (it belongs in corpus/synthetic/synthetic.jsonl)",
+                )
+            )
         prov = synthetic_provenance(doc)
         if prov is None:
-            problems.append(("provenance", "synthetic record without a provenance entry {\"synthetic\": true, "
-                             "\"writer\", \"guidelines\", \"file\"}"))
+            problems.append(
+                ("provenance", 'synthetic record without a provenance entry {"synthetic": true, "writer", "guidelines", "file"}')
+            )
         else:
             missing = [k for k in PROVENANCE_KEYS if not prov.get(k)]
             if missing:
@@ -71,7 +81,7 @@ def sentence_tokens(doc: Document) -> list[tuple[int, list[str]]]:
 
 
 def ngrams(tokens: list[str], n: int = NGRAM) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
 def seed_ngrams(seeds: Iterable[Document], n: int = NGRAM) -> dict[tuple[str, ...], str]:
@@ -90,8 +100,15 @@ def runs_in(doc: Document, index: dict[tuple[str, ...], str], n: int = NGRAM) ->
     for i, toks in sentence_tokens(doc):
         hits = sorted(g for g in ngrams(toks, n) if g in index)
         if hits:
-            found.append({"doc": doc.id, "sentence": i, "run": " ".join(hits[0]), "seed": index[hits[0]],
-                          "file": (synthetic_provenance(doc) or {}).get("file")})
+            found.append(
+                {
+                    "doc": doc.id,
+                    "sentence": i,
+                    "run": " ".join(hits[0]),
+                    "seed": index[hits[0]],
+                    "file": (synthetic_provenance(doc) or {}).get("file"),
+                }
+            )
     return found
 
 
@@ -122,21 +139,25 @@ def agreement_text(agreement: dict | None) -> str:
     from vnreorg.corpus.stats import markdown_table
 
     if not agreement:
-        return ("Second pass: not measured yet (`vnreorg worksheet synthetic-agreement` writes "
-                "`corpus/synthetic/agreement.json`).")
+        return "Second pass: not measured yet (`vnreorg worksheet synthetic-agreement` writes `corpus/synthetic/agreement.json`)."
     cov, spans, rels = agreement["coverage"], agreement["spans"], agreement["relations"]
-    rows = [[lab, spans["per_label"][lab]["strict_f1"], spans["per_label"][lab]["overlap_f1"],
-             agreement["token_kappa"].get(lab)] for lab in spans["per_label"]]
+    rows = [
+        [lab, spans["per_label"][lab]["strict_f1"], spans["per_label"][lab]["overlap_f1"], agreement["token_kappa"].get(lab)]
+        for lab in spans["per_label"]
+    ]
     rows.append(["micro", spans["micro"]["strict_f1"], spans["micro"]["overlap_f1"], agreement["token_kappa"]["overall"]])
     rel_rows = [[lab, rels["per_label"][lab]["f1"]] for lab in rels["per_label"]] + [["micro", rels["micro"]["f1"]]]
     verdict = "meets" if spans["micro"]["strict_f1"] >= 0.90 else "does NOT meet"
-    return (f"Second pass: an independent annotator, given only the guidelines and the sentences, annotated "
-            f"{cov['documents']} of the {cov['corpus_documents']} articles ({cov['sentences']} of {cov['corpus_sentences']} "
-            f"sentences, {cov['share_of_sentences']:.1%}); agreement with the first pass (computed "
-            f"{agreement.get('computed', '?')}, `corpus/synthetic/AGREEMENT.md`) {verdict} the bar of span F1 >= 0.90:\n\n"
-            + markdown_table(["span label", "strict F1", "overlap F1", "token kappa"], rows) + "\n\n"
-            + markdown_table(["relation", "F1"], rel_rows)
-            + "\n\nBoth passes were made by AI model sessions (the team's writer and second-pass sessions), whose errors may correlate: read the figures as an upper bound, not a human ceiling.")
+    return (
+        f"Second pass: an independent annotator, given only the guidelines and the sentences, annotated "
+        f"{cov['documents']} of the {cov['corpus_documents']} articles ({cov['sentences']} of {cov['corpus_sentences']} "
+        f"sentences, {cov['share_of_sentences']:.1%}); agreement with the first pass (computed "
+        f"{agreement.get('computed', '?')}, `corpus/synthetic/AGREEMENT.md`) {verdict} the bar of span F1 >= 0.90:\n\n"
+        + markdown_table(["span label", "strict F1", "overlap F1", "token kappa"], rows)
+        + "\n\n"
+        + markdown_table(["relation", "F1"], rel_rows)
+        + "\n\nBoth passes were made by AI model sessions (the team's writer and second-pass sessions), whose errors may correlate: read the figures as an upper bound, not a human ceiling."
+    )
 
 
 def card_section(docs: list[Document], stats: dict, agreement: dict | None = None) -> str:
@@ -161,11 +182,15 @@ def card_section(docs: list[Document], stats: dict, agreement: dict | None = Non
         "the records are marked synthetic (id `syn-...`, `provenance` with writer, guidelines and worksheet file), "
         "kept out of `gold.jsonl`, out of `folds.json` and out of every test fold; no synthetic sentence shares a "
         f"run of {NGRAM} tokens with a seed sentence (tested). The features are those of the `documents` config; "
-        "`source_file` names the worksheet. Load it with `datasets.load_dataset(\"corpus/export/hf\", \"synthetic\")`; "
+        '`source_file` names the worksheet. Load it with `datasets.load_dataset("corpus/export/hf", "synthetic")`; '
         "the default config stays gold only.\n\n"
-        + markdown_table(["span label", "count"], [[k, v] for k, v in stats["spans_per_label"].items()]) + "\n\n"
+        + markdown_table(["span label", "count"], [[k, v] for k, v in stats["spans_per_label"].items()])
+        + "\n\n"
         + markdown_table(["relation label", "count"], [[k, v] for k, v in stats["relations_per_label"].items()])
-        + "\n\n" + markdown_table(["level / period", "articles"], sorted(levels.items()))
-        + "\n\n" + markdown_table(["writer", "articles"], sorted(writers.items()))
-        + "\n\n" + agreement_text(agreement)
+        + "\n\n"
+        + markdown_table(["level / period", "articles"], sorted(levels.items()))
+        + "\n\n"
+        + markdown_table(["writer", "articles"], sorted(writers.items()))
+        + "\n\n"
+        + agreement_text(agreement)
     )

@@ -17,6 +17,7 @@ are plain A-Z, Đ), so its full stop is split too (`_VIETNAMESE_UPPER_STOP`). Mo
 apply the same change through `[initialize.before_init]` (`vnreorg.project_tokenizer.v1`); the
 tokenizer's rules are saved with a trained pipeline, so a loaded model needs no project code.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -17,6 +17,7 @@ so that a reviewer can jump to it. Rules (schema in `vnreorg.schema`):
 - a synthetic record (corpus/synthetic.py) carries its synthetic provenance and is never in gold.jsonl;
   synthetic.jsonl holds only synthetic records.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -31,8 +32,19 @@ from vnreorg.corpus.synthetic import synthetic_problems
 from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import read_json_file, read_jsonl
 from vnreorg.metrics import span_problems
-from vnreorg.schema import (ENTITY_LABELS, LINK_ERAS, LINK_LEVELS, LINK_STATUSES, NAME_MAX, RELATION_LABELS, Document,
-                            Span, id_problem, nfc, relation_allowed)
+from vnreorg.schema import (
+    ENTITY_LABELS,
+    LINK_ERAS,
+    LINK_LEVELS,
+    LINK_STATUSES,
+    NAME_MAX,
+    RELATION_LABELS,
+    Document,
+    Span,
+    id_problem,
+    nfc,
+    relation_allowed,
+)
 
 DEFAULT_GOLD = Path("corpus/gold/gold.jsonl")
 
@@ -68,8 +80,15 @@ class Problem:
         return f"{self.where}: [{self.code}] {self.message}"
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "doc_id": self.doc_id, "span_id": self.span_id,
-                "offset": self.offset, "code": self.code, "message": self.message}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "doc_id": self.doc_id,
+            "span_id": self.span_id,
+            "offset": self.offset,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 class _Reporter:
@@ -165,11 +184,21 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
             continue
         covered = text[span.start : span.end]
         if span.text is None:
-            report("span-text", f"span [{span.start}, {span.end}) carries no `text` (gold records the covered "
-                   f"text, {covered!r}; re-import gold with `vnreorg worksheet import`)", sid, span.start)
+            report(
+                "span-text",
+                f"span [{span.start}, {span.end}) carries no `text` (gold records the covered "
+                f"text, {covered!r}; re-import gold with `vnreorg worksheet import`)",
+                sid,
+                span.start,
+            )
         elif span.text != covered:
-            report("span-text", f"span [{span.start}, {span.end}) records the text {span.text!r} but the document "
-                   f"has {covered!r} there: the text under the span was edited (offsets drifted)", sid, span.start)
+            report(
+                "span-text",
+                f"span [{span.start}, {span.end}) records the text {span.text!r} but the document "
+                f"has {covered!r} there: the text under the span was edited (offsets drifted)",
+                sid,
+                span.start,
+            )
         edge = _edge_problem(covered)
         if edge:
             report("span-edge", edge, sid, span.start)
@@ -182,8 +211,7 @@ def _check_spans(doc: Document, report: _Reporter) -> dict[str, Span]:
             where = f"inside token {tok[0]!r} [{tok[1]}, {tok[2]})" if tok else "not at a token end"
             report("span-token", f"end {span.end} of {covered!r} is {where}", sid, span.end)
         if doc.sentences and _sentence_index(doc, span) is None:
-            report("span-sentence", f"{covered!r} [{span.start}, {span.end}) is not inside one sentence",
-                   sid, span.start)
+            report("span-sentence", f"{covered!r} [{span.start}, {span.end}) is not inside one sentence", sid, span.start)
         if ids[sid] == 1:
             good[sid] = span
     return good
@@ -216,13 +244,16 @@ def _check_relations(doc: Document, spans: dict[str, Span], report: _Reporter) -
             continue
         known = rel.label in RELATION_LABELS and head.label in ENTITY_LABELS and child.label in ENTITY_LABELS
         if known and not relation_allowed(rel.label, head.label, child.label):
-            report("relation-type", f"{name}: {rel.label!r} not allowed from {head.label} to {child.label}",
-                   rel.head, head.start)
+            report("relation-type", f"{name}: {rel.label!r} not allowed from {head.label} to {child.label}", rel.head, head.start)
         if doc.sentences:
             hs, cs = _sentence_index(doc, head), _sentence_index(doc, child)
             if hs is not None and cs is not None and hs != cs:
-                report("relation-sentence", f"{name}: head in sentence {hs}, child in sentence {cs} "
-                       f"(offset {child.start})", rel.head, head.start)
+                report(
+                    "relation-sentence",
+                    f"{name}: head in sentence {hs}, child in sentence {cs} (offset {child.start})",
+                    rel.head,
+                    head.start,
+                )
         else:
             report("relation-sentence", f"{name}: document has no sentence offsets to check against", rel.head, off)
 
@@ -233,7 +264,7 @@ def _check_document(doc: Document, report: _Reporter) -> None:
         return
     if nfc(doc.text) != doc.text:
         off = _first_non_nfc_offset(doc.text)
-        report("nfc", f"text is not NFC near {doc.text[max(0, off - 10):off + 10]!r}", offset=off)
+        report("nfc", f"text is not NFC near {doc.text[max(0, off - 10) : off + 10]!r}", offset=off)
     _check_sentences(doc, report)
     spans = _check_spans(doc, report)
     _check_relations(doc, spans, report)
@@ -263,10 +294,14 @@ def _check_links(doc: Document, report: _Reporter) -> None:
         status = link.get("status")
         if status not in LINK_STATUSES:
             report("link", f"link {n}: status {status!r} is not one of {', '.join(LINK_STATUSES)}", offset=start)
-        elif status == "linked" and (not link.get("code") or link.get("level") not in LINK_LEVELS
-                                     or link.get("era") not in LINK_ERAS):
-            report("link", f"link {n}: a linked unit needs a code, a level ({', '.join(LINK_LEVELS)}) "
-                           f"and an era ({', '.join(LINK_ERAS)})", offset=start)
+        elif status == "linked" and (
+            not link.get("code") or link.get("level") not in LINK_LEVELS or link.get("era") not in LINK_ERAS
+        ):
+            report(
+                "link",
+                f"link {n}: a linked unit needs a code, a level ({', '.join(LINK_LEVELS)}) and an era ({', '.join(LINK_ERAS)})",
+                offset=start,
+            )
 
 
 def validate_documents(
@@ -304,8 +339,9 @@ def read_with_problems(path: str | os.PathLike) -> tuple[list[Document], list[in
         except (KeyError, TypeError, ValueError) as exc:
             raw_id = record.get("id")
             doc_id = raw_id if id_problem(raw_id) is None else ascii(raw_id)[:60] if isinstance(raw_id, str) else None
-            problems.append(Problem(str(path), lineno, doc_id, f"malformed document record "
-                                    f"({type(exc).__name__}: {exc})", code="record"))
+            problems.append(
+                Problem(str(path), lineno, doc_id, f"malformed document record ({type(exc).__name__}: {exc})", code="record")
+            )
             continue
         docs.append(doc)
         lines.append(lineno)
@@ -336,14 +372,22 @@ def check_folds(folds_path: str | os.PathLike, doc_ids: list[str]) -> list[Probl
         if unknown:
             problems.append(Problem(where, None, None, f"fold {name}: ids not in gold: {unknown}", code="folds"))
         if sorted(members) != sorted(known):
-            problems.append(Problem(where, None, None, f"fold {name}: test + dev + train is not exactly the gold "
-                                    "documents; run `vnreorg corpus folds`", code="folds"))
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    f"fold {name}: test + dev + train is not exactly the gold documents; run `vnreorg corpus folds`",
+                    code="folds",
+                )
+            )
         if set(f.get("test", [])) & set(f.get("dev", [])):
             problems.append(Problem(where, None, None, f"fold {name}: a document is both test and dev", code="folds"))
     for doc_id in sorted(known):
         if tested[doc_id] != 1:
-            problems.append(Problem(where, None, doc_id, f"document is the test set of {tested[doc_id]} folds, "
-                                    "expected 1", code="folds"))
+            problems.append(
+                Problem(where, None, doc_id, f"document is the test set of {tested[doc_id]} folds, expected 1", code="folds")
+            )
     return problems
 
 

@@ -1,4 +1,5 @@
 """`vnreorg evaluate` (top level) and `vnreorg eval render`: score predictions and write the report."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -32,9 +33,17 @@ def sha256_file(path: Path) -> str:
 
 def strip_annotations(docs: list[Document]) -> list[Document]:
     """Copies without spans and relations: what a model may see of the gold documents."""
-    return [Document(id=d.id, text=d.text, meta=dict(d.meta), paragraphs=list(d.paragraphs), sentences=list(d.sentences),
-                     paragraph_kinds=list(d.paragraph_kinds))  # captions are not predicted on
-            for d in docs]
+    return [
+        Document(
+            id=d.id,
+            text=d.text,
+            meta=dict(d.meta),
+            paragraphs=list(d.paragraphs),
+            sentences=list(d.sentences),
+            paragraph_kinds=list(d.paragraph_kinds),
+        )  # captions are not predicted on
+        for d in docs
+    ]
 
 
 def predict_with_model(model: str, gold: list[Document]) -> list[Document]:
@@ -52,8 +61,12 @@ def _default_out(name: str) -> Path:
 def evaluate(
     gold: Path = typer.Option(..., "--gold", "-g", help="Gold corpus JSONL (one Document a line)."),
     pred: Optional[Path] = typer.Option(None, "--pred", "-p", help="Predicted documents JSONL (same ids and texts)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Run this model (path or package name) on the gold texts first."),
-    compare: Optional[Path] = typer.Option(None, "--compare", help="A second prediction file: paired bootstrap delta against it."),
+    model: Optional[str] = typer.Option(
+        None, "--model", "-m", help="Run this model (path or package name) on the gold texts first."
+    ),
+    compare: Optional[Path] = typer.Option(
+        None, "--compare", help="A second prediction file: paired bootstrap delta against it."
+    ),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder (default eval/reports/<UTC time>-<name>)."),
     title: Optional[str] = typer.Option(None, help="Report title."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
@@ -83,12 +96,20 @@ def evaluate(
         pred_docs = read_documents(pred)  # type: ignore[arg-type]
         pred_path = pred  # type: ignore[assignment]
         pred_source = str(pred)
-    result = evaluate_documents(gold_docs, pred_docs, seed=seed, n_boot=n_boot, max_errors_per_kind=max_errors,
-                                gold_source=str(gold), pred_source=pred_source)
+    result = evaluate_documents(
+        gold_docs,
+        pred_docs,
+        seed=seed,
+        n_boot=n_boot,
+        max_errors_per_kind=max_errors,
+        gold_source=str(gold),
+        pred_source=pred_source,
+    )
     comparison = None
     if compare is not None:
-        other = evaluate_documents(gold_docs, read_documents(compare), n_boot=0, max_errors_per_kind=0,
-                                   gold_source=str(gold), pred_source=str(compare))
+        other = evaluate_documents(
+            gold_docs, read_documents(compare), n_boot=0, max_errors_per_kind=0, gold_source=str(gold), pred_source=str(compare)
+        )
         comparison = paired_bootstrap(result, other, seed=seed, n_boot=n_boot)
         comparison["_names"] = {"a": model or str(pred), "b": str(compare)}  # type: ignore[assignment]
     meta = {
@@ -98,24 +119,33 @@ def evaluate(
         "compare": str(compare) if compare else None,
         "corpus_version": {"file": str(gold), "sha256": sha256_file(gold), "documents": len(gold_docs)},
         # The command that reproduces this report (from the parsed options), and the raw process argv.
-        "command": shlex.join(["vnreorg", "evaluate", "--gold", str(gold)]
-                              + (["--model", model] if model else ["--pred", str(pred)])
-                              + (["--compare", str(compare)] if compare else [])
-                              + ["--out", str(out_dir), "--seed", str(seed), "--n-boot", str(n_boot), "--max-errors", str(max_errors)]
-                              + (["--title", title] if title else [])),
+        "command": shlex.join(
+            ["vnreorg", "evaluate", "--gold", str(gold)]
+            + (["--model", model] if model else ["--pred", str(pred)])
+            + (["--compare", str(compare)] if compare else [])
+            + ["--out", str(out_dir), "--seed", str(seed), "--n-boot", str(n_boot), "--max-errors", str(max_errors)]
+            + (["--title", title] if title else [])
+        ),
         "argv": shlex.join(sys.argv),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "seed": seed,
         "n_boot": n_boot,
     }
-    paths = write_report(result, out_dir, title=title or f"Evaluation of {model or pred.name}", meta=meta,  # type: ignore[union-attr]
-                         comparison=comparison)
+    paths = write_report(
+        result,
+        out_dir,
+        title=title or f"Evaluation of {model or pred.name}",
+        meta=meta,  # type: ignore[union-attr]
+        comparison=comparison,
+    )
     s = result.entities["strict"]["micro"]
     r = result.relations["strict"]["micro"]
     ci = result.ci.get("entities.strict")
-    typer.echo(f"entities strict P/R/F1 {s['precision']:.3f}/{s['recall']:.3f}/{s['f1']:.3f}"
-               + (f" (95% CI {ci[0]:.3f}-{ci[1]:.3f})" if ci else "")
-               + f"; relations strict F1 {r['f1']:.3f}")
+    typer.echo(
+        f"entities strict P/R/F1 {s['precision']:.3f}/{s['recall']:.3f}/{s['f1']:.3f}"
+        + (f" (95% CI {ci[0]:.3f}-{ci[1]:.3f})" if ci else "")
+        + f"; relations strict F1 {r['f1']:.3f}"
+    )
     for note in result.notes:
         typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"report: {paths['md']} {paths['html']} {paths['json']} ({time.perf_counter() - t0:.1f} s)")

@@ -7,6 +7,7 @@ draws one sample of documents and scores both systems on it, so document difficu
 A fold result is an `EvalResult` from `evaluate_documents`; it carries per-document counts, which is
 what makes pooling folds and paired resampling possible without re-reading the documents.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,8 +62,14 @@ def pool_folds(results: Mapping[str, EvalResult] | EvalResult) -> tuple[list[str
     return [ids[i] for i in order], counts[order]
 
 
-def paired_bootstrap(a: EvalResult | Mapping[str, EvalResult], b: EvalResult | Mapping[str, EvalResult], *,
-                     seed: int = 0, n_boot: int = 1000, level: float = 0.95) -> dict[str, dict[str, Any]]:
+def paired_bootstrap(
+    a: EvalResult | Mapping[str, EvalResult],
+    b: EvalResult | Mapping[str, EvalResult],
+    *,
+    seed: int = 0,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> dict[str, dict[str, Any]]:
     """Delta of every micro F1 (a - b) with a paired document-level bootstrap interval.
 
     `a` and `b` are results on the same gold documents (or dicts of fold results, pooled).
@@ -103,16 +110,18 @@ def paired_bootstrap(a: EvalResult | Mapping[str, EvalResult], b: EvalResult | M
     return out
 
 
-def paired_bootstrap_documents(gold: list[Document], pred_a: list[Document], pred_b: list[Document], *,
-                               seed: int = 0, n_boot: int = 1000) -> dict[str, dict[str, Any]]:
+def paired_bootstrap_documents(
+    gold: list[Document], pred_a: list[Document], pred_b: list[Document], *, seed: int = 0, n_boot: int = 1000
+) -> dict[str, dict[str, Any]]:
     """Convenience: score two prediction sets on the same gold, then `paired_bootstrap`."""
     ra = evaluate_documents(gold, pred_a, n_boot=0)
     rb = evaluate_documents(gold, pred_b, n_boot=0)
     return paired_bootstrap(ra, rb, seed=seed, n_boot=n_boot)
 
 
-def compare_systems(systems: Mapping[str, Mapping[str, EvalResult]], *, reference: str | None = None,
-                    seed: int = 0, n_boot: int = 1000) -> dict[str, Any]:
+def compare_systems(
+    systems: Mapping[str, Mapping[str, EvalResult]], *, reference: str | None = None, seed: int = 0, n_boot: int = 1000
+) -> dict[str, Any]:
     """Summaries of several CV runs side by side, and each system's paired delta against `reference`
     (default: the first system), pooled over folds."""
     if not systems:
@@ -122,15 +131,24 @@ def compare_systems(systems: Mapping[str, Mapping[str, EvalResult]], *, referenc
     if reference not in systems:
         raise VnreorgError(f"reference system {reference!r} is not among {names}")
     summaries = {name: summarise_folds(folds) for name, folds in systems.items()}
-    deltas = {name: paired_bootstrap(systems[name], systems[reference], seed=seed, n_boot=n_boot)
-              for name in names if name != reference}
+    deltas = {
+        name: paired_bootstrap(systems[name], systems[reference], seed=seed, n_boot=n_boot) for name in names if name != reference
+    }
     return {"systems": summaries, "reference": reference, "deltas": deltas, "metrics": list(METRICS)}
 
 
-def write_cv_report(systems: Mapping[str, Mapping[str, EvalResult]], out_dir: str | os.PathLike, *,
-                    title: str = "vnreorg cross-validation", meta: dict[str, Any] | None = None,
-                    reference: str | None = None, seed: int = 0, n_boot: int = 1000,
-                    per_label: dict[str, Any] | None = None, pooled_per_label: dict[str, Any] | None = None) -> dict[str, Path]:
+def write_cv_report(
+    systems: Mapping[str, Mapping[str, EvalResult]],
+    out_dir: str | os.PathLike,
+    *,
+    title: str = "vnreorg cross-validation",
+    meta: dict[str, Any] | None = None,
+    reference: str | None = None,
+    seed: int = 0,
+    n_boot: int = 1000,
+    per_label: dict[str, Any] | None = None,
+    pooled_per_label: dict[str, Any] | None = None,
+) -> dict[str, Path]:
     """Write the one CV report, cv_report.md, cv_report.html and cv_report.json, comparing systems over
     folds (with the strict F1 per label per fold, and pooled, when given)."""
     from vnreorg.eval.report import write_cv_files
@@ -173,8 +191,10 @@ def pooled_per_label(all_gold: list[Document], preds: dict[str, list[Document]])
         gold = [g for g in all_gold if g.id in {d.id for d in docs}]
         r = evaluate_documents(gold, docs, n_boot=0)
         out[system] = {
-            kind: {**{label: float(v["f1"]) for label, v in getattr(r, kind)["strict"]["per_label"].items()},
-                   "micro": float(getattr(r, kind)["strict"]["micro"]["f1"])}
+            kind: {
+                **{label: float(v["f1"]) for label, v in getattr(r, kind)["strict"]["per_label"].items()},
+                "micro": float(getattr(r, kind)["strict"]["micro"]["f1"]),
+            }
             for kind in ("entities", "relations")
         }
     return out

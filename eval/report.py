@@ -7,6 +7,7 @@ and `Cell`s that name their emphasis, and drawn by two renderers (`md_block`, `h
 adds only what is its own (plots, highlighted examples). The HTML has no external resources: CSS
 inline, plots as base64 PNG.
 """
+
 from __future__ import annotations
 
 import base64
@@ -69,8 +70,15 @@ def _plt():
     return plt
 
 
-def _f1_bars(d: dict[str, Any], kind: str, labels: tuple[str, ...], schemes: tuple[str, ...], colours: list[str],
-             title: str, figsize: tuple[float, float]) -> str:
+def _f1_bars(
+    d: dict[str, Any],
+    kind: str,
+    labels: tuple[str, ...],
+    schemes: tuple[str, ...],
+    colours: list[str],
+    title: str,
+    figsize: tuple[float, float],
+) -> str:
     """Grouped bars: F1 per label under each scheme, and micro F1 with its bootstrap interval."""
     plt = _plt()
     import numpy as np
@@ -97,13 +105,27 @@ def _f1_bars(d: dict[str, Any], kind: str, labels: tuple[str, ...], schemes: tup
 
 
 def plot_entity_f1(d: dict[str, Any]) -> str:
-    return _f1_bars(d, "entities", tuple(ENTITY_LABELS), tuple(SCHEMES), ["#4c72b0", "#55a868", "#c44e52", "#8172b2"],
-                    "Entity F1 per label and scheme (micro with 95% bootstrap interval)", (8.5, 3.6))
+    return _f1_bars(
+        d,
+        "entities",
+        tuple(ENTITY_LABELS),
+        tuple(SCHEMES),
+        ["#4c72b0", "#55a868", "#c44e52", "#8172b2"],
+        "Entity F1 per label and scheme (micro with 95% bootstrap interval)",
+        (8.5, 3.6),
+    )
 
 
 def plot_relation_f1(d: dict[str, Any]) -> str:
-    return _f1_bars(d, "relations", tuple(RELATION_LABELS), tuple(RELATION_SCHEMES), ["#4c72b0", "#dd8452"],
-                    "Relation F1 per label (micro with 95% bootstrap interval)", (6.5, 3.2))
+    return _f1_bars(
+        d,
+        "relations",
+        tuple(RELATION_LABELS),
+        tuple(RELATION_SCHEMES),
+        ["#4c72b0", "#dd8452"],
+        "Relation F1 per label (micro with 95% bootstrap interval)",
+        (6.5, 3.2),
+    )
 
 
 def plot_confusion(conf: dict[str, Any]) -> str:
@@ -119,8 +141,9 @@ def plot_confusion(conf: dict[str, Any]) -> str:
     for i in range(len(labels)):
         for j in range(len(labels)):
             if m[i, j]:
-                ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=8,
-                        color="white" if share[i, j] > 0.6 else "black")
+                ax.text(
+                    j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=8, color="white" if share[i, j] > 0.6 else "black"
+                )
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_xlabel("predicted")
@@ -190,10 +213,10 @@ def highlight_text(err: dict[str, Any]) -> str:
     out = []
     pos = s0
     for off, _, mark in sorted(inserts):
-        out.append(text[pos - base: off - base])
+        out.append(text[pos - base : off - base])
         out.append(mark)
         pos = off
-    out.append(text[pos - base: s1 - base])
+    out.append(text[pos - base : s1 - base])
     body = "".join(out).replace("\n", " ").replace("|", "\\|")
     return ("…" if s0 > err["sentence"]["start"] else "") + body + ("…" if s1 < err["sentence"]["end"] else "")
 
@@ -209,21 +232,27 @@ def highlight_html(err: dict[str, Any]) -> str:
     cuts_sorted = sorted(cuts)
     out = ["…" if s0 > err["sentence"]["start"] else ""]
     for a, b in zip(cuts_sorted, cuts_sorted[1:]):
-        seg = html.escape(text[a - base: b - base])
+        seg = html.escape(text[a - base : b - base])
         style = []
         g = next((sp for sp in err["gold"] if sp["start"] <= a and b <= sp["end"]), None)
         p = next((sp for sp in err["pred"] if sp["start"] <= a and b <= sp["end"]), None)
         if g:
             style.append(f"border-bottom:3px solid {LABEL_COLOURS.get(g['label'], _NONE_COLOUR)}")
         if p:
-            style.append(f"background:{LABEL_COLOURS.get(p['label'], _NONE_COLOUR)}33;outline:1px dashed {LABEL_COLOURS.get(p['label'], _NONE_COLOUR)}")
+            style.append(
+                f"background:{LABEL_COLOURS.get(p['label'], _NONE_COLOUR)}33;outline:1px dashed {LABEL_COLOURS.get(p['label'], _NONE_COLOUR)}"
+            )
         out.append(f'<span style="{";".join(style)}">{seg}</span>' if style else seg)
         for sp in err["gold"]:
             if sp["end"] == b:
-                out.append(f'<sup class="badge gold" style="background:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)}">gold {html.escape(sp["label"])}</sup>')
+                out.append(
+                    f'<sup class="badge gold" style="background:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)}">gold {html.escape(sp["label"])}</sup>'
+                )
         for sp in err["pred"]:
             if sp["end"] == b:
-                out.append(f'<sup class="badge pred" style="color:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)};border-color:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)}">pred {html.escape(sp["label"])}</sup>')
+                out.append(
+                    f'<sup class="badge pred" style="color:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)};border-color:{LABEL_COLOURS.get(sp["label"], _NONE_COLOUR)}">pred {html.escape(sp["label"])}</sup>'
+                )
     out.append("…" if s1 < err["sentence"]["end"] else "")
     return "".join(out)
 
@@ -271,6 +300,7 @@ def _cell(value: Any) -> Cell:
 
 def md_table(t: Table) -> str:
     """The table alone in GitHub Markdown (pipes in cells escaped, as GFM wants even in code spans)."""
+
     def md(c: Cell) -> str:
         text = c.text.replace("|", "\\|")
         return f"**{text}**" if c.style in ("strong", "big") else f"`{text}`" if c.style == "code" else text
@@ -295,6 +325,7 @@ def _inline_html(text: str) -> str:
 
 def html_table(t: Table) -> str:
     """The table alone in HTML; every text is escaped here, so builders pass plain text."""
+
     def td(c: Cell) -> str:
         text = html.escape(c.text)
         if c.style == "strong":
@@ -339,46 +370,117 @@ def _meta_table(items: list[tuple[str, Any]], code: tuple[str, ...] = ("command"
 
 def _run_meta_table(d: dict[str, Any]) -> Table:
     meta, c, b = d.get("meta", {}), d["counts"], d.get("bootstrap", {})
-    return _meta_table([
-        ("model", meta.get("model") or "–"), ("gold", meta.get("gold", "–")), ("prediction", meta.get("pred", "–")),
-        ("corpus sha256", (meta.get("corpus_version") or {}).get("sha256", "–")), ("command", meta.get("command", "–")),
-        ("created", meta.get("created", "–")),
-        ("documents / gold spans / predicted spans", f"{c['documents']} / {c['gold_spans']} / {c['pred_spans']}"),
-        ("gold relations / predicted relations", f"{c['gold_relations']} / {c['pred_relations']}"),
-        ("bootstrap", f"{b.get('n_boot', 0)} document resamples, seed {b.get('seed', '–')}"),
-    ], code=("command", "corpus sha256"))
+    return _meta_table(
+        [
+            ("model", meta.get("model") or "–"),
+            ("gold", meta.get("gold", "–")),
+            ("prediction", meta.get("pred", "–")),
+            ("corpus sha256", (meta.get("corpus_version") or {}).get("sha256", "–")),
+            ("command", meta.get("command", "–")),
+            ("created", meta.get("created", "–")),
+            ("documents / gold spans / predicted spans", f"{c['documents']} / {c['gold_spans']} / {c['pred_spans']}"),
+            ("gold relations / predicted relations", f"{c['gold_relations']} / {c['pred_relations']}"),
+            ("bootstrap", f"{b.get('n_boot', 0)} document resamples, seed {b.get('seed', '–')}"),
+        ],
+        code=("command", "corpus sha256"),
+    )
 
 
 def _entity_tables(d: dict[str, Any]) -> dict[str, Table]:
     ent, ci = d["entities"], d.get("ci95", {})
-    micro = [[Cell(s, "strong"), Cell(SCHEME_HELP[s], "muted"), _f(m["precision"]), _f(m["recall"]), Cell(_f(m["f1"]), "big"),
-              _ci(ci.get(f"entities.{s}")), m["correct"], m["incorrect"], m["partial"], m["missed"], m["spurious"]]
-             for s in SCHEMES for m in [ent[s]["micro"]]]
+    micro = [
+        [
+            Cell(s, "strong"),
+            Cell(SCHEME_HELP[s], "muted"),
+            _f(m["precision"]),
+            _f(m["recall"]),
+            Cell(_f(m["f1"]), "big"),
+            _ci(ci.get(f"entities.{s}")),
+            m["correct"],
+            m["incorrect"],
+            m["partial"],
+            m["missed"],
+            m["spurious"],
+        ]
+        for s in SCHEMES
+        for m in [ent[s]["micro"]]
+    ]
     macro = [[s, _f(ent[s]["macro"]["precision"]), _f(ent[s]["macro"]["recall"]), _f(ent[s]["macro"]["f1"])] for s in SCHEMES]
     strict = ent["strict"]["per_label"]
-    per_label = [[Cell(lab, swatch=LABEL_COLOURS.get(lab, _NONE_COLOUR)), strict[lab]["support"], strict[lab]["predicted"],
-                  _f(strict[lab]["precision"]), _f(strict[lab]["recall"]), _f(strict[lab]["f1"])]
-                 + [_f(ent[s]["per_label"][lab]["f1"]) for s in ("exact", "partial", "type")]
-                 + ["/".join(str(strict[lab][k]) for k in ("correct", "incorrect", "missed", "spurious"))] for lab in ENTITY_LABELS]
+    per_label = [
+        [
+            Cell(lab, swatch=LABEL_COLOURS.get(lab, _NONE_COLOUR)),
+            strict[lab]["support"],
+            strict[lab]["predicted"],
+            _f(strict[lab]["precision"]),
+            _f(strict[lab]["recall"]),
+            _f(strict[lab]["f1"]),
+        ]
+        + [_f(ent[s]["per_label"][lab]["f1"]) for s in ("exact", "partial", "type")]
+        + ["/".join(str(strict[lab][k]) for k in ("correct", "incorrect", "missed", "spurious"))]
+        for lab in ENTITY_LABELS
+    ]
     return {
-        "entities": Table("Entities (micro)", ["scheme", "rule", "P", "R", "F1", "F1 95% CI", "COR", "INC", "PAR", "MIS", "SPU"], micro),
-        "entities_macro": Table("", ["scheme", "P", "R", "F1"], macro,
-                                ["Macro (unweighted mean over labels present in gold or prediction):"]),
-        "entities_per_label": Table("Entities per label", ["label", "support", "predicted", "strict P", "strict R", "strict F1", "exact F1",
-                                                           "partial F1", "type F1", "COR/INC/MIS/SPU (strict)"], per_label),
+        "entities": Table(
+            "Entities (micro)", ["scheme", "rule", "P", "R", "F1", "F1 95% CI", "COR", "INC", "PAR", "MIS", "SPU"], micro
+        ),
+        "entities_macro": Table(
+            "", ["scheme", "P", "R", "F1"], macro, ["Macro (unweighted mean over labels present in gold or prediction):"]
+        ),
+        "entities_per_label": Table(
+            "Entities per label",
+            [
+                "label",
+                "support",
+                "predicted",
+                "strict P",
+                "strict R",
+                "strict F1",
+                "exact F1",
+                "partial F1",
+                "type F1",
+                "COR/INC/MIS/SPU (strict)",
+            ],
+            per_label,
+        ),
     }
 
 
 def _relation_tables(d: dict[str, Any]) -> dict[str, Table]:
     rel, ci = d["relations"], d.get("ci95", {})
-    micro = [[Cell(s, "strong"), Cell(RELATION_SCHEME_HELP[s], "muted"), _f(m["precision"]), _f(m["recall"]), Cell(_f(m["f1"]), "big"),
-              _ci(ci.get(f"relations.{s}")), m["tp"], m["pred"], m["gold"]] for s in RELATION_SCHEMES for m in [rel[s]["micro"]]]
+    micro = [
+        [
+            Cell(s, "strong"),
+            Cell(RELATION_SCHEME_HELP[s], "muted"),
+            _f(m["precision"]),
+            _f(m["recall"]),
+            Cell(_f(m["f1"]), "big"),
+            _ci(ci.get(f"relations.{s}")),
+            m["tp"],
+            m["pred"],
+            m["gold"],
+        ]
+        for s in RELATION_SCHEMES
+        for m in [rel[s]["micro"]]
+    ]
     strict = rel["strict"]["per_label"]
-    per_label = [[lab, strict[lab]["gold"], strict[lab]["pred"], _f(strict[lab]["precision"]), _f(strict[lab]["recall"]),
-                  _f(strict[lab]["f1"]), _f(rel["boundaries"]["per_label"][lab]["f1"])] for lab in RELATION_LABELS]
+    per_label = [
+        [
+            lab,
+            strict[lab]["gold"],
+            strict[lab]["pred"],
+            _f(strict[lab]["precision"]),
+            _f(strict[lab]["recall"]),
+            _f(strict[lab]["f1"]),
+            _f(rel["boundaries"]["per_label"][lab]["f1"]),
+        ]
+        for lab in RELATION_LABELS
+    ]
     return {
         "relations": Table("Relations", ["scheme", "rule", "P", "R", "F1", "F1 95% CI", "correct", "predicted", "gold"], micro),
-        "relations_per_label": Table("", ["relation", "gold", "predicted", "strict P", "strict R", "strict F1", "boundaries F1"], per_label),
+        "relations_per_label": Table(
+            "", ["relation", "gold", "predicted", "strict P", "strict R", "strict F1", "boundaries F1"], per_label
+        ),
     }
 
 
@@ -391,11 +493,25 @@ def _comparison_table(comparison: dict[str, Any]) -> Table:
             continue
         ci = e.get("ci95")
         colour = "#2ca02c" if ci and ci[0] > 0 else "#d62728" if ci and ci[1] < 0 else "#555"
-        rows.append([m, _f(e["a"]), _f(e["b"]), Cell(f"{e['delta']:+.3f}", "signal", colour), _ci(ci),
-                     f"{e['p_value']:.3f}" if "p_value" in e else "–"])
-    return Table(f"Comparison: {names['a']} (a) vs {names['b']} (b)", ["micro F1", "a", "b", "a − b", "95% CI of a − b", "p"], rows,
-                 [f"Paired bootstrap over {meta.get('documents', '?')} documents, {meta.get('n_boot', '?')} resamples, "
-                  f"seed {meta.get('seed', '?')}."])
+        rows.append(
+            [
+                m,
+                _f(e["a"]),
+                _f(e["b"]),
+                Cell(f"{e['delta']:+.3f}", "signal", colour),
+                _ci(ci),
+                f"{e['p_value']:.3f}" if "p_value" in e else "–",
+            ]
+        )
+    return Table(
+        f"Comparison: {names['a']} (a) vs {names['b']} (b)",
+        ["micro F1", "a", "b", "a − b", "95% CI of a − b", "p"],
+        rows,
+        [
+            f"Paired bootstrap over {meta.get('documents', '?')} documents, {meta.get('n_boot', '?')} resamples, "
+            f"seed {meta.get('seed', '?')}."
+        ],
+    )
 
 
 def report_tables(d: dict[str, Any], comparison: dict[str, Any] | None = None) -> dict[str, Table]:
@@ -405,10 +521,18 @@ def report_tables(d: dict[str, Any], comparison: dict[str, Any] | None = None) -
     tables = {"meta": _run_meta_table(d), **_entity_tables(d), **_relation_tables(d)}
     if comparison:
         tables["comparison"] = _comparison_table(comparison)
-    tables["confusion"] = Table("Label confusion", ["gold \\ pred"] + conf["labels"],
-                                [[lab] + row for lab, row in zip(conf["labels"], conf["matrix"])], [conf.get("note", "")])
-    tables["errors"] = Table("Errors", ["kind", "count"], [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS],
-                             ["Kinds from the strict alignment."])
+    tables["confusion"] = Table(
+        "Label confusion",
+        ["gold \\ pred"] + conf["labels"],
+        [[lab] + row for lab, row in zip(conf["labels"], conf["matrix"])],
+        [conf.get("note", "")],
+    )
+    tables["errors"] = Table(
+        "Errors",
+        ["kind", "count"],
+        [[ERROR_KIND_TITLES[k], counts.get(k, 0)] for k in ERROR_KINDS],
+        ["Kinds from the strict alignment."],
+    )
     return tables
 
 
@@ -440,10 +564,14 @@ def render_markdown(d: dict[str, Any], *, title: str, comparison: dict[str, Any]
         parts.append("")
     if d.get("notes"):
         parts += ["## Notes", ""] + [f"- {n}" for n in d["notes"]] + [""]
-    parts += ["## How to read this", "",
-              "Counts: COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. P = (COR + ½·PAR) / (COR+INC+PAR+SPU), "
-              "R = (COR + ½·PAR) / (COR+INC+PAR+MIS). Spans are paired one to one: exact matches first, then overlaps "
-              "(see eval/README.md, *Matching rule*). Intervals: percentile bootstrap over documents.", ""]
+    parts += [
+        "## How to read this",
+        "",
+        "Counts: COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. P = (COR + ½·PAR) / (COR+INC+PAR+SPU), "
+        "R = (COR + ½·PAR) / (COR+INC+PAR+MIS). Spans are paired one to one: exact matches first, then overlaps "
+        "(see eval/README.md, *Matching rule*). Intervals: percentile bootstrap over documents.",
+        "",
+    ]
     return "\n".join(parts)
 
 
@@ -466,10 +594,11 @@ details summary{cursor:pointer;font-weight:600}
 """
 
 
-
 def _page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_CSS}</style></head><body>{body}</body></html>\n")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_CSS}</style></head><body>{body}</body></html>\n"
+    )
 
 
 def _img(alt: str, png: str) -> str:
@@ -480,10 +609,12 @@ def render_html(d: dict[str, Any], *, title: str, comparison: dict[str, Any] | N
     tables = report_tables(d, comparison)
     if comparison:
         tables["comparison"] = tables["comparison"].with_notes("Green: interval above 0, red: below 0.")
-    plots_after = {"entities_macro": lambda: _img("entity F1 per label", plot_entity_f1(d)),
-                   "relations_per_label": lambda: _img("relation F1", plot_relation_f1(d)),
-                   "confusion": lambda: _img("confusion matrix", plot_confusion(d["confusion"])),
-                   "errors": lambda: _errors_html(d)}
+    plots_after = {
+        "entities_macro": lambda: _img("entity F1 per label", plot_entity_f1(d)),
+        "relations_per_label": lambda: _img("relation F1", plot_relation_f1(d)),
+        "confusion": lambda: _img("confusion matrix", plot_confusion(d["confusion"])),
+        "errors": lambda: _errors_html(d),
+    }
     b = [f"<h1>{html.escape(title)}</h1>"]
     for name, t in tables.items():
         b.append(html_block(t))
@@ -491,25 +622,36 @@ def render_html(d: dict[str, Any], *, title: str, comparison: dict[str, Any] | N
             b.append(plots_after[name]())
     if d.get("notes"):
         b.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in d["notes"]) + "</ul>")
-    b.append('<h2>How to read this</h2><p class="muted">COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. '
-             "P = (COR + ½·PAR) / (COR+INC+PAR+SPU), R = (COR + ½·PAR) / (COR+INC+PAR+MIS); PAR occurs only in the partial scheme. "
-             "Spans are paired one to one: exact matches first, then overlaps (eval/README.md, <i>Matching rule</i>). "
-             "Intervals: percentile bootstrap over documents.</p>")
+    b.append(
+        '<h2>How to read this</h2><p class="muted">COR correct, INC incorrect, PAR partial, MIS missed, SPU spurious. '
+        "P = (COR + ½·PAR) / (COR+INC+PAR+SPU), R = (COR + ½·PAR) / (COR+INC+PAR+MIS); PAR occurs only in the partial scheme. "
+        "Spans are paired one to one: exact matches first, then overlaps (eval/README.md, <i>Matching rule</i>). "
+        "Intervals: percentile bootstrap over documents.</p>"
+    )
     return _page(title, "\n".join(b))
 
 
 def _errors_html(d: dict[str, Any]) -> str:
     """The examples under the error table: a colour legend, then each kind's highlighted sentences."""
     legend = " ".join(f'<span><span style="color:{c}">■</span> {html.escape(lab)}</span>' for lab, c in LABEL_COLOURS.items())
-    out = ['<p class="muted">Gold spans are underlined in their label colour, predictions shaded with a dashed outline; '
-           f'badges name the label.</p><p class="legend">{legend}</p>']
+    out = [
+        '<p class="muted">Gold spans are underlined in their label colour, predictions shaded with a dashed outline; '
+        f'badges name the label.</p><p class="legend">{legend}</p>'
+    ]
     for k, total, shown in _errors_by_kind(d):
         items = []
         for e in shown:
-            extra = f' <span class="muted">{html.escape(e["relation"])}: {html.escape(e["reason"])}</span>' if "relation" in e else ""
-            items.append(f'<div class="err"><span class="doc">{html.escape(e["doc_id"])}</span>{extra}<br>{highlight_html(e)}</div>')
-        out.append(f"<details open><summary>{html.escape(ERROR_KIND_TITLES[k])} ({total}; {len(shown)} shown)</summary>"
-                   + "".join(items) + "</details>")
+            extra = (
+                f' <span class="muted">{html.escape(e["relation"])}: {html.escape(e["reason"])}</span>' if "relation" in e else ""
+            )
+            items.append(
+                f'<div class="err"><span class="doc">{html.escape(e["doc_id"])}</span>{extra}<br>{highlight_html(e)}</div>'
+            )
+        out.append(
+            f"<details open><summary>{html.escape(ERROR_KIND_TITLES[k])} ({total}; {len(shown)} shown)</summary>"
+            + "".join(items)
+            + "</details>"
+        )
     return "\n".join(out)
 
 
@@ -518,8 +660,14 @@ def _errors_html(d: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def write_report(result: EvalResult | dict[str, Any], out_dir: str | os.PathLike, *, title: str = "vnreorg evaluation",
-                 meta: dict[str, Any] | None = None, comparison: dict[str, Any] | None = None) -> dict[str, Path]:
+def write_report(
+    result: EvalResult | dict[str, Any],
+    out_dir: str | os.PathLike,
+    *,
+    title: str = "vnreorg evaluation",
+    meta: dict[str, Any] | None = None,
+    comparison: dict[str, Any] | None = None,
+) -> dict[str, Path]:
     """Write report.md, report.html and report.json (atomically) into `out_dir`; return their paths."""
     d = result.to_dict() if isinstance(result, EvalResult) else dict(result)
     if meta:
@@ -566,18 +714,34 @@ def cv_tables(c: dict[str, Any], meta: dict[str, Any]) -> dict[str, Table]:
     """Every table of the CV report, in reading order; per-fold tables are named `fold:<system>`."""
     metrics, systems = c["metrics"], c["systems"]
     tables = {"meta": _meta_table(list(meta.items()))} if meta else {}
-    tables["micro"] = Table("Micro F1, mean ± sd over folds", ["system", "folds"] + metrics,
-                            [[n, s["n_folds"]] + [fmt_mean_sd(s["mean"][m], s["sd"][m]) for m in metrics] for n, s in systems.items()])
-    tables["pooled"] = Table("Pooled over folds", ["system"] + metrics, [[n] + [_f(s["pooled"][m]) for m in metrics] for n, s in systems.items()],
-                             ["All folds' counts summed, each document scored once."], level=3)
+    tables["micro"] = Table(
+        "Micro F1, mean ± sd over folds",
+        ["system", "folds"] + metrics,
+        [[n, s["n_folds"]] + [fmt_mean_sd(s["mean"][m], s["sd"][m]) for m in metrics] for n, s in systems.items()],
+    )
+    tables["pooled"] = Table(
+        "Pooled over folds",
+        ["system"] + metrics,
+        [[n] + [_f(s["pooled"][m]) for m in metrics] for n, s in systems.items()],
+        ["All folds' counts summed, each document scored once."],
+        level=3,
+    )
     for n, s in systems.items():
-        tables[f"fold:{n}"] = Table(f"{n}: per fold", ["fold"] + metrics, [[f] + [_f(v[m]) for m in metrics] for f, v in s["folds"].items()],
-                                    level=3)
+        tables[f"fold:{n}"] = Table(
+            f"{n}: per fold", ["fold"] + metrics, [[f] + [_f(v[m]) for m in metrics] for f, v in s["folds"].items()], level=3
+        )
     if c["deltas"]:
-        rows = [[n, m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"]
-                for n, dd in c["deltas"].items() for m in metrics for e in [dd[m]]]
-        tables["deltas"] = Table(f"Paired bootstrap against `{c['reference']}` (pooled over folds)",
-                                 ["system", "micro F1", f"Δ vs {c['reference']}", "95% CI", "p"], rows)
+        rows = [
+            [n, m, f"{e['delta']:+.3f}", _ci(e.get("ci95")), f"{e['p_value']:.3f}" if "p_value" in e else "–"]
+            for n, dd in c["deltas"].items()
+            for m in metrics
+            for e in [dd[m]]
+        ]
+        tables["deltas"] = Table(
+            f"Paired bootstrap against `{c['reference']}` (pooled over folds)",
+            ["system", "micro F1", f"Δ vs {c['reference']}", "95% CI", "p"],
+            rows,
+        )
     for i, t in enumerate(cv_label_tables(c)):
         tables[f"per_label:{i}"] = t
     return tables

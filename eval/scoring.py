@@ -44,6 +44,7 @@ label is the same; under ``boundaries`` when boundaries and relation label match
 ignored). Relations are matched as multisets, so predicted spans that match no gold span simply
 make their relations false positives.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -114,8 +115,7 @@ class _Spans:
     def subset(self, mask: np.ndarray) -> "_Spans":
         """Only what matching needs (per-label scoring does not look at documents)."""
         empty = np.zeros(0, np.int64)
-        return _Spans(self.s[mask], self.e[mask], self.label[mask], empty, empty,
-                      None if self.key is None else self.key[mask])
+        return _Spans(self.s[mask], self.e[mask], self.label[mask], empty, empty, None if self.key is None else self.key[mask])
 
     def __len__(self) -> int:
         return len(self.s)
@@ -192,7 +192,7 @@ def _extract(docs: list[Document], base: np.ndarray, width: int, source: str | N
     offset = 0
     for i, d in enumerate(docs):
         if d.relations:
-            doc_ids = ids[offset: offset + len(d.spans)]
+            doc_ids = ids[offset : offset + len(d.spans)]
             index = dict(zip(doc_ids, range(offset, offset + len(doc_ids))))
             if len(index) != len(doc_ids):
                 _span_error(d, side, source)
@@ -204,25 +204,33 @@ def _extract(docs: list[Document], base: np.ndarray, width: int, source: str | N
                 _relation_error(d, index, side, source)
             rdocs.extend([i] * len(d.relations))
         offset += len(d.spans)
-    rel = _Relations(rank[np.array(heads, dtype=np.int64)], rank[np.array(childs, dtype=np.int64)],
-                     np.array(rlabels, dtype=np.int64), np.array(rdocs, dtype=np.int64))
+    rel = _Relations(
+        rank[np.array(heads, dtype=np.int64)],
+        rank[np.array(childs, dtype=np.int64)],
+        np.array(rlabels, dtype=np.int64),
+        np.array(rdocs, dtype=np.int64),
+    )
     return spans, rel
 
 
 def _relation_error(d: Document, index: dict[str, int], side: str, source: str | None) -> None:
     for r in d.relations:
         if r.label not in _REL_ID:
-            raise VnreorgError(f"{side} relation {r.head}->{r.child} has unknown label {r.label!r} "
-                               f"(known: {', '.join(RELATION_LABELS)})", _where(source, d.id))
+            raise VnreorgError(
+                f"{side} relation {r.head}->{r.child} has unknown label {r.label!r} (known: {', '.join(RELATION_LABELS)})",
+                _where(source, d.id),
+            )
         for end_id in (r.head, r.child):
             if end_id not in index:
-                raise VnreorgError(f"{side} relation {r.head}->{r.child} ({r.label}) refers to missing span {end_id!r}",
-                                   _where(source, d.id))
+                raise VnreorgError(
+                    f"{side} relation {r.head}->{r.child} ({r.label}) refers to missing span {end_id!r}", _where(source, d.id)
+                )
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _pair_documents(gold: list[Document], pred: list[Document], gold_source: str | None,
-                    pred_source: str | None) -> tuple[list[Document], list[Document]]:
+def _pair_documents(
+    gold: list[Document], pred: list[Document], gold_source: str | None, pred_source: str | None
+) -> tuple[list[Document], list[Document]]:
     """Pair documents by id in canonical (id-sorted) order; any mismatch is an error, never a drop."""
     if not gold:
         raise VnreorgError("no gold documents to evaluate", gold_source)
@@ -251,8 +259,11 @@ def _pair_documents(gold: list[Document], pred: list[Document], gold_source: str
     for g, p in zip(gold_sorted, pred_sorted):
         if g.text != p.text:
             k = next((i for i, (a, b) in enumerate(zip(g.text, p.text)) if a != b), min(len(g.text), len(p.text)))
-            raise VnreorgError(f"predicted text differs from gold text (first difference at offset {k}; "
-                               f"lengths {len(g.text)} and {len(p.text)})", _where(pred_source, g.id, f"offset={k}"))
+            raise VnreorgError(
+                f"predicted text differs from gold text (first difference at offset {k}; "
+                f"lengths {len(g.text)} and {len(p.text)})",
+                _where(pred_source, g.id, f"offset={k}"),
+            )
     return gold_sorted, pred_sorted
 
 
@@ -369,8 +380,7 @@ def _overlap_pairs(g: _Spans, p: _Spans, gidx: np.ndarray, pidx: np.ndarray, sam
                 used.add(best)
                 extra_p.append(ppos[j])
                 extra_g.append(gpos[best])
-    return (np.concatenate([pp, np.array(extra_p, dtype=np.int64)]),
-            np.concatenate([gg, np.array(extra_g, dtype=np.int64)]))
+    return (np.concatenate([pp, np.array(extra_p, dtype=np.int64)]), np.concatenate([gg, np.array(extra_g, dtype=np.int64)]))
 
 
 @dataclass
@@ -384,8 +394,13 @@ class _Alignment:
     def counts(self) -> dict[str, int]:
         c = np.bincount(self.pred_cat, minlength=5)
         m = np.bincount(self.gold_cat, minlength=5)
-        return {"correct": int(c[COR]), "incorrect": int(c[INC]), "partial": int(c[PAR]),
-                "missed": int(m[MIS]), "spurious": int(c[SPU])}
+        return {
+            "correct": int(c[COR]),
+            "incorrect": int(c[INC]),
+            "partial": int(c[PAR]),
+            "missed": int(m[MIS]),
+            "spurious": int(c[SPU]),
+        }
 
 
 def _span_keys(g: _Spans, p: _Spans, with_label: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -398,11 +413,17 @@ def _span_keys(g: _Spans, p: _Spans, with_label: bool) -> tuple[np.ndarray, np.n
     top = int(max(g.s.max(), p.s.max())) + 1
     nl = len(ENTITY_LABELS) + 1
     if top * width * nl >= _KEY_LIMIT:  # astronomically long texts: fall back to dense ranks
-        allk = np.stack([np.concatenate([g.s, p.s]), np.concatenate([g.e, p.e]),
-                         np.concatenate([g.label, p.label]) if with_label else np.zeros(len(g) + len(p), np.int64)], 1)
+        allk = np.stack(
+            [
+                np.concatenate([g.s, p.s]),
+                np.concatenate([g.e, p.e]),
+                np.concatenate([g.label, p.label]) if with_label else np.zeros(len(g) + len(p), np.int64),
+            ],
+            1,
+        )
         _, inv = np.unique(allk, axis=0, return_inverse=True)
         inv = inv.ravel()
-        return inv[: len(g)], inv[len(g):]
+        return inv[: len(g)], inv[len(g) :]
 
     def key(x: _Spans) -> np.ndarray:
         k = x.s * width + (x.e - x.s)
@@ -474,7 +495,8 @@ def _f1_vec(num: np.ndarray, act: np.ndarray, pos: np.ndarray, undefined: float 
 
 # Per-document count columns kept for the bootstrap (and for pooling CV folds).
 DOC_COLUMNS: tuple[str, ...] = tuple(f"entities.{s}.{c}" for s in SCHEMES for c in COUNT_NAMES) + tuple(
-    f"relations.{s}.{c}" for s in RELATION_SCHEMES for c in ("tp", "pred", "gold"))
+    f"relations.{s}.{c}" for s in RELATION_SCHEMES for c in ("tp", "pred", "gold")
+)
 
 
 def micro_f1_from_columns(totals: np.ndarray, undefined: float = 0.0) -> dict[str, np.ndarray]:
@@ -564,8 +586,13 @@ class EvalResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "meta": self.meta,
-            "counts": {"documents": self.n_documents, "gold_spans": self.n_gold_spans, "pred_spans": self.n_pred_spans,
-                       "gold_relations": self.n_gold_relations, "pred_relations": self.n_pred_relations},
+            "counts": {
+                "documents": self.n_documents,
+                "gold_spans": self.n_gold_spans,
+                "pred_spans": self.n_pred_spans,
+                "gold_relations": self.n_gold_relations,
+                "pred_relations": self.n_pred_relations,
+            },
             "entities": self.entities,
             "relations": self.relations,
             "ci95": self.ci,
@@ -574,8 +601,7 @@ class EvalResult:
             "error_counts": self.error_counts,
             "errors": self.errors,
             "notes": self.notes,
-            "per_document": {"columns": list(DOC_COLUMNS), "ids": self.doc_ids,
-                             "counts": self.doc_counts.astype(int).tolist()},
+            "per_document": {"columns": list(DOC_COLUMNS), "ids": self.doc_ids, "counts": self.doc_counts.astype(int).tolist()},
         }
 
     @classmethod
@@ -585,11 +611,24 @@ class EvalResult:
         cols = per.get("columns") or list(DOC_COLUMNS)
         if tuple(cols) != DOC_COLUMNS:
             raise VnreorgError("report.json per-document columns differ from this version of the evaluator")
-        return cls(c["documents"], c["gold_spans"], c["pred_spans"], c["gold_relations"], c["pred_relations"],
-                   d["entities"], d["relations"], d.get("ci95", {}), d.get("confusion", {}), d.get("errors", []),
-                   d.get("error_counts", {}), d.get("notes", []), d.get("bootstrap", {}), list(per.get("ids", [])),
-                   np.array(per.get("counts") or np.zeros((0, len(DOC_COLUMNS))), dtype=np.int64).reshape(-1, len(DOC_COLUMNS)),
-                   d.get("meta", {}))
+        return cls(
+            c["documents"],
+            c["gold_spans"],
+            c["pred_spans"],
+            c["gold_relations"],
+            c["pred_relations"],
+            d["entities"],
+            d["relations"],
+            d.get("ci95", {}),
+            d.get("confusion", {}),
+            d.get("errors", []),
+            d.get("error_counts", {}),
+            d.get("notes", []),
+            d.get("bootstrap", {}),
+            list(per.get("ids", [])),
+            np.array(per.get("counts") or np.zeros((0, len(DOC_COLUMNS))), dtype=np.int64).reshape(-1, len(DOC_COLUMNS)),
+            d.get("meta", {}),
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -608,8 +647,9 @@ def _entity_scores(g: _Spans, p: _Spans) -> tuple[dict[str, dict[str, Any]], dic
         # Restricted to one label, strict and exact pair alike. Their phase 1 (identical keys) is the
         # overall strict phase 1 restricted to the label; only phase 2 (overlaps) is run again.
         cor = int((pm & (strict.pred_cat == COR)).sum())
-        pp, _ = _overlap_pairs(g, p, np.flatnonzero(gm & (strict.gold_cat != COR)),
-                               np.flatnonzero(pm & (strict.pred_cat != COR)), same_label=False)
+        pp, _ = _overlap_pairs(
+            g, p, np.flatnonzero(gm & (strict.gold_cat != COR)), np.flatnonzero(pm & (strict.pred_cat != COR)), same_label=False
+        )
         inc = len(pp)
         by_scheme = {"strict": (cor, inc, 0), "exact": (cor, inc, 0), "partial": (cor, 0, inc)}
         # type: phase 1 (same-label overlaps) never involves other labels, and restricted to one label
@@ -623,8 +663,9 @@ def _entity_scores(g: _Spans, p: _Spans) -> tuple[dict[str, dict[str, Any]], dic
     for s in SCHEMES:
         c = overall[s].counts()
         used = [lab for lab, v in per_label[s].items() if v["support"] or v["predicted"]]
-        macro = {k: (float(np.mean([per_label[s][lab][k] for lab in used])) if used else 0.0)
-                 for k in ("precision", "recall", "f1")}
+        macro = {
+            k: (float(np.mean([per_label[s][lab][k] for lab in used])) if used else 0.0) for k in ("precision", "recall", "f1")
+        }
         macro["labels"] = used
         scores[s] = {"micro": {**c, **prf_from_counts(c, s)}, "macro": macro, "per_label": per_label[s]}
     return scores, overall
@@ -667,8 +708,7 @@ def _relation_scores(g: _Spans, p: _Spans, gr: _Relations, pr: _Relations, n_doc
             n_pred, n_gold = int((pr.label == ri).sum()), int((gr.label == ri).sum())
             per_label[label] = {"tp": tp, "pred": n_pred, "gold": n_gold, **_prf(tp, n_pred, n_gold)}
         tp = int(phit.sum())
-        scores[s] = {"micro": {"tp": tp, "pred": len(pk), "gold": len(gk), **_prf(tp, len(pk), len(gk))},
-                     "per_label": per_label}
+        scores[s] = {"micro": {"tp": tp, "pred": len(pk), "gold": len(gk), **_prf(tp, len(pk), len(gk))}, "per_label": per_label}
         doc_cols[f"relations.{s}.tp"] = np.bincount(pr.doc[phit], minlength=n_docs)
         doc_cols[f"relations.{s}.pred"] = np.bincount(pr.doc, minlength=n_docs)
         doc_cols[f"relations.{s}.gold"] = np.bincount(gr.doc, minlength=n_docs)
@@ -681,16 +721,21 @@ def _confusion(g: _Spans, p: _Spans, a: _Alignment) -> dict[str, Any]:
 
     none = len(ENTITY_LABELS)
     paired = a.pred_gold >= 0
-    y_true = np.concatenate([g.label[a.pred_gold[paired]], g.label[a.gold_cat == MIS], np.full(int((a.pred_cat == SPU).sum()), none)])
+    y_true = np.concatenate(
+        [g.label[a.pred_gold[paired]], g.label[a.gold_cat == MIS], np.full(int((a.pred_cat == SPU).sum()), none)]
+    )
     y_pred = np.concatenate([p.label[paired], np.full(int((a.gold_cat == MIS).sum()), none), p.label[a.pred_cat == SPU]])
     labels = list(ENTITY_LABELS) + [_NONE_LABEL]
     if len(y_true):
         m = confusion_matrix(y_true, y_pred, labels=list(range(len(labels))))
     else:
         m = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    return {"labels": labels, "matrix": m.astype(int).tolist(),
-            "note": "rows = gold label, columns = predicted label; spans paired by overlap (type scheme); "
-                    "O = no span (missed in the last column, spurious in the last row)"}
+    return {
+        "labels": labels,
+        "matrix": m.astype(int).tolist(),
+        "note": "rows = gold label, columns = predicted label; spans paired by overlap (type scheme); "
+        "O = no span (missed in the last column, spurious in the last row)",
+    }
 
 
 def _overlap_count(x: _Spans) -> int:
@@ -716,15 +761,21 @@ class _Context:
             starts = self._flat[key] = np.concatenate([[0], np.cumsum([len(d.spans) for d in docs])])
         d = docs[doc_i]
         sp = d.spans[orig - int(starts[doc_i])]
-        return {"id": sp.id, "start": sp.start, "end": sp.end, "label": sp.label, "text": d.text[sp.start:sp.end]}
+        return {"id": sp.id, "start": sp.start, "end": sp.end, "label": sp.label, "text": d.text[sp.start : sp.end]}
 
     def record(self, kind: str, doc_i: int, gold: list[dict], pred: list[dict], **extra: Any) -> dict[str, Any]:
         doc = self.gold_docs[doc_i]
         lo = min(x["start"] for x in gold + pred)
         hi = max(x["end"] for x in gold + pred)
         s0, s1 = _sentence_bounds(doc, lo, hi)
-        return {"kind": kind, "doc_id": doc.id, "sentence": {"start": s0, "end": s1, "text": doc.text[s0:s1]},
-                "gold": gold, "pred": pred, **extra}
+        return {
+            "kind": kind,
+            "doc_id": doc.id,
+            "sentence": {"start": s0, "end": s1, "text": doc.text[s0:s1]},
+            "gold": gold,
+            "pred": pred,
+            **extra,
+        }
 
 
 def _sentence_bounds(doc: Document, lo: int, hi: int, window: int = 80) -> tuple[int, int]:
@@ -775,8 +826,9 @@ def _entity_errors(g: _Spans, p: _Spans, a: _Alignment, ctx: _Context, limit: in
     return counts, records
 
 
-def _relation_errors(g: _Spans, p: _Spans, gr: _Relations, pr: _Relations, matches, strict_align: _Alignment,
-                     ctx: _Context, limit: int) -> tuple[dict[str, int], list[dict]]:
+def _relation_errors(
+    g: _Spans, p: _Spans, gr: _Relations, pr: _Relations, matches, strict_align: _Alignment, ctx: _Context, limit: int
+) -> tuple[dict[str, int], list[dict]]:
     gm, phit = matches["strict"]
     gold_ok = strict_align.gold_cat == COR
     pred_ok = strict_align.pred_cat == COR
@@ -798,9 +850,16 @@ def _relation_errors(g: _Spans, p: _Spans, gr: _Relations, pr: _Relations, match
     return {"relation_missed": int(len(missed)), "relation_spurious": int(len(spurious))}, records
 
 
-def evaluate_documents(gold: list[Document], pred: list[Document], *, seed: int = 0, n_boot: int = 1000,
-                       max_errors_per_kind: int = 200, gold_source: str | None = None,
-                       pred_source: str | None = None) -> EvalResult:
+def evaluate_documents(
+    gold: list[Document],
+    pred: list[Document],
+    *,
+    seed: int = 0,
+    n_boot: int = 1000,
+    max_errors_per_kind: int = 200,
+    gold_source: str | None = None,
+    pred_source: str | None = None,
+) -> EvalResult:
     """Score predicted documents against gold documents (paired by id; texts must be identical).
 
     Raises VnreorgError for documents missing on either side, differing texts, unknown labels, bad
@@ -812,15 +871,30 @@ def evaluate_documents(gold: list[Document], pred: list[Document], *, seed: int 
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(gold, pred, seed=seed, n_boot=n_boot, max_errors_per_kind=max_errors_per_kind,
-                         gold_source=gold_source, pred_source=pred_source)
+        return _evaluate(
+            gold,
+            pred,
+            seed=seed,
+            n_boot=n_boot,
+            max_errors_per_kind=max_errors_per_kind,
+            gold_source=gold_source,
+            pred_source=pred_source,
+        )
     finally:
         if enabled:
             gc.enable()
 
 
-def _evaluate(gold: list[Document], pred: list[Document], *, seed: int, n_boot: int, max_errors_per_kind: int,
-              gold_source: str | None, pred_source: str | None) -> EvalResult:
+def _evaluate(
+    gold: list[Document],
+    pred: list[Document],
+    *,
+    seed: int,
+    n_boot: int,
+    max_errors_per_kind: int,
+    gold_source: str | None,
+    pred_source: str | None,
+) -> EvalResult:
     gold_docs, pred_docs = _pair_documents(gold, pred, gold_source, pred_source)
     n_docs = len(gold_docs)
     lengths = np.fromiter((len(d.text) + 1 for d in gold_docs), dtype=np.int64, count=n_docs)
@@ -839,7 +913,9 @@ def _evaluate(gold: list[Document], pred: list[Document], *, seed: int, n_boot: 
             cols[f"entities.{s}.{name}"] = np.bincount(p.doc[a.pred_cat == ci], minlength=n_docs)
         cols[f"entities.{s}.missed"] = np.bincount(g.doc[a.gold_cat == MIS], minlength=n_docs)
     cols.update(rel_cols)
-    doc_counts = np.stack([cols[c] for c in DOC_COLUMNS], axis=1).astype(np.int64) if n_docs else np.zeros((0, len(DOC_COLUMNS)), np.int64)
+    doc_counts = (
+        np.stack([cols[c] for c in DOC_COLUMNS], axis=1).astype(np.int64) if n_docs else np.zeros((0, len(DOC_COLUMNS)), np.int64)
+    )
 
     ci = bootstrap_ci(doc_counts, seed=seed, n_boot=n_boot)
     ctx = _Context(gold_docs, pred_docs)
@@ -849,8 +925,10 @@ def _evaluate(gold: list[Document], pred: list[Document], *, seed: int, n_boot: 
     notes = []
     n_pred_overlap, n_gold_overlap = _overlap_count(p), _overlap_count(g)
     if n_pred_overlap:
-        notes.append(f"{n_pred_overlap} predicted span(s) overlap another predicted span; scored one to one by our "
-                     "matching rule (exact matches first, then overlaps), see eval/README.md")
+        notes.append(
+            f"{n_pred_overlap} predicted span(s) overlap another predicted span; scored one to one by our "
+            "matching rule (exact matches first, then overlaps), see eval/README.md"
+        )
     if n_gold_overlap:
         notes.append(f"{n_gold_overlap} gold span(s) overlap another gold span (the guidelines ask for flat spans)")
     for kind in ERROR_KINDS:
@@ -858,12 +936,21 @@ def _evaluate(gold: list[Document], pred: list[Document], *, seed: int, n_boot: 
         if n > max_errors_per_kind:
             notes.append(f"{kind}: {n} errors, the first {max_errors_per_kind} (document id, offset order) are listed")
     return EvalResult(
-        n_documents=n_docs, n_gold_spans=len(g), n_pred_spans=len(p),
-        n_gold_relations=len(grel.label), n_pred_relations=len(prel.label),
-        entities=entities, relations=relations, ci=ci, confusion=_confusion(g, p, overall["type"]),
-        errors=ent_errors + rel_errors, error_counts={**ent_counts, **rel_counts}, notes=notes,
+        n_documents=n_docs,
+        n_gold_spans=len(g),
+        n_pred_spans=len(p),
+        n_gold_relations=len(grel.label),
+        n_pred_relations=len(prel.label),
+        entities=entities,
+        relations=relations,
+        ci=ci,
+        confusion=_confusion(g, p, overall["type"]),
+        errors=ent_errors + rel_errors,
+        error_counts={**ent_counts, **rel_counts},
+        notes=notes,
         bootstrap={"n_boot": n_boot, "seed": seed, "level": 0.95, "unit": "document"},
-        doc_ids=[d.id for d in gold_docs], doc_counts=doc_counts,
+        doc_ids=[d.id for d in gold_docs],
+        doc_counts=doc_counts,
     )
 
 

@@ -14,6 +14,7 @@ workers (a LocalCluster with one single-threaded worker process per core, or `--
 model is loaded once per worker process (a module-level cache). We do not schedule anything
 ourselves: retries of tasks whose worker died are Dask's.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,21 +42,53 @@ def _schemas():
     import pyarrow as pa
 
     doc_key = [("partition", pa.string()), ("doc_id", pa.string()), ("part_index", pa.int32())]
-    argument = pa.struct([("text", pa.string()), ("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-                          ("score", pa.float64())])
+    argument = pa.struct(
+        [("text", pa.string()), ("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64())]
+    )
     return {
-        "documents": pa.schema([("partition", pa.string()), ("id", pa.string()), ("source", pa.string()),
-                                ("part_index", pa.int32()), ("part_start", pa.int64()), ("part_end", pa.int64()),
-                                ("characters", pa.int64()), ("entities", pa.int32()), ("relations", pa.int32()),
-                                ("events", pa.int32()), ("warnings", pa.list_(pa.string())), ("meta", pa.string())]),
-        "entities": pa.schema(doc_key + [("span_id", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-                                         ("label", pa.string()), ("text", pa.string()), ("score", pa.float64())]),
-        "relations": pa.schema(doc_key + [("head", pa.string()), ("child", pa.string()), ("label", pa.string()),
-                                          ("score", pa.float64())]),
+        "documents": pa.schema(
+            [
+                ("partition", pa.string()),
+                ("id", pa.string()),
+                ("source", pa.string()),
+                ("part_index", pa.int32()),
+                ("part_start", pa.int64()),
+                ("part_end", pa.int64()),
+                ("characters", pa.int64()),
+                ("entities", pa.int32()),
+                ("relations", pa.int32()),
+                ("events", pa.int32()),
+                ("warnings", pa.list_(pa.string())),
+                ("meta", pa.string()),
+            ]
+        ),
+        "entities": pa.schema(
+            doc_key
+            + [
+                ("span_id", pa.string()),
+                ("start", pa.int64()),
+                ("end", pa.int64()),
+                ("label", pa.string()),
+                ("text", pa.string()),
+                ("score", pa.float64()),
+            ]
+        ),
+        "relations": pa.schema(
+            doc_key + [("head", pa.string()), ("child", pa.string()), ("label", pa.string()), ("score", pa.float64())]
+        ),
         # The same shape as an event of extract's JSONL (nested), so `events build` reads either.
-        "events": pa.schema(doc_key + [("source", pa.string()), ("event", pa.int32()), ("action", argument),
-                                       ("sentence", pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string())])),
-                                       ("sources", pa.list_(argument)), ("targets", pa.list_(argument)), ("amounts", pa.list_(argument))]),
+        "events": pa.schema(
+            doc_key
+            + [
+                ("source", pa.string()),
+                ("event", pa.int32()),
+                ("action", argument),
+                ("sentence", pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string())])),
+                ("sources", pa.list_(argument)),
+                ("targets", pa.list_(argument)),
+                ("amounts", pa.list_(argument)),
+            ]
+        ),
         "skipped": pa.schema([("partition", pa.string()), ("source", pa.string()), ("id", pa.string()), ("reason", pa.string())]),
     }
 
@@ -73,25 +106,55 @@ def rows_of(records: list[dict[str, Any]], partition: str) -> dict[str, list[dic
     rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
     for rec in records:
         if "skipped" in rec:
-            rows["skipped"].append({"partition": partition, "source": rec["source"], "id": rec.get("id"), "reason": rec["skipped"]})
+            rows["skipped"].append(
+                {"partition": partition, "source": rec["source"], "id": rec.get("id"), "reason": rec["skipped"]}
+            )
             continue
         part = rec.get("part")
         key = {"partition": partition, "doc_id": rec["id"], "part_index": part["index"] if part else None}
-        rows["documents"].append({
-            "partition": partition, "id": rec["id"], "source": rec["source"], "part_index": key["part_index"],
-            "part_start": part["start"] if part else 0, "part_end": part["end"] if part else rec["characters"],
-            "characters": rec["characters"], "entities": len(rec["entities"]), "relations": len(rec["relations"]),
-            "events": len(rec["events"]), "warnings": rec["warnings"],
-            "meta": json.dumps(rec.get("meta") or {}, ensure_ascii=False, sort_keys=True),
-        })
+        rows["documents"].append(
+            {
+                "partition": partition,
+                "id": rec["id"],
+                "source": rec["source"],
+                "part_index": key["part_index"],
+                "part_start": part["start"] if part else 0,
+                "part_end": part["end"] if part else rec["characters"],
+                "characters": rec["characters"],
+                "entities": len(rec["entities"]),
+                "relations": len(rec["relations"]),
+                "events": len(rec["events"]),
+                "warnings": rec["warnings"],
+                "meta": json.dumps(rec.get("meta") or {}, ensure_ascii=False, sort_keys=True),
+            }
+        )
         for e in rec["entities"]:
-            rows["entities"].append({**key, "span_id": e["id"], "start": e["start"], "end": e["end"], "label": e["label"],
-                                     "text": e["text"], "score": e.get("score")})
+            rows["entities"].append(
+                {
+                    **key,
+                    "span_id": e["id"],
+                    "start": e["start"],
+                    "end": e["end"],
+                    "label": e["label"],
+                    "text": e["text"],
+                    "score": e.get("score"),
+                }
+            )
         for r in rec["relations"]:
-            rows["relations"].append({**key, "head": r["head"], "child": r["child"], "label": r["label"], "score": r.get("score")})
+            rows["relations"].append(
+                {**key, "head": r["head"], "child": r["child"], "label": r["label"], "score": r.get("score")}
+            )
         for k, ev in enumerate(rec["events"]):
-            rows["events"].append({**key, "source": rec["source"], "event": k, "action": ev["action"], "sentence": ev["sentence"],
-                                   **{slot: ev.get(slot, []) for slot in ("sources", "targets", "amounts")}})
+            rows["events"].append(
+                {
+                    **key,
+                    "source": rec["source"],
+                    "event": k,
+                    "action": ev["action"],
+                    "sentence": ev["sentence"],
+                    **{slot: ev.get(slot, []) for slot in ("sources", "targets", "amounts")},
+                }
+            )
     return rows
 
 
@@ -144,12 +207,23 @@ def run_partition(part: Partition, options: RunOptions, out_dir: str) -> dict[st
     nlp = resolve_model(options.model)  # cached: loaded once per worker process
     plan = _Plan()
     t0 = time.perf_counter()
-    records = [rec for rec, _ in iter_records(nlp, read_partition(part, options.read), batch_size=options.batch_size,
-                                              part_chars=options.part_chars, plan=plan)]
+    records = [
+        rec
+        for rec, _ in iter_records(
+            nlp, read_partition(part, options.read), batch_size=options.batch_size, part_chars=options.part_chars, plan=plan
+        )
+    ]
     rows = rows_of(records, part.key)
-    counts = {"documents": len({r["id"] for r in rows["documents"]}), "skipped": len(rows["skipped"]),
-              "entities": len(rows["entities"]), "relations": len(rows["relations"]), "events": len(rows["events"]),
-              "words": plan.words, "seconds": round(time.perf_counter() - t0, 3), "pid": os.getpid()}
+    counts = {
+        "documents": len({r["id"] for r in rows["documents"]}),
+        "skipped": len(rows["skipped"]),
+        "entities": len(rows["entities"]),
+        "relations": len(rows["relations"]),
+        "events": len(rows["events"]),
+        "words": plan.words,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "pid": os.getpid(),
+    }
     write_partition(out_dir, part.key, rows, counts)
     return counts
 
@@ -159,14 +233,33 @@ def _unreadable_partition(bad: list[InputText], out_dir: Path) -> None:
         return
     records = [{"source": b.source, "id": b.id, "skipped": b.skipped, "warnings": []} for b in bad]
     rows = rows_of(records, UNREADABLE)
-    write_partition(out_dir, UNREADABLE, rows, {"documents": 0, "skipped": len(bad), "entities": 0, "relations": 0,
-                                                "events": 0, "words": 0, "seconds": 0.0, "pid": os.getpid()})
+    write_partition(
+        out_dir,
+        UNREADABLE,
+        rows,
+        {
+            "documents": 0,
+            "skipped": len(bad),
+            "entities": 0,
+            "relations": 0,
+            "events": 0,
+            "words": 0,
+            "seconds": 0.0,
+            "pid": os.getpid(),
+        },
+    )
 
 
 def _manifest_for(options: RunOptions, paths: list[str], parts: list[Partition]) -> dict[str, Any]:
-    return {"format": FORMAT, "version": FORMAT_VERSION, "model": options.model, "inputs": list(paths),
-            "options": {"read": asdict(options.read), "part_chars": options.part_chars},
-            "partitions": [p.key for p in parts], "tables": list(TABLES)}
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "model": options.model,
+        "inputs": list(paths),
+        "options": {"read": asdict(options.read), "part_chars": options.part_chars},
+        "partitions": [p.key for p in parts],
+        "tables": list(TABLES),
+    }
 
 
 def _prepare_out(out: Path, manifest: dict[str, Any], overwrite: bool) -> None:
@@ -185,13 +278,18 @@ def _prepare_out(out: Path, manifest: dict[str, Any], overwrite: bool) -> None:
             mpath.unlink()
         else:
             same = {k: old.get(k) for k in ("format", "model", "inputs", "options", "partitions")} == {
-                k: manifest[k] for k in ("format", "model", "inputs", "options", "partitions")}
+                k: manifest[k] for k in ("format", "model", "inputs", "options", "partitions")
+            }
             if not same:
-                raise VnreorgError("the dataset folder holds a run with another model, inputs or options; "
-                                   "rerun the same command to resume, or pass --overwrite", str(out))
+                raise VnreorgError(
+                    "the dataset folder holds a run with another model, inputs or options; "
+                    "rerun the same command to resume, or pass --overwrite",
+                    str(out),
+                )
     elif out.exists() and any(out.iterdir()):
-        raise VnreorgError("--out is a non-empty folder that is not an extract dataset (no manifest.json); "
-                           "give a new folder", str(out))
+        raise VnreorgError(
+            "--out is a non-empty folder that is not an extract dataset (no manifest.json); give a new folder", str(out)
+        )
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.rglob(".*.tmp"):  # temp files of a killed run
         stale.unlink(missing_ok=True)
@@ -215,8 +313,9 @@ def _dask_client(workers: int, scheduler: str | None):
         dashboard = "127.0.0.1:0"
     except ImportError:
         dashboard = None  # no bokeh: no dashboard (Dask would only warn)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=dashboard, silence_logs=40)
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=dashboard, silence_logs=40
+    )
     return Client(cluster), cluster
 
 
@@ -340,7 +439,8 @@ def read_dataset(out: str | Path) -> dict[str, Any]:
     for table in TABLES:
         pieces = [pq.read_table(out / table / f"{key}.parquet") for key in finished]
         t = pa.concat_tables(pieces) if pieces else schemas[table].empty_table()
-        sort_keys = [(name, "ascending") for name in t.column_names
-                     if not pa.types.is_nested(t.schema.field(name).type)]  # the keys before them make rows unique
+        sort_keys = [
+            (name, "ascending") for name in t.column_names if not pa.types.is_nested(t.schema.field(name).type)
+        ]  # the keys before them make rows unique
         tables[table] = t.sort_by(sort_keys) if t.num_rows else t
     return tables

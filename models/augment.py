@@ -15,6 +15,7 @@ the project tokenizer is undone (the mention keeps its text), so the result alwa
 Training-time only: called inside each fold on that fold's training documents; the output is never
 exported and never reaches a test fold (`forbidden_ids` takes the fold's test ids and refuses them).
 """
+
 from __future__ import annotations
 
 import random
@@ -32,6 +33,7 @@ REPLACED_LABELS = ("AGENCY", "TITLE", "NUMBER")
 @lru_cache(maxsize=4)
 def _pools(res: Resources) -> dict[str, tuple[str, ...]]:
     """Candidate texts per kind; only forms that begin and end with a letter or digit (span edges)."""
+
     def clean(forms: Iterable[str]) -> tuple[str, ...]:
         return tuple(sorted({f for f in forms if f and f[0].isalnum() and f[-1].isalnum()}))
 
@@ -99,8 +101,8 @@ def _rebuild(doc: Document, new_texts: dict[str, str], new_id: str) -> Document:
     delta = 0
     new_spans = []
     for span in spans:
-        new = new_texts.get(span.id, doc.text[span.start:span.end])
-        pieces.append(doc.text[pos:span.start])
+        new = new_texts.get(span.id, doc.text[span.start : span.end])
+        pieces.append(doc.text[pos : span.start])
         start = span.start + delta
         pieces.append(new)
         delta += len(new) - (span.end - span.start)
@@ -118,10 +120,16 @@ def _rebuild(doc: Document, new_texts: dict[str, str], new_id: str) -> Document:
                 break
         return offset + d
 
-    return Document(id=new_id, text="".join(pieces), meta=dict(doc.meta),
-                    paragraphs=[(moved(s), moved(e)) for s, e in doc.paragraphs],
-                    sentences=[(moved(s), moved(e)) for s, e in doc.sentences],
-                    spans=new_spans, relations=[replace(r) for r in doc.relations], provenance=list(doc.provenance))
+    return Document(
+        id=new_id,
+        text="".join(pieces),
+        meta=dict(doc.meta),
+        paragraphs=[(moved(s), moved(e)) for s, e in doc.paragraphs],
+        sentences=[(moved(s), moved(e)) for s, e in doc.sentences],
+        spans=new_spans,
+        relations=[replace(r) for r in doc.relations],
+        provenance=list(doc.provenance),
+    )
 
 
 def replace_mentions(
@@ -153,7 +161,7 @@ def replace_mentions(
             new_texts = {}
             for s in sorted(doc.spans, key=lambda s: s.start):
                 if s.label in labels and rng.random() < rate:
-                    new = _replacement(s, doc.text[s.start:s.end], rng, pools)
+                    new = _replacement(s, doc.text[s.start : s.end], rng, pools)
                     new_texts[s.id] = new[0].upper() + new[1:] if s.start in sentence_starts else new
             new_id = f"{doc.id}.aug{k + 1}"
             aug = _rebuild(doc, new_texts, new_id)
@@ -164,9 +172,21 @@ def replace_mentions(
                 for span_id in bad:
                     new_texts.pop(span_id)
                 aug = _rebuild(doc, new_texts, new_id)
-            aug.meta["augmented"] = {"from": doc.id, "method": "mention replacement", "seed": seed, "copy": k + 1,
-                                     "replaced": len(new_texts)}
-            aug.provenance = [*doc.provenance, {"pass": "mention replacement (training only, never exported)",
-                                                "from": doc.id, "seed": seed, "replaced": len(new_texts)}]
+            aug.meta["augmented"] = {
+                "from": doc.id,
+                "method": "mention replacement",
+                "seed": seed,
+                "copy": k + 1,
+                "replaced": len(new_texts),
+            }
+            aug.provenance = [
+                *doc.provenance,
+                {
+                    "pass": "mention replacement (training only, never exported)",
+                    "from": doc.id,
+                    "seed": seed,
+                    "replaced": len(new_texts),
+                },
+            ]
             out.append(aug)
     return out

@@ -5,6 +5,7 @@ actions (deduplicated events) with filters by province, type, year and cross-che
 opens its sentences with the trigger, sources, targets and amounts highlighted. Export: one row per
 event (mention) as CSV and Parquet, participants joined with ' | ' and the full record in a JSON column.
 """
+
 from __future__ import annotations
 
 import csv
@@ -57,18 +58,33 @@ def page_rows(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for n, ev in enumerate(actions):
         verdict = (ev.get("crosscheck") or {}).get("verdict") or "none"
-        rows.append({
-            "n": n, "type": ev["type"], "year": year_of(ev), "provinces": provinces_of(ev), "verdict": verdict,
-            "trigger": ev["trigger"],
-            "sources": [p["name"] + _code(p) for p in ev.get("sources") or []],
-            "targets": [p["name"] + _code(p) for p in ev.get("targets") or []],
-            "amounts": [a["text"] for a in ev.get("amounts") or []],
-            "why": (ev.get("crosscheck") or {}).get("why") or "",
-            "official": [r["old"] + " → " + r["new"] for rec in (ev.get("crosscheck") or {}).get("official") or [] for r in rec],
-            "mentions": [{"doc": m["doc_id"], "outlet": m.get("outlet") or "", "date": m.get("article_date") or "",
-                          "text": (m.get("sentence") or {}).get("text", ""), "marks": _marks(ev, m)}
-                         for m in ev.get("mentions") or []],
-        })
+        rows.append(
+            {
+                "n": n,
+                "type": ev["type"],
+                "year": year_of(ev),
+                "provinces": provinces_of(ev),
+                "verdict": verdict,
+                "trigger": ev["trigger"],
+                "sources": [p["name"] + _code(p) for p in ev.get("sources") or []],
+                "targets": [p["name"] + _code(p) for p in ev.get("targets") or []],
+                "amounts": [a["text"] for a in ev.get("amounts") or []],
+                "why": (ev.get("crosscheck") or {}).get("why") or "",
+                "official": [
+                    r["old"] + " → " + r["new"] for rec in (ev.get("crosscheck") or {}).get("official") or [] for r in rec
+                ],
+                "mentions": [
+                    {
+                        "doc": m["doc_id"],
+                        "outlet": m.get("outlet") or "",
+                        "date": m.get("article_date") or "",
+                        "text": (m.get("sentence") or {}).get("text", ""),
+                        "marks": _marks(ev, m),
+                    }
+                    for m in ev.get("mentions") or []
+                ],
+            }
+        )
     return rows
 
 
@@ -128,16 +144,22 @@ render();
 
 def render_page(actions: list[dict[str, Any]], title: str = "Restructuring events") -> str:
     data = json.dumps(page_rows(actions), ensure_ascii=False).replace("</", "<\\/")
-    filters = "".join(f'<label>{name}<select id="f-{key}"><option value="">all</option></select></label>'
-                      for key, name in (("province", "Province"), ("type", "Type"), ("year", "Year"), ("verdict", "Official record")))
-    head = "".join(f"<th>{h}</th>" for h in ("type", "year", "sources", "targets", "amounts", "provinces", "official record", "mentions"))
-    return (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-            f'<div id="filters">{filters}<span id="count"></span></div>'
-            f"<table><thead><tr>{head}</tr></thead><tbody id=\"rows\"></tbody></table>"
-            f'<p class="meta">Highlights: <mark class="t">trigger</mark> <mark class="s">source</mark> '
-            f'<mark class="g">target</mark> <mark class="a">amount</mark>. Click a row for its sentences.</p>'
-            f'<script id="data" type="application/json">{data}</script><script>{_SCRIPT}</script></body></html>')
+    filters = "".join(
+        f'<label>{name}<select id="f-{key}"><option value="">all</option></select></label>'
+        for key, name in (("province", "Province"), ("type", "Type"), ("year", "Year"), ("verdict", "Official record"))
+    )
+    head = "".join(
+        f"<th>{h}</th>" for h in ("type", "year", "sources", "targets", "amounts", "provinces", "official record", "mentions")
+    )
+    return (
+        f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+        f'<div id="filters">{filters}<span id="count"></span></div>'
+        f'<table><thead><tr>{head}</tr></thead><tbody id="rows"></tbody></table>'
+        f'<p class="meta">Highlights: <mark class="t">trigger</mark> <mark class="s">source</mark> '
+        f'<mark class="g">target</mark> <mark class="a">amount</mark>. Click a row for its sentences.</p>'
+        f'<script id="data" type="application/json">{data}</script><script>{_SCRIPT}</script></body></html>'
+    )
 
 
 def write_page(actions: list[dict[str, Any]], path: str | Path) -> Path:
@@ -146,9 +168,29 @@ def write_page(actions: list[dict[str, Any]], path: str | Path) -> Path:
     return path
 
 
-EXPORT_COLUMNS = ("event_id", "doc_id", "type", "trigger", "sources", "targets", "amounts", "source_codes",
-                  "target_codes", "provinces", "event_date", "article_date", "outlet", "verdict", "action_id",
-                  "sentence", "sentence_start", "trigger_start", "trigger_end", "confidence", "record")
+EXPORT_COLUMNS = (
+    "event_id",
+    "doc_id",
+    "type",
+    "trigger",
+    "sources",
+    "targets",
+    "amounts",
+    "source_codes",
+    "target_codes",
+    "provinces",
+    "event_date",
+    "article_date",
+    "outlet",
+    "verdict",
+    "action_id",
+    "sentence",
+    "sentence_start",
+    "trigger_start",
+    "trigger_end",
+    "confidence",
+    "record",
+)
 
 
 def flat_rows(events: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -159,17 +201,31 @@ def flat_rows(events: list[dict[str, Any]], actions: list[dict[str, Any]]) -> li
 
     rows = []
     for ev in events:
-        rows.append({
-            "event_id": ev["event_id"], "doc_id": ev["doc_id"], "type": ev["type"], "trigger": ev["trigger"],
-            "sources": " | ".join(p["name"] for p in ev["sources"]), "targets": " | ".join(p["name"] for p in ev["targets"]),
-            "amounts": " | ".join(a["text"] for a in ev["amounts"]), "source_codes": codes(ev["sources"]),
-            "target_codes": codes(ev["targets"]), "provinces": " | ".join(provinces_of(ev)),
-            "event_date": ev.get("event_date") or "", "article_date": ev.get("article_date") or "",
-            "outlet": ev.get("outlet") or "", "verdict": (ev.get("crosscheck") or {}).get("verdict") or "",
-            "action_id": action_of.get(ev["event_id"], ev["event_id"]), "sentence": ev["sentence"]["text"],
-            "sentence_start": ev["sentence"]["start"], "trigger_start": ev["trigger_start"], "trigger_end": ev["trigger_end"],
-            "confidence": ev.get("confidence"), "record": json.dumps(ev, ensure_ascii=False),
-        })
+        rows.append(
+            {
+                "event_id": ev["event_id"],
+                "doc_id": ev["doc_id"],
+                "type": ev["type"],
+                "trigger": ev["trigger"],
+                "sources": " | ".join(p["name"] for p in ev["sources"]),
+                "targets": " | ".join(p["name"] for p in ev["targets"]),
+                "amounts": " | ".join(a["text"] for a in ev["amounts"]),
+                "source_codes": codes(ev["sources"]),
+                "target_codes": codes(ev["targets"]),
+                "provinces": " | ".join(provinces_of(ev)),
+                "event_date": ev.get("event_date") or "",
+                "article_date": ev.get("article_date") or "",
+                "outlet": ev.get("outlet") or "",
+                "verdict": (ev.get("crosscheck") or {}).get("verdict") or "",
+                "action_id": action_of.get(ev["event_id"], ev["event_id"]),
+                "sentence": ev["sentence"]["text"],
+                "sentence_start": ev["sentence"]["start"],
+                "trigger_start": ev["trigger_start"],
+                "trigger_end": ev["trigger_end"],
+                "confidence": ev.get("confidence"),
+                "record": json.dumps(ev, ensure_ascii=False),
+            }
+        )
     return rows
 
 
@@ -186,8 +242,19 @@ def write_parquet(rows: list[dict[str, Any]], path: str | Path) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([(c, pa.float64() if c == "confidence" else pa.int64() if c in ("sentence_start", "trigger_start", "trigger_end") else pa.string())
-                        for c in EXPORT_COLUMNS])
+    schema = pa.schema(
+        [
+            (
+                c,
+                pa.float64()
+                if c == "confidence"
+                else pa.int64()
+                if c in ("sentence_start", "trigger_start", "trigger_end")
+                else pa.string(),
+            )
+            for c in EXPORT_COLUMNS
+        ]
+    )
     table = pa.Table.from_pylist(rows, schema=schema)
     path = Path(path)
     sink = pa.BufferOutputStream()

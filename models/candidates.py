@@ -1,5 +1,6 @@
 """Candidate (action, entity) pairs for the relation components, their position features, and the
 cue words the relation components read."""
+
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
@@ -21,7 +22,9 @@ ESTABLISH_TRIGGERS = frozenset({"thành lập", "hình thành"})
 # ---------------------------------------------------------------- candidates
 
 
-def action_candidates(doc: Doc, head_labels: Iterable[str], child_labels: Iterable[str], max_length: int) -> list[tuple[Span, Span]]:
+def action_candidates(
+    doc: Doc, head_labels: Iterable[str], child_labels: Iterable[str], max_length: int
+) -> list[tuple[Span, Span]]:
     """Pairs (head, child): a head entity and every other entity of the allowed child labels in the
     same sentence (when sentence boundaries are set) and at most `max_length` tokens away.
     Linear in the number of entities (bisect on start offsets), so a huge text stays fast."""

@@ -1,5 +1,6 @@
 """Commands of the model stage: `train`, `package`, `extract`, `model predict` (cross-validation, which
 also evaluates, is `vnreorg cv`, above the stages)."""
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,16 @@ def _read_gold(gold: Path):
 
 
 def train(
-    config: str = typer.Option("rules_rel", "--config", "-c", help="Config name in models/configs/ (rules, ner, full, rules_rel, scored, scored_rel, tiny) or a path. The shipped system is the one the main job's cross-validation scores best (currently scored_rel; see models/reports/cv/model_stage.json), not this default."),
+    config: str = typer.Option(
+        "rules_rel",
+        "--config",
+        "-c",
+        help="Config name in models/configs/ (rules, ner, full, rules_rel, scored, scored_rel, tiny) or a path. The shipped system is the one the main job's cross-validation scores best (currently scored_rel; see models/reports/cv/model_stage.json), not this default.",
+    ),
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default models/trained/final for rules_rel, else models/trained/<config>)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default models/trained/final for rules_rel, else models/trained/<config>)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same model, same scores."),
     data: str = typer.Option("all", "--data", help="Training data: seeds,synthetic,augment (any subset; all = the three)."),
 ) -> None:
@@ -45,20 +53,26 @@ def train(
 
     seeds = _read_gold(gold)
     sources = DataSources.parse(data)
-    docs = training_documents(seeds, sources=sources, synthetic=load_synthetic(log=typer.echo) if sources.synthetic else [], seed=seed)
+    docs = training_documents(
+        seeds, sources=sources, synthetic=load_synthetic(log=typer.echo) if sources.synthetic else [], seed=seed
+    )
     typer.echo(f"== training data: {sources.describe()} ({len(docs)} documents)")
     out = out or (DEFAULT_MODEL_DIR if config == "rules_rel" else DEFAULT_TRAINED / Path(config).stem)
     result = train_model(config, docs, out, seed=seed)
     s = result.dev_scores
     typer.echo(f"== trained {result.config} (seed {seed}) in {result.seconds:.0f} s -> {result.model_path}")
-    typer.echo(f"   dev: entities F1 {s.get('ents_f', 0):.3f}  relations F1 {s.get('rel_micro_f', 0):.3f}  threshold {result.threshold}")
+    typer.echo(
+        f"   dev: entities F1 {s.get('ents_f', 0):.3f}  relations F1 {s.get('rel_micro_f', 0):.3f}  threshold {result.threshold}"
+    )
 
 
 @app.command("predict")
 def predict_command(
     docs: Path = typer.Argument(Path("corpus/documents.jsonl"), help="Corpus JSONL (from `vnreorg corpus build`, or gold)."),
     model: str | None = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default as for extract)."),
-    out: Path = typer.Option(Path("var/predictions.jsonl"), "--out", "-o", help="Predicted corpus JSONL (spans and relations with scores)."),
+    out: Path = typer.Option(
+        Path("var/predictions.jsonl"), "--out", "-o", help="Predicted corpus JSONL (spans and relations with scores)."
+    ),
 ) -> None:
     """Predict spans and relations for corpus documents, in the corpus format with confidences: the
     input of `vnreorg annotate push --predictions` (pre-annotations) and of `vnreorg evaluate --pred`."""
@@ -70,14 +84,25 @@ def predict_command(
     documents = read_documents(docs)
     if not documents:
         raise VnreorgError("no documents", str(docs))
-    bare = [type(d)(id=d.id, text=d.text, meta=dict(d.meta), paragraphs=list(d.paragraphs), sentences=list(d.sentences),
-                    paragraph_kinds=list(d.paragraph_kinds)) for d in documents]
+    bare = [
+        type(d)(
+            id=d.id,
+            text=d.text,
+            meta=dict(d.meta),
+            paragraphs=list(d.paragraphs),
+            sentences=list(d.sentences),
+            paragraph_kinds=list(d.paragraph_kinds),
+        )
+        for d in documents
+    ]
     predicted = predict_documents(model or _default_model(), bare)
     write_documents(out, predicted)
     n_spans = sum(len(d.spans) for d in predicted)
     n_rels = sum(len(d.relations) for d in predicted)
-    typer.echo(f"predicted {n_spans} spans and {n_rels} relations for {len(predicted)} documents -> {out}\n"
-               f"   pre-annotate in Label Studio: vnreorg annotate push {docs} --predictions {out}")
+    typer.echo(
+        f"predicted {n_spans} spans and {n_rels} relations for {len(predicted)} documents -> {out}\n"
+        f"   pre-annotate in Label Studio: vnreorg annotate push {docs} --predictions {out}"
+    )
 
 
 def package(
@@ -85,7 +110,11 @@ def package(
     out: Path = typer.Option(DEFAULT_PACKAGES, "--out", "-o", help="Folder for the wheel."),
     name: str = typer.Option("vnreorg", "--name", help="Package name (spaCy adds the vi_ prefix)."),
     version: str | None = typer.Option(None, "--version", help="Version (default: the model's)."),
-    cv_report: Path = typer.Option(DEFAULT_CV_OUT / "cv_report.json", "--cv-report", help="CV report whose pooled per-label scores go in the meta, if present."),
+    cv_report: Path = typer.Option(
+        DEFAULT_CV_OUT / "cv_report.json",
+        "--cv-report",
+        help="CV report whose pooled per-label scores go in the meta, if present.",
+    ),
 ) -> None:
     """Build a versioned pip-installable wheel of a trained pipeline (`spacy package`)."""
     from vnreorg.models.package import package_model
@@ -94,7 +123,7 @@ def package(
     if cv_report.exists():
         extra["cross_validation"] = json.loads(cv_report.read_text(encoding="utf-8")).get("pooled_per_label", {})
     wheel = package_model(model, out, name=name, version=version, extra_meta=extra)
-    typer.echo(f"== wheel: {wheel}\n   install: pip install {wheel}\n   load: spacy.load(\"vi_{name}\")")
+    typer.echo(f'== wheel: {wheel}\n   install: pip install {wheel}\n   load: spacy.load("vi_{name}")')
 
 
 def _default_model() -> str:
@@ -105,18 +134,51 @@ def _default_model() -> str:
 
 
 def extract(
-    paths: list[str] = typer.Argument(..., help="Files, folders or globs of .txt, .html/.htm, .jsonl, .parquet, .warc/.warc.gz; or - for stdin (streamed; a text over 1,000,000 characters is processed in parts)."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Trained folder or installed package (default: the main job's var/trained/final, models/trained/final, else vi_vnreorg)."),
-    out: str | None = typer.Option(None, "--out", "-o", help="A JSONL file (default: stdout), or with --format parquet a folder for a Parquet dataset (resumable)."),
-    output_format: str = typer.Option("auto", "--format", help="auto (parquet with --engine dask, else jsonl), jsonl or parquet."),
-    engine: str = typer.Option("local", "--engine", help="local (this process, --n-process) or dask (a LocalCluster, or --scheduler); dask writes a Parquet dataset."),
-    workers: int | None = typer.Option(None, "--workers", help="With --engine dask: worker processes of the LocalCluster (default: one per core)."),
-    scheduler: str | None = typer.Option(None, "--scheduler", help="With --engine dask: join this Dask scheduler (e.g. tcp://host:8786) instead of a LocalCluster."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Parquet dataset: redo every partition (default: resume, skipping finished ones)."),
+    paths: list[str] = typer.Argument(
+        ...,
+        help="Files, folders or globs of .txt, .html/.htm, .jsonl, .parquet, .warc/.warc.gz; or - for stdin (streamed; a text over 1,000,000 characters is processed in parts).",
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Trained folder or installed package (default: the main job's var/trained/final, models/trained/final, else vi_vnreorg).",
+    ),
+    out: str | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="A JSONL file (default: stdout), or with --format parquet a folder for a Parquet dataset (resumable).",
+    ),
+    output_format: str = typer.Option(
+        "auto", "--format", help="auto (parquet with --engine dask, else jsonl), jsonl or parquet."
+    ),
+    engine: str = typer.Option(
+        "local",
+        "--engine",
+        help="local (this process, --n-process) or dask (a LocalCluster, or --scheduler); dask writes a Parquet dataset.",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="With --engine dask: worker processes of the LocalCluster (default: one per core)."
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="With --engine dask: join this Dask scheduler (e.g. tcp://host:8786) instead of a LocalCluster."
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Parquet dataset: redo every partition (default: resume, skipping finished ones)."
+    ),
     text_field: str = typer.Option("text", "--text-field", help="JSONL/Parquet: the field holding the text."),
-    id_field: str = typer.Option("id", "--id-field", help="JSONL/Parquet: the field holding a document id ('' for none: ids hashed from file and record)."),
-    records_per_partition: int = typer.Option(10_000, "--records-per-partition", help="JSONL/Parquet: records per partition of a large file."),
-    n_process: int = typer.Option(1, "--n-process", help="Processes for spaCy's nlp.pipe (local engine). 1 is the default because it is faster: on 2 cores 2 processes were several times slower (benchmarks/RESULTS-extract-scale.md)."),
+    id_field: str = typer.Option(
+        "id", "--id-field", help="JSONL/Parquet: the field holding a document id ('' for none: ids hashed from file and record)."
+    ),
+    records_per_partition: int = typer.Option(
+        10_000, "--records-per-partition", help="JSONL/Parquet: records per partition of a large file."
+    ),
+    n_process: int = typer.Option(
+        1,
+        "--n-process",
+        help="Processes for spaCy's nlp.pipe (local engine). 1 is the default because it is faster: on 2 cores 2 processes were several times slower (benchmarks/RESULTS-extract-scale.md).",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
     """Extract entities, relations and restructuring events from Vietnamese news, as JSONL or as a Parquet dataset."""
@@ -149,13 +211,25 @@ def extract(
     if output_format == "parquet":
         from vnreorg.models.archive import extract_dataset
 
-        totals = extract_dataset(model or _default_model(), expanded, out, engine=engine, workers=workers, scheduler=scheduler,
-                                 overwrite=overwrite, read_options=read, progress=progress, log=lambda m: typer.echo(m, err=True))
+        totals = extract_dataset(
+            model or _default_model(),
+            expanded,
+            out,
+            engine=engine,
+            workers=workers,
+            scheduler=scheduler,
+            overwrite=overwrite,
+            read_options=read,
+            progress=progress,
+            log=lambda m: typer.echo(m, err=True),
+        )
         secs = time.perf_counter() - t0
         typer.secho(
             f"dataset {out}: {totals['partitions']} partitions, {totals['documents']} documents ({totals['words']} words), "
             f"{totals['entities']} entities, {totals['relations']} relations, {totals['events']} events; skipped {totals['skipped']} "
-            f"({secs:.1f} s this run)", err=True)
+            f"({secs:.1f} s this run)",
+            err=True,
+        )
         return
     from vnreorg.models.extract import extract as run_extract
 

@@ -16,6 +16,7 @@ because `package.py` bundles them into the one `components.py` that the packaged
 - `relext.py`: `relation_extractor`, the trainable relation classifier (spaCy's `rel_component` shape);
 - `relation_rules.py`: `relation_rules`, the rules-only relation baseline.
 """
+
 from __future__ import annotations
 
 from .candidates import action_candidates, make_action_candidates
@@ -29,12 +30,42 @@ from .relext_model import create_classification_layer, create_instance_tensor, c
 from .span_scorer import SpanScorer, make_span_scorer
 
 # The modules the packaged model carries, in dependency order (package.py bundles them for `spacy package --code`).
-CODE_MODULES = ("docext", "pipe_base", "candidates", "lexicon", "span_scorer", "relation_scorer", "relext_model", "relext",
-                "relation_rules", "components")
+CODE_MODULES = (
+    "docext",
+    "pipe_base",
+    "candidates",
+    "lexicon",
+    "span_scorer",
+    "relation_scorer",
+    "relext_model",
+    "relext",
+    "relation_rules",
+    "components",
+)
 
 __all__ = [
-    "ENT_SCORE_KEY", "REL_USER_DATA", "DIRECTED", "LexiconMatcher", "make_lexicon_matcher", "RelationExtractor", "RelationRules", "RelationScorer", "SpanScorer",
-    "action_candidates", "allowed_relations", "create_classification_layer", "create_instance_tensor",
-    "create_relation_model", "doc_rels", "guideline_direction", "make_action_candidates", "make_relation_extractor",
-    "make_relation_rules", "make_relation_scorer", "make_span_scorer", "relation_tuples", "score_relations", "tokens_copy",
+    "ENT_SCORE_KEY",
+    "REL_USER_DATA",
+    "DIRECTED",
+    "LexiconMatcher",
+    "make_lexicon_matcher",
+    "RelationExtractor",
+    "RelationRules",
+    "RelationScorer",
+    "SpanScorer",
+    "action_candidates",
+    "allowed_relations",
+    "create_classification_layer",
+    "create_instance_tensor",
+    "create_relation_model",
+    "doc_rels",
+    "guideline_direction",
+    "make_action_candidates",
+    "make_relation_extractor",
+    "make_relation_rules",
+    "make_relation_scorer",
+    "make_span_scorer",
+    "relation_tuples",
+    "score_relations",
+    "tokens_copy",
 ]

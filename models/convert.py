@@ -1,6 +1,7 @@
 """Corpus Documents <-> spaCy Docs for the model stage: the project's one converter and DocBin format
 (`vnreorg/docbin.py`, the same one the corpus export writes), with `doc._.rel` registered so the
 relation components read the relations the converter stores."""
+
 from __future__ import annotations
 
 from vnreorg.docbin import (  # noqa: F401  (the model stage's names for the shared converter)

@@ -11,6 +11,7 @@ it went into. A merge event whose sources are linked pre-2025 units gets a verdi
 Only participants that are units themselves count ("xã Vân Hà", not "Trạm Y tế xã Vân Hà").
 Events that are not mergers of linked units get no verdict (None).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -31,8 +32,7 @@ def _mapping(res: Resources) -> dict[tuple[str, str], tuple[AdminMapping, ...]]:
 
 def _linked(participants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Links of participants that are units themselves (not bodies of units: "Trạm Y tế xã X")."""
-    return [p["link"] for p in participants
-            if (p.get("link") or {}).get("status") == "linked" and p["link"].get("whole", True)]
+    return [p["link"] for p in participants if (p.get("link") or {}).get("status") == "linked" and p["link"].get("whole", True)]
 
 
 def _year(event: dict[str, Any]) -> int | None:
@@ -44,8 +44,15 @@ def _year(event: dict[str, Any]) -> int | None:
 
 
 def _record(rows: tuple[AdminMapping, ...]) -> list[dict[str, Any]]:
-    return [{"old": f"{r.old_full_name} ({r.old_code}, {r.old_province})", "new": f"{r.new_full_name} ({r.new_code}, {r.new_province})",
-             "new_code": r.new_code, "split": r.split} for r in rows]
+    return [
+        {
+            "old": f"{r.old_full_name} ({r.old_code}, {r.old_province})",
+            "new": f"{r.new_full_name} ({r.new_code}, {r.new_province})",
+            "new_code": r.new_code,
+            "split": r.split,
+        }
+        for r in rows
+    ]
 
 
 def crosscheck_event(event: dict[str, Any], res: Resources | None = None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@
 
 Each source can be switched off (`DataSources`); the test seed of a fold is never in any of them.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ class DataSources:
 
     @classmethod
     def parse(cls, text: str) -> DataSources:
-        """"seeds,synthetic,augment" (any subset; "all" = the three; "augment2" = two copies)."""
+        """ "seeds,synthetic,augment" (any subset; "all" = the three; "augment2" = two copies)."""
         items = {s.strip() for s in text.split(",") if s.strip()}
         if items == {"all"}:
             return cls()
@@ -51,8 +52,15 @@ class DataSources:
         return cls("seeds" in items, "synthetic" in items, "augment" in items, copies)
 
     def describe(self) -> str:
-        parts = [p for p, on in (("seeds", self.seeds), ("synthetic", self.synthetic),
-                                 (f"augment{self.augment_copies if self.augment_copies != 1 else ''}", self.augment)) if on]
+        parts = [
+            p
+            for p, on in (
+                ("seeds", self.seeds),
+                ("synthetic", self.synthetic),
+                (f"augment{self.augment_copies if self.augment_copies != 1 else ''}", self.augment),
+            )
+            if on
+        ]
         return "+".join(parts) or "nothing"
 
 
@@ -76,7 +84,9 @@ def _load_synthetic(path: str, log) -> tuple[Document, ...]:
     else:
         folder = p.parent / "worksheets"
         if not folder.is_dir():
-            raise VnreorgError("no synthetic corpus and no worksheets to build it from (run `vnreorg worksheet synthetic`)", str(p))
+            raise VnreorgError(
+                "no synthetic corpus and no worksheets to build it from (run `vnreorg worksheet synthetic`)", str(p)
+            )
         from vnreorg.annotation.synthetic import import_synthetic
 
         imp = import_synthetic(sorted(folder.glob("*.txt")))

@@ -11,6 +11,7 @@ not a like-sounding one. Groups are the connected components of
 the "same action" pairs; candidate pairs come from an index on identities, so the work grows with the
 events that share a participant, not with all pairs.
 """
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -53,8 +54,9 @@ def _bodiless_same(a: dict[str, Any], b: dict[str, Any], min_sentence: float) ->
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= min_sentence
 
 
-def same_action(a: dict[str, Any], b: dict[str, Any], min_overlap: float = 0.5, max_years: int = 1,
-                min_sentence: float = 0.8) -> bool:
+def same_action(
+    a: dict[str, Any], b: dict[str, Any], min_overlap: float = 0.5, max_years: int = 1, min_sentence: float = 0.8
+) -> bool:
     if a.get("type") != b.get("type"):
         return False
     sa, sb, ta, tb = _ids(a, "sources"), _ids(b, "sources"), _ids(a, "targets"), _ids(b, "targets")
@@ -113,10 +115,18 @@ def deduplicate(events: list[dict[str, Any]], **kw) -> list[dict[str, Any]]:
     out = []
     for group in group_events(events, **kw):
         first = dict(events[group[0]])
-        first["mentions"] = [{"event_id": events[i]["event_id"], "doc_id": events[i]["doc_id"],
-                              "outlet": events[i].get("outlet"), "article_date": events[i].get("article_date"),
-                              "sentence": events[i].get("sentence"), "trigger_start": events[i].get("trigger_start"),
-                              "trigger_end": events[i].get("trigger_end")} for i in group]
+        first["mentions"] = [
+            {
+                "event_id": events[i]["event_id"],
+                "doc_id": events[i]["doc_id"],
+                "outlet": events[i].get("outlet"),
+                "article_date": events[i].get("article_date"),
+                "sentence": events[i].get("sentence"),
+                "trigger_start": events[i].get("trigger_start"),
+                "trigger_end": events[i].get("trigger_end"),
+            }
+            for i in group
+        ]
         first["n_articles"] = len({events[i]["doc_id"] for i in group})
         out.append(first)
     return out
@@ -131,6 +141,13 @@ def pair_scores(events: list[dict[str, Any]], gold_key: str = "gold_group", **kw
         pred |= {(i, j) for i, j in combinations(group, 2)}
     gold = {(i, j) for i, j in combinations(range(len(events)), 2) if events[i][gold_key] == events[j][gold_key]}
     p, r, f = prf(len(pred & gold), len(pred), len(gold))
-    return {"pairs_gold": len(gold), "pairs_predicted": len(pred), "pairs_right": len(pred & gold),
-            "precision": p, "recall": r, "f1": f,
-            "false_pairs": sorted(pred - gold), "missed_pairs": sorted(gold - pred)}
+    return {
+        "pairs_gold": len(gold),
+        "pairs_predicted": len(pred),
+        "pairs_right": len(pred & gold),
+        "precision": p,
+        "recall": r,
+        "f1": f,
+        "false_pairs": sorted(pred - gold),
+        "missed_pairs": sorted(gold - pred),
+    }

@@ -6,6 +6,7 @@ DocBin format, `vnreorg/docbin.py`, writes). Gold docs hold 1.0 for each true re
 only the labels whose probability reaches the threshold. Copied into the packaged model, so it
 imports only spaCy, thinc and numpy (as every module of the components).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -13,6 +13,7 @@ by whom, and where each fact came from. This module turns the raw events into su
 `read_extraction` is the one reader: extract's JSONL today, or a Parquet dataset folder with the same record
 fields (the archive output); both yield plain dicts.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,12 +29,24 @@ from vnreorg.models.resources import RESOURCES_DIR, Resources, fold, load_resour
 
 EVENT_TRIGGERS_FILE = "event_triggers.tsv"
 EVENT_TRIGGER_COLUMNS = ("trigger", "type")
-EVENT_TYPES = ("merge", "dissolve", "establish", "rename", "split", "transfer", "end_activity",
-               "title_combination", "cut", "reorganise", "convert")
+EVENT_TYPES = (
+    "merge",
+    "dissolve",
+    "establish",
+    "rename",
+    "split",
+    "transfer",
+    "end_activity",
+    "title_combination",
+    "cut",
+    "reorganise",
+    "convert",
+)
 OTHER = "other"
 
 
 # --- the trigger table -----------------------------------------------------------------------------
+
 
 def load_event_triggers(path: str | Path | None = None) -> dict[str, str]:
     """Folded trigger -> type; a type outside EVENT_TYPES, an empty field or a repeated trigger is an
@@ -64,7 +77,7 @@ def event_type(trigger: str, table: dict[str, str] | None = None) -> str:
     """The type of a trigger: the whole trigger, else the longest table entry it starts with on a word
     edge ("sáp nhập giảm" -> merge), else 'other'."""
     table = table if table is not None else load_event_triggers()
-    key = fold(trigger).strip(" ,;:.“”\"")
+    key = fold(trigger).strip(' ,;:.“”"')
     if key in table:
         return table[key]
     best = ""
@@ -75,6 +88,7 @@ def event_type(trigger: str, table: dict[str, str] | None = None) -> str:
 
 
 # --- reading extract output ------------------------------------------------------------------------
+
 
 def read_extraction(path: str | Path) -> Iterator[dict[str, Any]]:
     """Records of `extract` output: a JSONL file (one record a line), or a Parquet file or dataset folder
@@ -112,15 +126,18 @@ def _read_parquet(files: list[Path]) -> Iterator[dict[str, Any]]:
     grouped: dict[str, dict[str, Any]] = {}
     for f in chosen:
         for n, row in enumerate(pq.read_table(f).to_pylist(), 1):
-            row = {k: (json.loads(v) if isinstance(v, str) and k in ("meta", "sentence", "action") and v[:1] == "{" else v)
-                   for k, v in row.items()}
+            row = {
+                k: (json.loads(v) if isinstance(v, str) and k in ("meta", "sentence", "action") and v[:1] == "{" else v)
+                for k, v in row.items()
+            }
             if "events" in row or not events_tables:
                 row.setdefault("_where", f"{f}:{n}")
                 yield row
                 continue
             doc = str(row.get("doc_id") or row.get("id") or "")
-            rec = grouped.setdefault(doc, {"id": doc, "source": row.get("source"), "meta": row.get("meta"), "events": [],
-                                           "_where": f"{f}:{n}"})
+            rec = grouped.setdefault(
+                doc, {"id": doc, "source": row.get("source"), "meta": row.get("meta"), "events": [], "_where": f"{f}:{n}"}
+            )
             rec["events"].append(row)
     yield from grouped.values()
 
@@ -141,6 +158,7 @@ def read_documents_meta(path: str | Path | None) -> dict[str, dict[str, Any]]:
 
 
 # --- normalising names, amounts, dates -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _NameTables:
@@ -188,7 +206,11 @@ def normalise_name(text: str, res: Resources | None = None) -> str:
     words = []
     for word in out.split(" "):
         low = fold(word)
-        words.append(low if word == word.lower() else (low[:1].upper() + low[1:] if word[:1].isupper() and word[1:] == word[1:].lower() else word))
+        words.append(
+            low
+            if word == word.lower()
+            else (low[:1].upper() + low[1:] if word[:1].isupper() and word[1:] == word[1:].lower() else word)
+        )
     out = " ".join(words)
     return out[:1].upper() + out[1:] if out else out
 
@@ -240,9 +262,15 @@ def sentence_date(sentence: str) -> str | None:
 
 # --- building events -------------------------------------------------------------------------------
 
+
 def _participant(item: dict[str, Any], res: Resources) -> dict[str, Any]:
-    out = {"text": item.get("text", ""), "name": normalise_name(item.get("text", ""), res), "label": item.get("label"),
-           "start": item.get("start"), "end": item.get("end")}
+    out = {
+        "text": item.get("text", ""),
+        "name": normalise_name(item.get("text", ""), res),
+        "label": item.get("label"),
+        "start": item.get("start"),
+        "end": item.get("end"),
+    }
     if item.get("score") is not None:
         out["score"] = item["score"]
     return out
@@ -273,8 +301,9 @@ def document_key(rec: dict[str, Any], meta: dict[str, Any]) -> str:
     return str(rec.get("id") or meta.get("id") or "doc")
 
 
-def events_of_record(rec: dict[str, Any], meta: dict[str, Any], res: Resources | None = None,
-                     table: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def events_of_record(
+    rec: dict[str, Any], meta: dict[str, Any], res: Resources | None = None, table: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The normalised events of one extract record."""
     res = res or load_resources()
     table = table if table is not None else load_event_triggers()
@@ -285,8 +314,9 @@ def events_of_record(rec: dict[str, Any], meta: dict[str, Any], res: Resources |
         sentence = raw.get("sentence") or {}
         if "start" not in action or "end" not in action:
             raise VnreorgError("event without action offsets", rec.get("_where") or doc)
-        scores = [x["score"] for slot in ("sources", "targets", "amounts") for x in raw.get(slot) or []
-                  if x.get("score") is not None]
+        scores = [
+            x["score"] for slot in ("sources", "targets", "amounts") for x in raw.get(slot) or [] if x.get("score") is not None
+        ]
         if action.get("score") is not None:
             scores.append(action["score"])
         article_date = meta.get("date")
@@ -335,13 +365,22 @@ def records_from_documents(docs) -> Iterator[dict[str, Any]]:
     from vnreorg.models.extract import events_of
 
     for doc in docs:
-        yield {"source": f"{doc.id}.txt", "id": doc.id, "meta": dict(doc.meta),
-               "entities": [{"id": s.id, "start": s.start, "end": s.end, "label": s.label, "text": doc.text[s.start:s.end]}
-                            for s in doc.spans],
-               "relations": [r.to_dict() for r in doc.relations], "events": events_of(doc), "warnings": []}
+        yield {
+            "source": f"{doc.id}.txt",
+            "id": doc.id,
+            "meta": dict(doc.meta),
+            "entities": [
+                {"id": s.id, "start": s.start, "end": s.end, "label": s.label, "text": doc.text[s.start : s.end]}
+                for s in doc.spans
+            ],
+            "relations": [r.to_dict() for r in doc.relations],
+            "events": events_of(doc),
+            "warnings": [],
+        }
 
 
 # --- the whole build: normalise, link, cross-check, deduplicate --------------------------------------
+
 
 def _document_context(rec: dict[str, Any]) -> str:
     """What the extract record lets us see of its document: its event sentences and entity texts."""
@@ -370,8 +409,9 @@ class EventsBuild(NamedTuple):
     entity_links: list[dict[str, Any]]  # links of every AGENCY entity
 
 
-def build_events(records, metas: dict[str, dict[str, Any]] | None = None, res: Resources | None = None,
-                 progress=None) -> EventsBuild:
+def build_events(
+    records, metas: dict[str, dict[str, Any]] | None = None, res: Resources | None = None, progress=None
+) -> EventsBuild:
     """Events, actions, counts and entity links from extract records."""
     from vnreorg.models.crosscheck import crosscheck_event
     from vnreorg.models.dedup import deduplicate
@@ -423,11 +463,23 @@ def measure_typing(gold_path: str | Path, table: dict[str, str] | None = None) -
             raise VnreorgError(f"type {row.values['type']!r} is not one of {', '.join(EVENT_TYPES)}", row.where)
         got = event_type(row.values["trigger"], table)
         if got != row.values["type"]:
-            wrong.append({"doc_id": row.values["doc_id"], "span_id": row.values["span_id"], "trigger": row.values["trigger"],
-                          "gold": row.values["type"], "predicted": got})
+            wrong.append(
+                {
+                    "doc_id": row.values["doc_id"],
+                    "span_id": row.values["span_id"],
+                    "trigger": row.values["trigger"],
+                    "gold": row.values["type"],
+                    "predicted": got,
+                }
+            )
     n = len(rows)
-    return {"actions": n, "right": n - len(wrong), "accuracy": (n - len(wrong)) / n if n else 0.0, "wrong": wrong,
-            "per_type": _count(r.values["type"] for r in rows)}
+    return {
+        "actions": n,
+        "right": n - len(wrong),
+        "accuracy": (n - len(wrong)) / n if n else 0.0,
+        "wrong": wrong,
+        "per_type": _count(r.values["type"] for r in rows),
+    }
 
 
 def name_participants(events: list[dict[str, Any]], res: Resources | None = None) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ nothing is skipped or truncated for its length. A paragraph longer than 20,000 c
 pieces at sentence ends (or, failing that, at spaces) and the record says so in `warnings`. All
 texts flow through one `nlp.pipe`, so `--n-process` starts its processes once.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,10 @@ def is_vietnamese(text: str) -> tuple[bool, str]:
     vi_words = sum(1 for w in letters if w in _VI_WORDS or _VI_LETTERS.search(w))
     share = vi_words / len(letters)
     if share < 0.15:
-        return False, f"does not look Vietnamese ({share:.0%} of {len(letters)} words have Vietnamese letters or are common Vietnamese words)"
+        return (
+            False,
+            f"does not look Vietnamese ({share:.0%} of {len(letters)} words have Vietnamese letters or are common Vietnamese words)",
+        )
     return True, ""
 
 
@@ -95,8 +99,14 @@ def _clip(sents: list[tuple[int, int]], pieces: list[tuple[int, int]]) -> list[t
     return out
 
 
-def segment_text(text: str, doc_id: str, meta: dict | None = None, warnings: list[str] | None = None,
-                 limit: int = MAX_PIECE_CHARS, offset: int = 0) -> Document:
+def segment_text(
+    text: str,
+    doc_id: str,
+    meta: dict | None = None,
+    warnings: list[str] | None = None,
+    limit: int = MAX_PIECE_CHARS,
+    offset: int = 0,
+) -> Document:
     """Paragraphs and sentences by the corpus segmenter, each paragraph read once; over-long
     paragraphs cut into pieces (a warning names the offset, plus `offset` for a part of a text)."""
     from vnreorg.corpus.segment import paragraphs, sentences
@@ -116,12 +126,20 @@ def segment_text(text: str, doc_id: str, meta: dict | None = None, warnings: lis
             sents.extend(inner)
             continue
         if warnings is not None:
-            warnings.append(f"paragraph at offset {offset + p_start} has {p_end - p_start} characters; cut into pieces of at most {limit}")
+            warnings.append(
+                f"paragraph at offset {offset + p_start} has {p_end - p_start} characters; cut into pieces of at most {limit}"
+            )
         pieces = _pieces_of(text, p_start, p_end, inner, limit)
         paras.extend(pieces)
         sents.extend(_clip(inner, pieces))
-    return Document(id=doc_id, text=text, meta=dict(meta or {}), paragraphs=paras, sentences=sents,
-                    paragraph_kinds=_kinds(text, paras, first_is_title=offset == 0))
+    return Document(
+        id=doc_id,
+        text=text,
+        meta=dict(meta or {}),
+        paragraphs=paras,
+        sentences=sents,
+        paragraph_kinds=_kinds(text, paras, first_is_title=offset == 0),
+    )
 
 
 def _kinds(text: str, paras: list[tuple[int, int]], first_is_title: bool) -> list[str]:
@@ -173,8 +191,13 @@ def events_of(document: Document) -> list[dict[str, Any]]:
             continue
         k = bisect_right(sent_starts, span.start) - 1
         sentence = document.sentences[k] if k >= 0 and span.start < document.sentences[k][1] else (span.start, span.end)
-        ev: dict[str, Any] = {"action": brief(span), "sources": [], "targets": [], "amounts": [],
-                              "sentence": {"start": sentence[0], "end": sentence[1], "text": document.text[sentence[0]:sentence[1]]}}
+        ev: dict[str, Any] = {
+            "action": brief(span),
+            "sources": [],
+            "targets": [],
+            "amounts": [],
+            "sentence": {"start": sentence[0], "end": sentence[1], "text": document.text[sentence[0] : sentence[1]]},
+        }
         for rel in by_head.get(span.id, []):
             if rel.child in spans:
                 ev.setdefault(slot.get(rel.label, rel.label + "s"), []).append(brief(spans[rel.child], rel.score))
@@ -183,7 +206,7 @@ def events_of(document: Document) -> list[dict[str, Any]]:
 
 
 def _span_record(document: Document, s) -> dict[str, Any]:
-    out = {"id": s.id, "start": s.start, "end": s.end, "label": s.label, "text": document.text[s.start:s.end]}
+    out = {"id": s.id, "start": s.start, "end": s.end, "label": s.label, "text": document.text[s.start : s.end]}
     if s.score is not None:
         out["score"] = s.score
     return out
@@ -215,19 +238,23 @@ def skipped_record(item: InputText, reason: str, warnings: list[str] | None = No
     return {"source": item.source, "id": item.id, "skipped": reason, **extra, "warnings": list(warnings or [])}
 
 
-def record_of(item: InputText, predicted: Document, part: Part | None = None, warnings: list[str] | None = None) -> dict[str, Any]:
+def record_of(
+    item: InputText, predicted: Document, part: Part | None = None, warnings: list[str] | None = None
+) -> dict[str, Any]:
     """The output record of a text, or of one part of a long text (offsets relative to the whole text)."""
     delta = part.start if part is not None else 0
     rec: dict[str, Any] = {"source": item.source, "id": item.id}
     if part is not None:
         rec["part"] = {"index": part.index, "start": part.start, "end": part.end}
-    rec.update({
-        "characters": len(predicted.text),
-        "entities": _shift([_span_record(predicted, s) for s in predicted.spans], delta),
-        "relations": [{"head": r.head, "child": r.child, "label": r.label, "score": r.score} for r in predicted.relations],
-        "events": _shift(events_of(predicted), delta),
-        "warnings": list(warnings or []),
-    })
+    rec.update(
+        {
+            "characters": len(predicted.text),
+            "entities": _shift([_span_record(predicted, s) for s in predicted.spans], delta),
+            "relations": [{"head": r.head, "child": r.child, "label": r.label, "score": r.score} for r in predicted.relations],
+            "events": _shift(events_of(predicted), delta),
+            "warnings": list(warnings or []),
+        }
+    )
     if item.meta:
         rec["meta"] = item.meta
     return rec
@@ -325,7 +352,9 @@ def _text_parts(item: InputText, plan: _Plan, nlp, limit: int) -> Iterator[Any]:
         try:
             part = next(parts, None)
         except UnreadableInput as exc:
-            reason = exc.reason if not given else f"{exc.reason}; its first {reached:,} characters were extracted in {given} part(s)"
+            reason = (
+                exc.reason if not given else f"{exc.reason}; its first {reached:,} characters were extracted in {given} part(s)"
+            )
             plan.queue.append(("record", skipped_record(item, reason), True))
             return
         if part is None:
@@ -346,7 +375,9 @@ def _text_parts(item: InputText, plan: _Plan, nlp, limit: int) -> Iterator[Any]:
         whole = part.last and part.index == 0
         warnings = list(part.warnings)
         if part.index == 0 and not part.last:
-            warnings.append(f"text longer than {limit:,} characters: processed in parts cut at line ends; offsets are relative to the whole text")
+            warnings.append(
+                f"text longer than {limit:,} characters: processed in parts cut at line ends; offsets are relative to the whole text"
+            )
         invisible = _invisible_warning(part.text, part.start)  # the model ignores them; the user should know
         if invisible:
             warnings.append(invisible)
@@ -379,8 +410,15 @@ def _gather(job: _PartJob, doc) -> None:
     job.document.relations.extend(predicted.relations)
 
 
-def iter_records(nlp, items: Iterable[InputText], *, n_process: int = 1, batch_size: int = 64,
-                 part_chars: int = PART_CHARS, plan: _Plan | None = None) -> Iterator[tuple[dict[str, Any], bool]]:
+def iter_records(
+    nlp,
+    items: Iterable[InputText],
+    *,
+    n_process: int = 1,
+    batch_size: int = 64,
+    part_chars: int = PART_CHARS,
+    plan: _Plan | None = None,
+) -> Iterator[tuple[dict[str, Any], bool]]:
     """The output records of the inputs, in input order, with whether each one ends its input (a
     long text gives one record per part). `plan.words` counts the words read so far."""
     plan = plan if plan is not None else _Plan()
@@ -450,7 +488,9 @@ def extract(
     bar = tqdm(unit="text", disable=not progress, file=sys.stderr)
     in_parts: set[tuple[str, str]] = set()
     try:
-        for rec, ends_input in iter_records(nlp, items, n_process=n_process, batch_size=batch_size, part_chars=part_chars, plan=plan):
+        for rec, ends_input in iter_records(
+            nlp, items, n_process=n_process, batch_size=batch_size, part_chars=part_chars, plan=plan
+        ):
             writer.write(rec)
             if "skipped" in rec:
                 counts["skipped"] += 1

@@ -4,6 +4,7 @@ Sentences are built from templates in the style of the seed articles, so their s
 are known exactly. This is not a substitute for gold: it exists so the model stage can be tested
 (train, cross-validate, package) in seconds without the real corpus.
 """
+
 from __future__ import annotations
 
 import random
@@ -11,14 +12,29 @@ import random
 from vnreorg.schema import Document, Relation, Span
 
 AGENCIES = [
-    "Phòng Nội vụ thành phố", "Văn phòng HĐND và UBND thành phố", "Ban Tuyên giáo Thành ủy",
-    "Trung tâm Y tế huyện", "Đài Truyền thanh", "Hội Chữ thập đỏ", "Ủy ban MTTQ thành phố",
-    "Phòng Văn hóa và Thông tin", "Trung tâm Bồi dưỡng chính trị", "Ban Dân vận Thị ủy",
-    "xã Điền Công", "phường Trưng Vương", "Thanh tra thành phố", "Trường THCS Nam Khê",
+    "Phòng Nội vụ thành phố",
+    "Văn phòng HĐND và UBND thành phố",
+    "Ban Tuyên giáo Thành ủy",
+    "Trung tâm Y tế huyện",
+    "Đài Truyền thanh",
+    "Hội Chữ thập đỏ",
+    "Ủy ban MTTQ thành phố",
+    "Phòng Văn hóa và Thông tin",
+    "Trung tâm Bồi dưỡng chính trị",
+    "Ban Dân vận Thị ủy",
+    "xã Điền Công",
+    "phường Trưng Vương",
+    "Thanh tra thành phố",
+    "Trường THCS Nam Khê",
 ]
 TITLES = [
-    "Bí thư Đảng ủy", "Chủ tịch UBND Phường 6", "Trưởng Ban Tuyên giáo Thành ủy", "bí thư chi bộ",
-    "trưởng thôn", "Giám đốc Trung tâm Y tế", "Chủ tịch Ủy ban MTTQ xã",
+    "Bí thư Đảng ủy",
+    "Chủ tịch UBND Phường 6",
+    "Trưởng Ban Tuyên giáo Thành ủy",
+    "bí thư chi bộ",
+    "trưởng thôn",
+    "Giám đốc Trung tâm Y tế",
+    "Chủ tịch Ủy ban MTTQ xã",
 ]
 NUMBERS = ["03", "10%", "887/888", "12", "11 tỷ đồng", "45", "2/3"]
 FILLER = [
@@ -97,6 +113,15 @@ def synthetic_documents(n_docs: int = 5, sentences_per_doc: int = 24, seed: int 
                 sentences.append((s_start, len(text)))
                 n += 1
             paragraphs.append((p_start, len(text)))
-        docs.append(Document(id=f"synthetic-{seed}-{d}", text=text, paragraphs=paragraphs, sentences=sentences,
-                             spans=spans, relations=relations, meta={"synthetic": True}))
+        docs.append(
+            Document(
+                id=f"synthetic-{seed}-{d}",
+                text=text,
+                paragraphs=paragraphs,
+                sentences=sentences,
+                spans=spans,
+                relations=relations,
+                meta={"synthetic": True},
+            )
+        )
     return docs

@@ -15,6 +15,7 @@ names changed in 2025, so a link is chosen in two steps:
 
 Everything is read from the local resource files: linking makes no network call.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,7 @@ def _index(res: Resources) -> _Index:
                 names.add(fold(unit.name))
             districts[unit.code] = frozenset(names)
     first = frozenset(f.split(" ")[0] for f in forms)
-    return _Index({k: tuple(v) for k, v in forms.items()}, {k: frozenset(v) for k, v in provinces.items()},
-                  districts, first)
+    return _Index({k: tuple(v) for k, v in forms.items()}, {k: frozenset(v) for k, v in provinces.items()}, districts, first)
 
 
 def _word_starts(text: str) -> list[int]:
@@ -101,7 +101,7 @@ def find_units(text: str, res: Resources | None = None) -> list[tuple[int, int, 
 
 def _cuts(candidate: str) -> list[str]:
     """The candidate and the candidate without trailing punctuation ("Phường 6." -> "phường 6")."""
-    stripped = candidate.rstrip(".,;:)”\"")
+    stripped = candidate.rstrip('.,;:)”"')
     return [candidate] if stripped == candidate else [candidate, stripped]
 
 
@@ -154,12 +154,25 @@ def choose_era(units: tuple[AdminUnit, ...], year: int | None, role: str | None)
 
 
 def _unit_brief(u: AdminUnit) -> dict[str, Any]:
-    return {"code": u.code, "level": u.level, "era": u.era, "name": u.full_name, "province_code": u.province_code,
-            "province": u.province_name}
+    return {
+        "code": u.code,
+        "level": u.level,
+        "era": u.era,
+        "name": u.full_name,
+        "province_code": u.province_code,
+        "province": u.province_name,
+    }
 
 
-def link_mention(mention: str, sentence: str, document: str, *, meta: dict[str, Any] | None = None,
-                 role: str | None = None, res: Resources | None = None) -> dict[str, Any] | None:
+def link_mention(
+    mention: str,
+    sentence: str,
+    document: str,
+    *,
+    meta: dict[str, Any] | None = None,
+    role: str | None = None,
+    res: Resources | None = None,
+) -> dict[str, Any] | None:
     """The link of one AGENCY mention, or None when it names no unit. `status` is `linked` (with code,
     level, era) or `unresolved` (with `candidates`)."""
     res = res or load_resources()
@@ -183,19 +196,27 @@ def link_mention(mention: str, sentence: str, document: str, *, meta: dict[str, 
             best = other[0][0]
     top = [u for s, u in scored if s == best]
     # whole: the mention is the unit itself ("xã Vân Hà"), not a body of it ("Trạm Y tế xã Vân Hà")
-    link: dict[str, Any] = {"form": folded[start:end], "era_basis": era,
-                            "whole": not folded[:start].strip() and not folded[end:].strip(" .,;:")}
+    link: dict[str, Any] = {
+        "form": folded[start:end],
+        "era_basis": era,
+        "whole": not folded[:start].strip() and not folded[end:].strip(" .,;:"),
+    }
     named = _provinces_in(f"{rest} {sentence} {document}", idx)
     if best == 0 and named and all(u.level != "province" and u.province_code not in named for u in top):
         # the text names provinces, none of them this unit's: a namesake elsewhere, not this one
-        link.update({"status": "unresolved", "reason": "the text names other provinces", "n_candidates": len(top),
-                     "candidates": [_unit_brief(u) for u in top][:20]})
+        link.update(
+            {
+                "status": "unresolved",
+                "reason": "the text names other provinces",
+                "n_candidates": len(top),
+                "candidates": [_unit_brief(u) for u in top][:20],
+            }
+        )
         return link
     if len(top) == 1:
         link.update({"status": "linked", **_unit_brief(top[0]), "support": best})
     else:
-        link.update({"status": "unresolved", "candidates": [_unit_brief(u) for u in top][:20],
-                     "n_candidates": len(top)})
+        link.update({"status": "unresolved", "candidates": [_unit_brief(u) for u in top][:20], "n_candidates": len(top)})
     return link
 
 
@@ -204,8 +225,12 @@ def _support(unit: AdminUnit, mention_rest: str, sentence: str, document: str, i
     mention, 2 in the sentence, 1 in the document (the best of the three, per place)."""
     score = 0
     if unit.level != "province":
-        score += _place_support(lambda text, whole=False: unit.province_code in _provinces_in(text, idx, most_only=whole),
-                                mention_rest, sentence, document)
+        score += _place_support(
+            lambda text, whole=False: unit.province_code in _provinces_in(text, idx, most_only=whole),
+            mention_rest,
+            sentence,
+            document,
+        )
     if unit.level == "commune" and unit.district_code in idx.districts:
         names = set(idx.districts[unit.district_code])
         score += _place_support(lambda text, whole=False: bool(_names_in(text, names)), mention_rest, sentence, document)
@@ -222,8 +247,14 @@ def _place_support(named, mention_rest: str, sentence: str, document: str) -> in
     return 0
 
 
-def link_document(text: str, spans: list[Any], sentences: list[tuple[int, int]], meta: dict[str, Any] | None = None,
-                  roles: dict[tuple[int, int], str] | None = None, res: Resources | None = None) -> list[dict[str, Any]]:
+def link_document(
+    text: str,
+    spans: list[Any],
+    sentences: list[tuple[int, int]],
+    meta: dict[str, Any] | None = None,
+    roles: dict[tuple[int, int], str] | None = None,
+    res: Resources | None = None,
+) -> list[dict[str, Any]]:
     """Links of every AGENCY span of a document (spans with start, end, label), keyed by span offsets."""
     res = res or load_resources()
     out = []
@@ -234,8 +265,9 @@ def link_document(text: str, spans: list[Any], sentences: list[tuple[int, int]],
         start = span["start"] if isinstance(span, dict) else span.start
         end = span["end"] if isinstance(span, dict) else span.end
         sent = next(((a, b) for a, b in sentences if a <= start < b), (start, end))
-        link = link_mention(text[start:end], text[sent[0]:sent[1]], text, meta=meta,
-                            role=(roles or {}).get((start, end)), res=res)
+        link = link_mention(
+            text[start:end], text[sent[0] : sent[1]], text, meta=meta, role=(roles or {}).get((start, end)), res=res
+        )
         if link is not None:
             out.append({"start": start, "end": end, "text": text[start:end], **link})
     return out
@@ -282,17 +314,28 @@ def measure_links(docs, gold: dict[tuple[str, int, int], dict[str, str]], res: R
                 continue
             key = (doc.id, link["start"], link["end"])
             g = gold.get(key)
-            ok = bool(g) and g["status"] == "linked" and (g["code"], g["level"], g["era"]) == (link["code"], link["level"], link["era"])
+            ok = (
+                bool(g)
+                and g["status"] == "linked"
+                and (g["code"], g["level"], g["era"]) == (link["code"], link["level"], link["era"])
+            )
             if ok:
                 tp += 1
                 found.add(key)
             else:
                 fp += 1
-                errors.append({"doc_id": doc.id, "text": link["text"], "predicted": [link["code"], link["level"], link["era"]],
-                               "gold": [g["code"], g["level"], g["era"]] if g else None})
+                errors.append(
+                    {
+                        "doc_id": doc.id,
+                        "text": link["text"],
+                        "predicted": [link["code"], link["level"], link["era"]],
+                        "gold": [g["code"], g["level"], g["era"]] if g else None,
+                    }
+                )
     fn = len(wanted - found)
-    errors += [{"doc_id": k[0], "text": gold[k]["text"], "predicted": None, "gold": [gold[k]["code"], gold[k]["level"], gold[k]["era"]]}
-               for k in sorted(wanted - found)]
+    errors += [
+        {"doc_id": k[0], "text": gold[k]["text"], "predicted": None, "gold": [gold[k]["code"], gold[k]["level"], gold[k]["era"]]}
+        for k in sorted(wanted - found)
+    ]
     p, r, f = prf(tp, tp + fp, len(wanted))
-    return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": f, "gold_links": len(wanted),
-            "errors": errors}
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": f, "gold_links": len(wanted), "errors": errors}

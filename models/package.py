@@ -11,6 +11,7 @@ setuptools into a throw-away environment; we let spaCy write the package folder 
 and build the wheel ourselves with `--no-isolation`, using the setuptools and wheel already in the
 virtual environment: no network, and the same result.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,14 +34,21 @@ def bundle_code(out: Path) -> Path:
     """The component modules as the one file `components.py` that `spacy package --code` copies into the
     wheel (spaCy imports each code file on its own, so the modules' relative imports between each other
     cannot stay): their sources in dependency order, without their relative imports."""
-    parts = ['"""vnreorg components, bundled from vnreorg/models/ by models/package.py for the packaged model."""',
-             "from __future__ import annotations"]
+    parts = [
+        '"""vnreorg components, bundled from vnreorg/models/ by models/package.py for the packaged model."""',
+        "from __future__ import annotations",
+    ]
     for path in CODE_FILES:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines()
-                 if not line.startswith(("from __future__ import", "from ."))]
+        lines = [
+            line
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if not line.startswith(("from __future__ import", "from ."))
+        ]
         parts.append(f"\n# {'-' * 20} {path.name}\n" + "\n".join(lines))
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return out
+
+
 DEFAULT_PACKAGES = Path("models/packages")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 
@@ -103,13 +111,35 @@ def package_model(
         (staged / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         build_root = tmp / "build"
         build_root.mkdir()
-        _run([sys.executable, "-m", "spacy", "package", str(staged), str(build_root), "--code", str(bundle_code(tmp / "components.py")),
-              "--name", name, "--version", version, "--build", "none", "--force"], quiet=quiet)
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "spacy",
+                "package",
+                str(staged),
+                str(build_root),
+                "--code",
+                str(bundle_code(tmp / "components.py")),
+                "--name",
+                name,
+                "--version",
+                version,
+                "--build",
+                "none",
+                "--force",
+            ],
+            quiet=quiet,
+        )
         pkg_dirs = [p for p in build_root.iterdir() if p.is_dir()]
         if len(pkg_dirs) != 1:
             raise VnreorgError(f"spacy package produced {len(pkg_dirs)} folders in {build_root}")
         _drop_project_requirement(pkg_dirs[0])
-        _run([sys.executable, "-m", "build", ".", "--wheel", "--no-isolation", "--outdir", str(out_dir)], cwd=pkg_dirs[0], quiet=quiet)
+        _run(
+            [sys.executable, "-m", "build", ".", "--wheel", "--no-isolation", "--outdir", str(out_dir)],
+            cwd=pkg_dirs[0],
+            quiet=quiet,
+        )
     wheels = sorted(out_dir.glob(f"vi_{name}-{version}-*.whl"))
     if not wheels:
         raise VnreorgError(f"no wheel vi_{name}-{version}-*.whl was built", str(out_dir))

@@ -1,6 +1,7 @@
 """What the project's pipes share: a factory decorator that tolerates a second copy of the code
 (project and wheel), the relation schema seen by a pipe, and serialisation of a pipe whose whole state
 is its `cfg`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -74,6 +75,7 @@ class _FittedCfg:
         self.cfg = srsly.read_json(Path(path) / "cfg.json")
         self._loaded()
         return self
+
 
 def _fit_logistic(X: list[list[str]], y: list[int], c: float) -> tuple[dict[str, float], float]:
     """L2 logistic regression over binary features (scikit-learn, liblinear: deterministic);

@@ -4,6 +4,7 @@
 paragraph Docs as in training, with the document's sentence boundaries (computed by the corpus
 segmenter when a document has none), and the predictions are mapped back to document offsets.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -44,8 +45,14 @@ def _with_sentences(document: Document) -> Document:
 
     paras = list(document.paragraphs) or paragraphs(document.text)
     sents = list(document.sentences) or sentences(document.text, paras)
-    return Document(id=document.id, text=document.text, meta=document.meta, paragraphs=paras, sentences=sents,
-                    paragraph_kinds=list(document.paragraph_kinds) if document.paragraphs else [])
+    return Document(
+        id=document.id,
+        text=document.text,
+        meta=document.meta,
+        paragraphs=paras,
+        sentences=sents,
+        paragraph_kinds=list(document.paragraph_kinds) if document.paragraphs else [],
+    )
 
 
 def predict_documents(model_path_or_name, docs: list[Document], *, batch_size: int = 64, n_process: int = 1) -> list[Document]:

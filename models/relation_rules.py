@@ -1,6 +1,7 @@
 """`relation_rules` (factory): the rules-only baseline for relations (nearest entities after the
 trigger; "vào / thành / về / là ..." before a child marks a target; an agency or title just before
 the trigger is its source)."""
+
 from __future__ import annotations
 
 from spacy.language import Language
@@ -16,7 +17,12 @@ from .pipe_base import _factory
     "relation_rules",
     requires=["doc.ents"],
     assigns=["doc._.rel"],
-    default_config={"max_length": 12, "head_label": "MERGE_ACTION", "amount_label": "NUMBER", "agent_labels": ["AGENCY", "TITLE"]},
+    default_config={
+        "max_length": 12,
+        "head_label": "MERGE_ACTION",
+        "amount_label": "NUMBER",
+        "agent_labels": ["AGENCY", "TITLE"],
+    },
     default_score_weights={"rel_micro_f": 1.0},
 )
 def make_relation_rules(nlp: Language, name: str, max_length: int, head_label: str, amount_label: str, agent_labels: list[str]):

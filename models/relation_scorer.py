@@ -1,5 +1,6 @@
 """`relation_scorer` (factory): a logistic regression over (action, entity) pair features; optionally
 the guidelines decide source vs target."""
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -64,7 +65,14 @@ class RelationScorer(_FittedCfg):
         if direction not in ("learned", "guidelines"):
             raise ValueError(f"relation_scorer: direction must be 'learned' or 'guidelines', not {direction!r}")
         self.name = name
-        self.cfg: dict = {"threshold": threshold, "max_length": max_length, "direction": direction, "weights": {}, "bias": {}, "allowed": {}}
+        self.cfg: dict = {
+            "threshold": threshold,
+            "max_length": max_length,
+            "direction": direction,
+            "weights": {},
+            "bias": {},
+            "allowed": {},
+        }
 
     def _classes(self) -> dict[str, dict[str, list[str]]]:
         """What the classifier decides: the schema's relations, with source and target as one
@@ -73,7 +81,9 @@ class RelationScorer(_FittedCfg):
         if self.cfg.get("direction") != "guidelines" or not all(d in allowed for d in DIRECTED):
             return allowed
         out = {k: v for k, v in allowed.items() if k not in DIRECTED}
-        out[PARTICIPANT] = {key: sorted(set(allowed["source"][key]) | set(allowed["target"][key])) for key in ("heads", "children")}
+        out[PARTICIPANT] = {
+            key: sorted(set(allowed["source"][key]) | set(allowed["target"][key])) for key in ("heads", "children")
+        }
         return out
 
     def _pairs(self, doc: Doc) -> list[tuple[Span, Span]]:
@@ -93,8 +103,13 @@ class RelationScorer(_FittedCfg):
         gap = hi - lo
         L = child.label_
         side = "after" if after else "before"
-        f = [f"{L}", f"{L}|{side}", f"{L}|{side}|gap={min(gap, 5) if gap < 6 else (10 if gap < 11 else 20)}",
-             f"{L}|{side}|act={head.text.lower()}", f"{L}|child_first={child[0].lower_}"]
+        f = [
+            f"{L}",
+            f"{L}|{side}",
+            f"{L}|{side}|gap={min(gap, 5) if gap < 6 else (10 if gap < 11 else 20)}",
+            f"{L}|{side}|act={head.text.lower()}",
+            f"{L}|child_first={child[0].lower_}",
+        ]
         between = doc[lo:hi]
         ents_between = [e for e in doc.ents if lo <= e.start and e.end <= hi]
         f.append(f"{L}|{side}|n_ents_between={min(len(ents_between), 3)}")
@@ -151,8 +166,14 @@ class RelationScorer(_FittedCfg):
                 out.append((doc, starts[h], starts[c], probs))
         return out
 
-    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, allowed: dict | None = None,
-                   c: float = 1.0) -> None:
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Language | None = None,
+        allowed: dict | None = None,
+        c: float = 1.0,
+    ) -> None:
         """Fit on the gold entities and relations of the training examples."""
         validate_get_examples(get_examples, "RelationScorer.initialize")
         examples = list(get_examples())
@@ -161,7 +182,9 @@ class RelationScorer(_FittedCfg):
         X, y = [], []
         for eg in examples:
             ref = eg.reference
-            gold = {(h, c2): max(labs, key=labs.get) for (h, c2), labs in doc_rels(ref).items() if labs and max(labs.values()) >= 0.5}
+            gold = {
+                (h, c2): max(labs, key=labs.get) for (h, c2), labs in doc_rels(ref).items() if labs and max(labs.values()) >= 0.5
+            }
             if PARTICIPANT in classes:
                 gold = {k: PARTICIPANT if v in DIRECTED else v for k, v in gold.items()}
             heads_by_start = self._action_starts(ref, classes)

@@ -1,6 +1,7 @@
 """`relation_extractor` (factory): the trainable relation classifier in the shape of spaCy's
 `rel_component` tutorial; candidates from `vnreorg.action_candidates.v1`, one probability per label,
 a threshold tuned on dev by the trainer."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -122,7 +123,9 @@ class RelationExtractor(TrainablePipe):
         for eg in examples:
             pred, ref = eg.predicted, eg.reference
             if len(pred) != len(ref):
-                raise ValueError(f"relation_extractor: predicted and gold docs tokenise differently ({len(pred)} vs {len(ref)} tokens)")
+                raise ValueError(
+                    f"relation_extractor: predicted and gold docs tokenise differently ({len(pred)} vs {len(ref)} tokens)"
+                )
             pred.ents = [Span(pred, e.start, e.end, label=e.label_) for e in ref.ents]
             if ref.has_annotation("SENT_START"):
                 pred.from_array([SENT_START], ref.to_array([SENT_START]))
@@ -162,13 +165,17 @@ class RelationExtractor(TrainablePipe):
         docs = docs if docs is not None else self._with_gold_ents(examples)
         truth = self._truth(examples, docs)
         inst_model = self.model.get_ref("instances")
-        mask = numpy.concatenate([self._label_mask(i) for i in _instances(inst_model, docs)] or [numpy.zeros((0, len(self.labels)), dtype="f")])
+        mask = numpy.concatenate(
+            [self._label_mask(i) for i in _instances(inst_model, docs)] or [numpy.zeros((0, len(self.labels)), dtype="f")]
+        )
         scores = self.model.ops.to_numpy(scores)
         gradient = (scores - truth) * mask
         loss = float((gradient**2).sum())
         return loss, self.model.ops.asarray2f(gradient)
 
-    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, labels=None, allowed=None) -> None:
+    def initialize(
+        self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, labels=None, allowed=None
+    ) -> None:
         """Labels and the allowed (head, child) entity labels per relation: from `allowed`
         (relation -> {"heads": [...], "children": [...]}, the project schema) or from the data."""
         validate_get_examples(get_examples, "RelationExtractor.initialize")

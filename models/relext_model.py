@@ -1,6 +1,7 @@
 """The thinc architectures of the trainable relation extractor: `vnreorg.RelationModel.v1`,
 `vnreorg.InstanceTensor.v1` (pooled token vectors of head, child and the tokens between, plus order
 and distance features) and `vnreorg.RelationClassifier.v1` (a small feed-forward classifier)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

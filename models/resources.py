@@ -13,6 +13,7 @@ Matching forms are always type-prefixed or official: "xã Hợp Nhất", "TP. Vi
 unit name ("Hợp Nhất" is also a commune) is never a form, and a form equal to an action trigger
 (`vnreorg.models.rules.ACTION_TRIGGERS`) is an error.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,10 +33,18 @@ UNIT_ABBREVIATIONS_FILE = "unit_abbreviations.tsv"
 AGENCIES_FILE = "agencies.tsv"
 TITLES_FILE = "titles.tsv"
 
-ADMIN_UNIT_COLUMNS = ("code", "type", "name", "full_name", "province_code", "province_name", "district_code",
-                      "level", "era")
-ADMIN_MAPPING_COLUMNS = ("level", "old_code", "old_full_name", "old_province", "new_code", "new_full_name",
-                         "new_province", "split", "default")
+ADMIN_UNIT_COLUMNS = ("code", "type", "name", "full_name", "province_code", "province_name", "district_code", "level", "era")
+ADMIN_MAPPING_COLUMNS = (
+    "level",
+    "old_code",
+    "old_full_name",
+    "old_province",
+    "new_code",
+    "new_full_name",
+    "new_province",
+    "split",
+    "default",
+)
 UNIT_ABBREVIATION_COLUMNS = ("type", "abbreviation")
 AGENCY_COLUMNS = ("name", "abbreviations", "kind", "scope", "era")
 TITLE_COLUMNS = ("form", "kind", "position")
@@ -112,11 +121,16 @@ class Resources:
         return tuple(dict.fromkeys(forms))
 
     def sizes(self) -> dict[str, int]:
-        return {"admin_units": len(self.admin_units), "admin_mapping": len(self.admin_mapping),
-                "unit_abbreviations": sum(len(v) for v in self.unit_abbreviations.values()),
-                "agencies": len(self.agencies), "agency_abbreviations": sum(len(a.abbreviations) for a in self.agencies),
-                "titles": len(self.titles), "agency_forms": len(self.agency_forms()),
-                "title_forms": len(self.title_forms())}
+        return {
+            "admin_units": len(self.admin_units),
+            "admin_mapping": len(self.admin_mapping),
+            "unit_abbreviations": sum(len(v) for v in self.unit_abbreviations.values()),
+            "agencies": len(self.agencies),
+            "agency_abbreviations": sum(len(a.abbreviations) for a in self.agencies),
+            "titles": len(self.titles),
+            "agency_forms": len(self.agency_forms()),
+            "title_forms": len(self.title_forms()),
+        }
 
     def agency_forms(self) -> frozenset[str]:
         """Every form an AGENCY mention may take, case-folded: agency names and abbreviations, units."""
@@ -161,6 +175,7 @@ def fold(text: str) -> str:
 
 # --- reading ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Row:
     path: Path
@@ -196,8 +211,9 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> tuple[dict[
         if not seen_columns:
             missing = [k for k in REQUIRED_HEADER if k not in header]
             if missing:
-                raise VnreorgError(f"header lacks {', '.join(f'# {k}: ...' for k in missing)} before the column line",
-                                   f"{path}:{n}")
+                raise VnreorgError(
+                    f"header lacks {', '.join(f'# {k}: ...' for k in missing)} before the column line", f"{path}:{n}"
+                )
             if tuple(line.split("\t")) != columns:
                 raise VnreorgError(f"expected the column line {' <TAB> '.join(columns)!r}, got {line!r}", f"{path}:{n}")
             seen_columns = True
@@ -206,8 +222,9 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> tuple[dict[
             continue  # a comment between entries
         fields = line.split("\t")
         if len(fields) != len(columns):
-            raise VnreorgError(f"expected {len(columns)} tab-separated fields ({', '.join(columns)}), got {len(fields)}",
-                               f"{path}:{n}")
+            raise VnreorgError(
+                f"expected {len(columns)} tab-separated fields ({', '.join(columns)}), got {len(fields)}", f"{path}:{n}"
+            )
         for col, value in zip(columns, fields):
             if value != value.strip():
                 raise VnreorgError(f"field {col!r} has leading or trailing spaces: {value!r}", f"{path}:{n}")
@@ -244,8 +261,7 @@ def _no_duplicates(rows: list[_Row], key: Callable[[_Row], object], what: str) -
 def _check_triggers(row: _Row, forms: Iterable[str], triggers: frozenset[str]) -> None:
     for form in forms:
         if fold(form) in triggers:
-            raise VnreorgError(f"form {form!r} is an action trigger word: it would turn every trigger into a name",
-                               row.where)
+            raise VnreorgError(f"form {form!r} is an action trigger word: it would turn every trigger into a name", row.where)
 
 
 def action_triggers() -> frozenset[str]:
@@ -263,8 +279,11 @@ def _admin_units(path: Path, triggers: frozenset[str], abbreviations: dict[str, 
         _one_of(row, "level", LEVELS)
         _one_of(row, "era", ERAS)
         if fold(v["full_name"]) != fold(f"{v['type']} {v['name']}"):
-            raise VnreorgError(f"full name {v['full_name']!r} is not its type word {v['type']!r} followed by its name "
-                               f"{v['name']!r} (a bare name never matches)", row.where)
+            raise VnreorgError(
+                f"full name {v['full_name']!r} is not its type word {v['type']!r} followed by its name "
+                f"{v['name']!r} (a bare name never matches)",
+                row.where,
+            )
         unit = AdminUnit(**v)
         forms = [unit.full_name, f"{unit.type} {unit.name}"]
         forms += [f"{a} {unit.name}" for a in abbreviations.get(unit.type, ())]
@@ -354,6 +373,7 @@ def _load(directory: str) -> Resources:
 
 # --- measuring -------------------------------------------------------------------------------------
 
+
 def agency_coverage(docs, resources: Resources) -> dict:
     """Share of AGENCY spans a resource form covers: exactly (the whole span is a form), or at its head
     (the span starts with a form on a word edge: "Sở Nội vụ tỉnh Sóc Trăng", "UBND huyện")."""
@@ -365,7 +385,7 @@ def agency_coverage(docs, resources: Resources) -> dict:
             if span.label != "AGENCY":
                 continue
             total += 1
-            raw = doc.text[span.start:span.end]
+            raw = doc.text[span.start : span.end]
             text = fold(raw)
             words = text.split(" ")
             if text in forms:
@@ -375,6 +395,11 @@ def agency_coverage(docs, resources: Resources) -> dict:
                 head += 1
             else:
                 missed[raw] = missed.get(raw, 0) + 1
-    return {"agency_spans": total, "exact": exact, "head_or_exact": head,
-            "exact_share": exact / total if total else 0.0, "head_or_exact_share": head / total if total else 0.0,
-            "missed_most_common": sorted(missed.items(), key=lambda kv: (-kv[1], kv[0]))[:15]}
+    return {
+        "agency_spans": total,
+        "exact": exact,
+        "head_or_exact": head,
+        "exact_share": exact / total if total else 0.0,
+        "head_or_exact_share": head / total if total else 0.0,
+        "missed_most_common": sorted(missed.items(), key=lambda kv: (-kv[1], kv[0]))[:15],
+    }

@@ -9,6 +9,7 @@ reach an online geocoder).
 `vnreorg model resources build` runs this; the version is pinned and checked, so the files are
 reproducible byte for byte.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,11 +39,15 @@ def _check_version() -> Path:
     try:
         version = metadata.version(PACKAGE)
     except metadata.PackageNotFoundError:
-        raise VnreorgError(f"{PACKAGE} is not installed; it is needed only to regenerate the resources: "
-                           f"pip install 'vnreorg[resources]' (pins {PACKAGE}=={PINNED_VERSION})") from None
+        raise VnreorgError(
+            f"{PACKAGE} is not installed; it is needed only to regenerate the resources: "
+            f"pip install 'vnreorg[resources]' (pins {PACKAGE}=={PINNED_VERSION})"
+        ) from None
     if version != PINNED_VERSION:
-        raise VnreorgError(f"{PACKAGE} {version} is installed, the resources are pinned to {PINNED_VERSION}: "
-                           f"pip install {PACKAGE}=={PINNED_VERSION}")
+        raise VnreorgError(
+            f"{PACKAGE} {version} is installed, the resources are pinned to {PINNED_VERSION}: "
+            f"pip install {PACKAGE}=={PINNED_VERSION}"
+        )
     import importlib.util
 
     spec = importlib.util.find_spec(PACKAGE)  # locate the data without importing the package (geopy, shapely)
@@ -67,10 +72,18 @@ def _unit(code, full_name, short, province_code, province_short, level, era, dis
     type_word = _type_word(full_name)
     # The name is the full name after its type word: the package's short names carry disambiguation
     # ("Kỳ Anh (Huyện)") or repeat the type of numbered units ("Phường 6").
-    name = full_name[len(type_word) + 1:]
-    return {"code": code, "type": type_word, "name": name, "full_name": full_name,
-            "province_code": province_code, "province_name": province_short, "district_code": district_code,
-            "level": level, "era": era}
+    name = full_name[len(type_word) + 1 :]
+    return {
+        "code": code,
+        "type": type_word,
+        "name": name,
+        "full_name": full_name,
+        "province_code": province_code,
+        "province_name": province_short,
+        "district_code": district_code,
+        "level": level,
+        "era": era,
+    }
 
 
 def _rows(conn: sqlite3.Connection, sql: str) -> list[sqlite3.Row]:
@@ -98,22 +111,46 @@ def admin_units(data: Path) -> tuple[list[dict], dict]:
         return unit
 
     for r in legacy:
-        p = add(_unit(r["provinceCode"], r["province"], r["provinceShort"], r["provinceCode"], r["provinceShort"],
-                      "province", "pre2025"))
+        p = add(
+            _unit(
+                r["provinceCode"], r["province"], r["provinceShort"], r["provinceCode"], r["provinceShort"], "province", "pre2025"
+            )
+        )
         prov_by_key[("pre2025", r["provinceKey"])] = p
-        d = add(_unit(r["districtCode"], r["district"], r["districtShort"], r["provinceCode"], r["provinceShort"],
-                      "district", "pre2025"))
+        d = add(
+            _unit(
+                r["districtCode"], r["district"], r["districtShort"], r["provinceCode"], r["provinceShort"], "district", "pre2025"
+            )
+        )
         old_by_key[f"{r['provinceKey']}_{r['districtKey']}_"] = d  # island districts without communes
         if r["ward"]:
-            w = add(_unit(r["wardCode"], r["ward"], r["wardShort"], r["provinceCode"], r["provinceShort"],
-                          "commune", "pre2025", r["districtCode"]))
+            w = add(
+                _unit(
+                    r["wardCode"],
+                    r["ward"],
+                    r["wardShort"],
+                    r["provinceCode"],
+                    r["provinceShort"],
+                    "commune",
+                    "pre2025",
+                    r["districtCode"],
+                )
+            )
             old_by_key[f"{r['provinceKey']}_{r['districtKey']}_{r['wardKey']}"] = w
     for r in current:
-        p = add(_unit(r["provinceCode"], r["province"], r["provinceShort"], r["provinceCode"], r["provinceShort"],
-                      "province", "post2025"))
+        p = add(
+            _unit(
+                r["provinceCode"],
+                r["province"],
+                r["provinceShort"],
+                r["provinceCode"],
+                r["provinceShort"],
+                "province",
+                "post2025",
+            )
+        )
         prov_by_key[("post2025", r["provinceKey"])] = p
-        w = add(_unit(r["wardCode"], r["ward"], r["wardShort"], r["provinceCode"], r["provinceShort"],
-                      "commune", "post2025"))
+        w = add(_unit(r["wardCode"], r["ward"], r["wardShort"], r["provinceCode"], r["provinceShort"], "commune", "post2025"))
         new_by_key[(r["provinceKey"], r["wardKey"])] = w
     order = {"province": 0, "district": 1, "commune": 2}
     units.sort(key=lambda u: (u["era"] != "pre2025", order[u["level"]], u["code"]))
@@ -127,9 +164,17 @@ def admin_mapping(data: Path, keys: dict) -> tuple[list[dict], list[str]]:
     unresolved: list[str] = []
 
     def row(level, old, new, split, default):
-        return {"level": level, "old_code": old["code"], "old_full_name": old["full_name"],
-                "old_province": old["province_name"], "new_code": new["code"], "new_full_name": new["full_name"],
-                "new_province": new["province_name"], "split": "1" if split else "0", "default": "1" if default else "0"}
+        return {
+            "level": level,
+            "old_code": old["code"],
+            "old_full_name": old["full_name"],
+            "old_province": old["province_name"],
+            "new_code": new["code"],
+            "new_full_name": new["full_name"],
+            "new_province": new["province_name"],
+            "split": "1" if split else "0",
+            "default": "1" if default else "0",
+        }
 
     for new_prov, olds in conv["DICT_PROVINCE"].items():
         new = keys["province"][("post2025", new_prov)]
@@ -170,14 +215,32 @@ def build_admin_resources(out_dir: Path = RESOURCES_DIR) -> dict[str, int]:
     mapping, unresolved = admin_mapping(data, keys)
     source = f"source: {PACKAGE}=={PINNED_VERSION} ({LICENCE}), data/dataset.db tables admin_units_legacy and admin_units"
     common = [f"version: {PINNED_VERSION}", "generated-by: vnreorg model resources build (do not edit by hand)"]
-    write_atomic(out_dir / ADMIN_UNITS_FILE, _tsv(
-        [source, *common, "era: pre2025 = 63 provinces / districts / communes before 2025-07-01; post2025 = 34 provinces "
-         "and communes after", "type words are lower case; full_name is the package's own spelling"],
-        ADMIN_UNIT_COLUMNS, units))
-    write_atomic(out_dir / ADMIN_MAPPING_FILE, _tsv(
-        [f"source: {PACKAGE}=={PINNED_VERSION} ({LICENCE}), data/converter_2025.json (old -> new, keyed by "
-         "accent-free names, resolved here to official codes)", *common,
-         "level: province, commune, or district (island districts that became special zones); split = 1: the old commune was divided; default = 1: the package's default new unit",
-         f"unresolved old keys (in the package's map, not in its unit table): {len(unresolved)}: {', '.join(unresolved)}"],
-        ADMIN_MAPPING_COLUMNS, mapping))
+    write_atomic(
+        out_dir / ADMIN_UNITS_FILE,
+        _tsv(
+            [
+                source,
+                *common,
+                "era: pre2025 = 63 provinces / districts / communes before 2025-07-01; post2025 = 34 provinces "
+                "and communes after",
+                "type words are lower case; full_name is the package's own spelling",
+            ],
+            ADMIN_UNIT_COLUMNS,
+            units,
+        ),
+    )
+    write_atomic(
+        out_dir / ADMIN_MAPPING_FILE,
+        _tsv(
+            [
+                f"source: {PACKAGE}=={PINNED_VERSION} ({LICENCE}), data/converter_2025.json (old -> new, keyed by "
+                "accent-free names, resolved here to official codes)",
+                *common,
+                "level: province, commune, or district (island districts that became special zones); split = 1: the old commune was divided; default = 1: the package's default new unit",
+                f"unresolved old keys (in the package's map, not in its unit table): {len(unresolved)}: {', '.join(unresolved)}",
+            ],
+            ADMIN_MAPPING_COLUMNS,
+            mapping,
+        ),
+    )
     return {"admin_units": len(units), "admin_mapping": len(mapping), "unresolved": len(unresolved)}

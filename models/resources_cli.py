@@ -1,4 +1,5 @@
 """`vnreorg model resources ...`: what the knowledge resources hold, and their generation."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,9 +19,11 @@ def coverage_lines(gold: Path, res) -> list[str]:
 
     cov = agency_coverage(read_documents(gold), res)
     n = cov["agency_spans"]
-    return [f"seed gold AGENCY spans covered ({gold}, {n} spans): exact {cov['exact']}/{n} = {cov['exact_share']:.3f}; "
-            f"head or exact {cov['head_or_exact']}/{n} = {cov['head_or_exact_share']:.3f}",
-            "  most frequent uncovered: " + "; ".join(f"{t} ({k})" for t, k in cov["missed_most_common"][:8])]
+    return [
+        f"seed gold AGENCY spans covered ({gold}, {n} spans): exact {cov['exact']}/{n} = {cov['exact_share']:.3f}; "
+        f"head or exact {cov['head_or_exact']}/{n} = {cov['head_or_exact_share']:.3f}",
+        "  most frequent uncovered: " + "; ".join(f"{t} ({k})" for t, k in cov["missed_most_common"][:8]),
+    ]
 
 
 @app.command("list")
@@ -88,5 +91,7 @@ def build_cmd(
     from vnreorg.models.resources_build import PACKAGE, PINNED_VERSION, build_admin_resources
 
     counts = build_admin_resources(out or RESOURCES_DIR)
-    typer.echo(f"{PACKAGE}=={PINNED_VERSION}: {counts['admin_units']} units, {counts['admin_mapping']} old->new rows "
-               f"({counts['unresolved']} unresolved) -> {out or RESOURCES_DIR}")
+    typer.echo(
+        f"{PACKAGE}=={PINNED_VERSION}: {counts['admin_units']} units, {counts['admin_mapping']} old->new rows "
+        f"({counts['unresolved']} unresolved) -> {out or RESOURCES_DIR}"
+    )

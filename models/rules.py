@@ -5,6 +5,7 @@ model needs none of this code). Registered as `@misc` functions so configs can n
 `vnreorg.rule_patterns.v1` (patterns for all labels) and `vnreorg.relation_schema.v1` (which entity
 labels each relation may connect, from vnreorg.schema).
 """
+
 from __future__ import annotations
 
 from spacy.util import registry
@@ -13,39 +14,150 @@ from vnreorg.schema import ENTITY_LABELS, RELATION_CHILD_LABELS, RELATION_HEAD_L
 
 # Trigger words of concrete restructuring actions (guidelines: MERGE_ACTION).
 ACTION_TRIGGERS = [
-    "hợp nhất", "sáp nhập", "giải thể", "thành lập", "đổi tên", "nhất thể hóa", "nhất thể hoá",
-    "kiêm", "kiêm nhiệm", "đồng thời là", "giảm", "tinh giản", "chuyển đổi", "chuyển chức năng",
-    "chuyển giao", "hợp nhất, sáp nhập", "sáp nhập, hợp nhất", "kết thúc hoạt động", "thu gọn",
+    "hợp nhất",
+    "sáp nhập",
+    "giải thể",
+    "thành lập",
+    "đổi tên",
+    "nhất thể hóa",
+    "nhất thể hoá",
+    "kiêm",
+    "kiêm nhiệm",
+    "đồng thời là",
+    "giảm",
+    "tinh giản",
+    "chuyển đổi",
+    "chuyển chức năng",
+    "chuyển giao",
+    "hợp nhất, sáp nhập",
+    "sáp nhập, hợp nhất",
+    "kết thúc hoạt động",
+    "thu gọn",
     # Listed in the guidelines' trigger table (v1.1): the verb with what is transferred, and the
     # "becomes another unit" / "forms a named body" verbs.
-    "chuyển chức năng, nhiệm vụ", "chuyển chức năng nhiệm vụ", "chuyển nhiệm vụ", "nâng lên", "hình thành",
+    "chuyển chức năng, nhiệm vụ",
+    "chuyển chức năng nhiệm vụ",
+    "chuyển nhiệm vụ",
+    "nâng lên",
+    "hình thành",
     # Guidelines v2 (3.1): the 2024-2025 wave. The span scorer learns when they are slogans.
-    "cắt giảm", "chấm dứt hoạt động", "thôi hoạt động", "tổ chức lại", "chia tách", "tách",
-    "tiếp nhận chức năng, nhiệm vụ", "tiếp nhận chức năng nhiệm vụ", "tiếp nhận nguyên trạng", "điều chuyển",
-    "sắp xếp", "không tổ chức",
+    "cắt giảm",
+    "chấm dứt hoạt động",
+    "thôi hoạt động",
+    "tổ chức lại",
+    "chia tách",
+    "tách",
+    "tiếp nhận chức năng, nhiệm vụ",
+    "tiếp nhận chức năng nhiệm vụ",
+    "tiếp nhận nguyên trạng",
+    "điều chuyển",
+    "sắp xếp",
+    "không tổ chức",
 ]
 # Agency heads that name a body on their own ("Thành ủy", "UBND") and heads that need a name after them.
 AGENCY_HEADS_ALONE = [
-    "ubnd", "hđnd", "thành ủy", "thành uỷ", "tỉnh ủy", "tỉnh uỷ", "huyện ủy", "huyện uỷ", "thị ủy", "thị uỷ",
-    "đảng ủy", "đảng uỷ", "ủy ban mttq", "uỷ ban mttq", "mttq", "ban thường vụ", "ban chấp hành",
+    "ubnd",
+    "hđnd",
+    "thành ủy",
+    "thành uỷ",
+    "tỉnh ủy",
+    "tỉnh uỷ",
+    "huyện ủy",
+    "huyện uỷ",
+    "thị ủy",
+    "thị uỷ",
+    "đảng ủy",
+    "đảng uỷ",
+    "ủy ban mttq",
+    "uỷ ban mttq",
+    "mttq",
+    "ban thường vụ",
+    "ban chấp hành",
 ]
 AGENCY_HEADS_NAMED = [
-    "ban", "phòng", "trung tâm", "ủy ban", "uỷ ban", "sở", "văn phòng", "hội", "đài", "trường", "chi bộ",
-    "đảng bộ", "thanh tra", "công an", "chi cục", "cục", "viện", "bệnh viện", "trạm", "đội", "đoàn",
-    "xã", "phường", "thị trấn", "thôn", "khu", "tổ dân phố", "huyện", "thị xã", "thành phố", "tỉnh",
-    "liên đoàn lao động", "hội đồng", "bộ", "tp", "tp.",
+    "ban",
+    "phòng",
+    "trung tâm",
+    "ủy ban",
+    "uỷ ban",
+    "sở",
+    "văn phòng",
+    "hội",
+    "đài",
+    "trường",
+    "chi bộ",
+    "đảng bộ",
+    "thanh tra",
+    "công an",
+    "chi cục",
+    "cục",
+    "viện",
+    "bệnh viện",
+    "trạm",
+    "đội",
+    "đoàn",
+    "xã",
+    "phường",
+    "thị trấn",
+    "thôn",
+    "khu",
+    "tổ dân phố",
+    "huyện",
+    "thị xã",
+    "thành phố",
+    "tỉnh",
+    "liên đoàn lao động",
+    "hội đồng",
+    "bộ",
+    "tp",
+    "tp.",
 ]
 # Bodies a title may name after itself ("Chủ tịch UBND Phường 6", "Trưởng Ban Tuyên giáo Thành ủy").
 TITLE_BODY_HEADS = ["ban", "phòng", "trung tâm", "ủy ban", "uỷ ban", "hội", "chi bộ", "xã", "phường", "thôn"]
 LOCALITY_WORDS = ["thành phố", "tỉnh", "huyện", "thị xã", "xã", "phường", "thị trấn", "quận", "thôn"]
 TITLE_HEADS = [
-    "bí thư", "phó bí thư", "chủ tịch", "phó chủ tịch", "giám đốc", "phó giám đốc", "trưởng ban",
-    "phó trưởng ban", "trưởng phòng", "phó trưởng phòng", "chánh văn phòng", "chánh thanh tra",
-    "trưởng thôn", "tổ trưởng", "trưởng công an", "chỉ huy trưởng", "trưởng", "phó", "thủ trưởng",
-    "bí thư chi bộ", "chủ nhiệm", "hiệu trưởng", "chánh án", "viện trưởng",
+    "bí thư",
+    "phó bí thư",
+    "chủ tịch",
+    "phó chủ tịch",
+    "giám đốc",
+    "phó giám đốc",
+    "trưởng ban",
+    "phó trưởng ban",
+    "trưởng phòng",
+    "phó trưởng phòng",
+    "chánh văn phòng",
+    "chánh thanh tra",
+    "trưởng thôn",
+    "tổ trưởng",
+    "trưởng công an",
+    "chỉ huy trưởng",
+    "trưởng",
+    "phó",
+    "thủ trưởng",
+    "bí thư chi bộ",
+    "chủ nhiệm",
+    "hiệu trưởng",
+    "chánh án",
+    "viện trưởng",
 ]
 # Shapes of counts, fractions and thousands ("03", "887/888", "7.739", "2,5"); not years ("dddd") or dates.
-NUMBER_SHAPES = ["d", "dd", "ddd", "d/d", "d/dd", "dd/dd", "ddd/ddd", "dd/ddd", "d.ddd", "dd.ddd", "ddd.ddd", "d,d", "d,dd", "dd,d"]
+NUMBER_SHAPES = [
+    "d",
+    "dd",
+    "ddd",
+    "d/d",
+    "d/dd",
+    "dd/dd",
+    "ddd/ddd",
+    "dd/ddd",
+    "d.ddd",
+    "dd.ddd",
+    "ddd.ddd",
+    "d,d",
+    "d,dd",
+    "dd,d",
+]
 NUMBER_UNITS = ["tỷ", "triệu", "nghìn", "ngàn", "trăm"]
 # Guidelines v2 (C1, C2): ranges and ratios are one NUMBER ("15-20%", "2.500-3.000"), measures keep their unit.
 NUMBER_MEASURES = ["%", "km2", "km²", "ha", "lần", "triệu"]
@@ -58,10 +170,12 @@ CAP_SHAPES = ["X", "Xx", "Xxx", "Xxxx", "Xxxxx", "XX", "XXX", "XXXX", "XXXXX", "
 _CAP = {"SHAPE": {"IN": CAP_SHAPES}}
 # Lower-case words that end a name rather than continue it ("Thành ủy Sóc Trăng đã ...",
 # "sáp nhập khu Cầu Sến vào ..."): a name's lower-case syllable is never one of these.
-NAME_STOP_WORDS = sorted(set(
-    "đã đang sẽ vào và với làm về được bị thành có là các của cho để từ theo tại trong do "
-    "đặc nên mà thì khi sau trước nay này đó cùng hoặc hay như trên dưới ra lên đến tới".split()
-))
+NAME_STOP_WORDS = sorted(
+    set(
+        "đã đang sẽ vào và với làm về được bị thành có là các của cho để từ theo tại trong do "
+        "đặc nên mà thì khi sau trước nay này đó cùng hoặc hay như trên dưới ra lên đến tới".split()
+    )
+)
 _LOW = {"IS_LOWER": True, "LOWER": {"NOT_IN": NAME_STOP_WORDS}, "OP": "?"}
 LOCALITY_LAST = sorted({w.split()[-1] for w in LOCALITY_WORDS})
 
@@ -115,8 +229,12 @@ def rule_patterns_list() -> list[dict]:
             [{"SHAPE": {"IN": NUMBER_SHAPES}}, {"ORTH": "%"}],
             [{"SHAPE": {"IN": NUMBER_SHAPES}}, {"LOWER": {"IN": NUMBER_UNITS}}, {"LOWER": "đồng"}],
             [{"SHAPE": {"IN": NUMBER_SHAPES}}, {"LOWER": {"IN": NUMBER_MEASURES}}],
-            [{"SHAPE": {"IN": NUMBER_SHAPES}}, {"ORTH": {"IN": NUMBER_JOINERS}}, {"SHAPE": {"IN": NUMBER_SHAPES}},
-             {"LOWER": {"IN": NUMBER_MEASURES}, "OP": "?"}],
+            [
+                {"SHAPE": {"IN": NUMBER_SHAPES}},
+                {"ORTH": {"IN": NUMBER_JOINERS}},
+                {"SHAPE": {"IN": NUMBER_SHAPES}},
+                {"LOWER": {"IN": NUMBER_MEASURES}, "OP": "?"},
+            ],
         ],
     }
     unknown = set(per_label) - set(ENTITY_LABELS)
@@ -132,8 +250,25 @@ def rule_patterns() -> list[dict]:
 
 # Extra heads for the span scorer's candidate starts: bodies named by a common noun ("cơ quan tham mưu
 # ...", "bộ phận chuyên trách ...", "Khối vận") and the usual abbreviations of bodies and titles.
-SCORER_EXTRA_AGENCY_HEADS = ["cơ quan", "bộ phận", "khối", "cấp ủy", "cấp uỷ", "btv", "bch", "ubkt", "ủy ban kiểm tra", "tòa án", "viện kiểm sát",
-                             "mặt trận", "ban chỉ đạo", "ban quản lý", "hội đồng nhân dân", "ủy ban nhân dân", "uỷ ban nhân dân"]
+SCORER_EXTRA_AGENCY_HEADS = [
+    "cơ quan",
+    "bộ phận",
+    "khối",
+    "cấp ủy",
+    "cấp uỷ",
+    "btv",
+    "bch",
+    "ubkt",
+    "ủy ban kiểm tra",
+    "tòa án",
+    "viện kiểm sát",
+    "mặt trận",
+    "ban chỉ đạo",
+    "ban quản lý",
+    "hội đồng nhân dân",
+    "ủy ban nhân dân",
+    "uỷ ban nhân dân",
+]
 SCORER_EXTRA_TITLE_HEADS = ["tbt", "tổng bí thư", "trưởng khối", "chủ nhiệm", "ủy viên", "uỷ viên"]
 
 

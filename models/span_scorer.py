@@ -1,5 +1,6 @@
 """`span_scorer` (factory): logistic regressions that decide which of the entity ruler's and a head
 lexicon's candidate starts begin an entity and where it ends; each entity gets a confidence."""
+
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
@@ -80,7 +81,6 @@ def make_span_scorer(nlp: Language, name: str, threshold: float) -> "SpanScorer"
     return SpanScorer(nlp.vocab, name, threshold)
 
 
-
 class SpanScorer(_FittedCfg):
     """Learned span decisions over rule proposals, for a corpus far too small to learn entities from
     scratch. Candidate starts are the starts of the upstream entity ruler's entities and every match
@@ -98,7 +98,14 @@ class SpanScorer(_FittedCfg):
     def __init__(self, vocab: Vocab, name: str = "span_scorer", threshold: float = 0.5):
         self.vocab = vocab
         self.name = name
-        self.cfg: dict = {"threshold": threshold, "heads": {}, "start_weights": {}, "start_bias": 0.0, "end_weights": {}, "end_bias": 0.0}
+        self.cfg: dict = {
+            "threshold": threshold,
+            "heads": {},
+            "start_weights": {},
+            "start_bias": 0.0,
+            "end_weights": {},
+            "end_bias": 0.0,
+        }
         self._index: dict | None = None
         self._starts: set | None = None
 
@@ -151,8 +158,17 @@ class SpanScorer(_FittedCfg):
         ("Trưởng Ban Tuyên giáo kiêm Giám đốc ...")."""
         return {i for e in doc.ents if e.label_ == "MERGE_ACTION" for i in range(e.start, e.end)}
 
-    def candidate_ends(self, doc: Doc, lowers: list[str], s: int, label: str, lo: int, hi: int, rule_end: int | None,
-                       actions: set[int] = frozenset()) -> dict[int, list[str]]:
+    def candidate_ends(
+        self,
+        doc: Doc,
+        lowers: list[str],
+        s: int,
+        label: str,
+        lo: int,
+        hi: int,
+        rule_end: int | None,
+        actions: set[int] = frozenset(),
+    ) -> dict[int, list[str]]:
         """{end: end features} for a candidate start: every end up to the label's length, inside the
         sentence, not across hard punctuation nor (for other labels) an action trigger."""
         ends: dict[int, list[str]] = {}
@@ -162,12 +178,27 @@ class SpanScorer(_FittedCfg):
             ends[e] = self._boundary(doc, lowers, s, e, label, lo, hi, rule_end)
         return ends
 
-    def _context(self, doc: Doc, lowers: list[str], s: int, label: str, lo: int, hi: int, ent_starts: list[tuple[int, str]],
-                 connector: bool) -> list[str]:
+    def _context(
+        self,
+        doc: Doc,
+        lowers: list[str],
+        s: int,
+        label: str,
+        lo: int,
+        hi: int,
+        ent_starts: list[tuple[int, str]],
+        connector: bool,
+    ) -> list[str]:
         L = label
-        f = [f"{L}", f"{L}|first={lowers[s]}", f"{L}|prev={_low(doc, s - 1, lo, hi)}", f"{L}|prev2={_low(doc, s - 2, lo, hi)}",
-             f"{L}|prevshape={_shape(doc, s - 1, lo, hi)}", f"{L}|firstshape={_shape(doc, s, lo, hi)}",
-             f"{L}|prev_first={_low(doc, s - 1, lo, hi)}_{lowers[s]}"]
+        f = [
+            f"{L}",
+            f"{L}|first={lowers[s]}",
+            f"{L}|prev={_low(doc, s - 1, lo, hi)}",
+            f"{L}|prev2={_low(doc, s - 2, lo, hi)}",
+            f"{L}|prevshape={_shape(doc, s - 1, lo, hi)}",
+            f"{L}|firstshape={_shape(doc, s, lo, hi)}",
+            f"{L}|prev_first={_low(doc, s - 1, lo, hi)}_{lowers[s]}",
+        ]
         f += lexicon_start_features(doc, s, label)  # lexicon hook
         window = set(lowers[max(lo, s - 4) : s])
         f += [f"{L}|before_has={w}" for w in window & SCORER_CUE_WORDS]
@@ -185,13 +216,22 @@ class SpanScorer(_FittedCfg):
                 f.append(f"{L}|sent_has_connector")
         return f
 
-    def _boundary(self, doc: Doc, lowers: list[str], s: int, e: int, label: str, lo: int, hi: int, rule_end: int | None) -> list[str]:
+    def _boundary(
+        self, doc: Doc, lowers: list[str], s: int, e: int, label: str, lo: int, hi: int, rule_end: int | None
+    ) -> list[str]:
         L = label
         n = e - s
         last, nxt = lowers[e - 1], _low(doc, e, lo, hi)
-        f = [f"{L}|len={min(n, 12)}", f"{L}|last={last}", f"{L}|next={nxt}", f"{L}|next2={_low(doc, e + 1, lo, hi)}",
-             f"{L}|lastshape={_shape(doc, e - 1, lo, hi)}", f"{L}|nextshape={_shape(doc, e, lo, hi)}",
-             f"{L}|last_next={last}_{nxt}", f"{L}|first_last={lowers[s]}_{last}"]
+        f = [
+            f"{L}|len={min(n, 12)}",
+            f"{L}|last={last}",
+            f"{L}|next={nxt}",
+            f"{L}|next2={_low(doc, e + 1, lo, hi)}",
+            f"{L}|lastshape={_shape(doc, e - 1, lo, hi)}",
+            f"{L}|nextshape={_shape(doc, e, lo, hi)}",
+            f"{L}|last_next={last}_{nxt}",
+            f"{L}|first_last={lowers[s]}_{last}",
+        ]
         texts = _tokens(doc)[0]
         caps = sum(1 for x in texts[s:e] if x[:1].isupper())
         f.append(f"{L}|caps={min(caps, 6)}")
@@ -264,8 +304,14 @@ class SpanScorer(_FittedCfg):
         return doc
 
     # training ---------------------------------------------------------------------------
-    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Language | None = None, heads: dict | None = None,
-                   c: float = 1.0) -> None:
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Language | None = None,
+        heads: dict | None = None,
+        c: float = 1.0,
+    ) -> None:
         """Fit on the training examples: the upstream components (the entity ruler) run on a copy of
         each example's tokens, every candidate is labelled 1 when it is exactly a gold entity."""
         validate_get_examples(get_examples, "SpanScorer.initialize")

@@ -5,6 +5,7 @@ them by hand); a deterministic share of the training paragraphs is held out as d
 spaCy to pick `model-best` and by us to tune the relation threshold) unless dev documents are
 given. Same config, data and seed give the same model and the same scores.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,7 +47,9 @@ def config_path(name_or_path: str | Path) -> Path:
     named = CONFIG_DIR / f"{name_or_path}.cfg"
     if named.exists():
         return named
-    raise VnreorgError(f"no such config (known: {', '.join(sorted(c.stem for c in CONFIG_DIR.glob('*.cfg')))})", str(name_or_path))
+    raise VnreorgError(
+        f"no such config (known: {', '.join(sorted(c.stem for c in CONFIG_DIR.glob('*.cfg')))})", str(name_or_path)
+    )
 
 
 def corpus_version(documents: list[Document]) -> str:
@@ -136,8 +139,11 @@ def train_model(
 
         fix_random_seed(seed)
         # No training loop: overrides of [training] (epochs, batches) do not apply to this config.
-        cfg = load_config(cfg_file, overrides={k: v for k, v in all_overrides.items() if not k.startswith(("training.", "system."))},
-                          interpolate=False)
+        cfg = load_config(
+            cfg_file,
+            overrides={k: v for k, v in all_overrides.items() if not k.startswith(("training.", "system."))},
+            interpolate=False,
+        )
         nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
         # Components fitted at initialisation (span_scorer, relation_scorer) learn from these.
         examples = [Example(components.tokens_copy(nlp.vocab, d), d) for d in train_spacy]

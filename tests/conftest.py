@@ -3,6 +3,7 @@
 Import the builders in a test module with `from conftest import doc_from_surfaces, doc_from_offsets`
 (pytest puts tests/ on the path). `ls_server` and `session` (one server per test session) are fixtures for
 test_annotation_server.py and test_browser.py."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,14 @@ def doc_from_surfaces(
         from vnreorg.corpus.segment import sentences as segment
 
         sentences = segment(text)
-    doc = Document(id=doc_id, text=text, meta=dict(meta or {}), sentences=list(sentences or []),
-                   paragraphs=list(paragraphs or []), provenance=list(provenance or []))
+    doc = Document(
+        id=doc_id,
+        text=text,
+        meta=dict(meta or {}),
+        sentences=list(sentences or []),
+        paragraphs=list(paragraphs or []),
+        provenance=list(provenance or []),
+    )
     pos = 0
     for i, (label, surface) in enumerate(spans):
         surface, _, nth = surface.partition("#")
@@ -65,9 +72,13 @@ def doc_from_offsets(
     prefix: str = "s",
 ) -> Document:
     """Spans as (start, end, label) with ids prefix0, prefix1, ...; relations as (head id, child id, label)."""
-    return Document(id=doc_id, text=text, sentences=list(sentences or []),
-                    spans=[Span(f"{prefix}{i}", s, e, lab) for i, (s, e, lab) in enumerate(spans)],
-                    relations=[Relation(h, c, lab) for h, c, lab in relations])
+    return Document(
+        id=doc_id,
+        text=text,
+        sentences=list(sentences or []),
+        spans=[Span(f"{prefix}{i}", s, e, lab) for i, (s, e, lab) in enumerate(spans)],
+        relations=[Relation(h, c, lab) for h, c, lab in relations],
+    )
 
 
 # --------------------------------------------------------------------------- the real Label Studio server

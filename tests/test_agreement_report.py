@@ -1,4 +1,5 @@
 """The agreement report says what the passes given to it are, not what this corpus's passes were."""
+
 from __future__ import annotations
 
 from conftest import doc_from_offsets

@@ -2,6 +2,7 @@
 
 The real-server tests are in test_annotation_server.py.
 """
+
 from __future__ import annotations
 
 import copy
@@ -53,9 +54,13 @@ def sample_doc() -> Document:
     text = nfc("😀 Sáp nhập Sở Nội vụ vào Sở Lao động 🇻🇳, giảm 12 đơn vị.\r\nBí thư Tỉnh ủy phát biểu. 👩‍💼")
     cut = text.index("\r\n")
     doc = Document(id="doc-1", text=text, meta={"title": "Thử nghiệm"}, sentences=[(0, cut), (cut + 2, len(text))])
-    doc.spans = [span_at(doc, "a", "Sáp nhập", "MERGE_ACTION"), span_at(doc, "b", "Sở Nội vụ", "AGENCY"),
-                 span_at(doc, "c", "Sở Lao động", "AGENCY"), span_at(doc, "d", "12", "NUMBER"),
-                 span_at(doc, "e", "Bí thư Tỉnh ủy", "TITLE")]
+    doc.spans = [
+        span_at(doc, "a", "Sáp nhập", "MERGE_ACTION"),
+        span_at(doc, "b", "Sở Nội vụ", "AGENCY"),
+        span_at(doc, "c", "Sở Lao động", "AGENCY"),
+        span_at(doc, "d", "12", "NUMBER"),
+        span_at(doc, "e", "Bí thư Tỉnh ủy", "TITLE"),
+    ]
     doc.relations = [Relation("a", "b", "source"), Relation("a", "c", "target"), Relation("a", "d", "amount")]
     return doc
 
@@ -66,8 +71,13 @@ def as_export(tasks: list[dict], *, annotator: int = 1, start_id: int = 1) -> li
     for n, t in enumerate(out, start_id):
         t["id"] = n
         for k, a in enumerate(t.get("annotations", []), 1):
-            a.update(id=n * 100 + k, completed_by=annotator, was_cancelled=False,
-                     created_at="2026-11-23T18:00:00Z", updated_at=f"2026-11-23T18:00:{k:02d}Z")
+            a.update(
+                id=n * 100 + k,
+                completed_by=annotator,
+                was_cancelled=False,
+                created_at="2026-11-23T18:00:00Z",
+                updated_at=f"2026-11-23T18:00:{k:02d}Z",
+            )
         for k, p in enumerate(t.get("predictions", []), 1):
             p["id"] = n * 100 + k
     return out
@@ -83,7 +93,9 @@ def test_config_derives_from_schema():
     assert [e.get("value") for e in labels.findall("Label")] == list(ENTITY_LABELS)
     assert [e.get("value") for e in root.find("Relations").findall("Relation")] == list(RELATION_LABELS)
     assert root.find("Text").get("value") == "$text"
-    assert root.find("Style").text.strip() == ".lsf-htx-richtext { white-space: pre-wrap; }"  # the class 1.23.2 renders (test_browser checks it applies)
+    assert (
+        root.find("Style").text.strip() == ".lsf-htx-richtext { white-space: pre-wrap; }"
+    )  # the class 1.23.2 renders (test_browser checks it applies)
 
 
 def test_config_follows_a_schema_change(monkeypatch):
@@ -175,16 +187,50 @@ def test_code_point_offsets_are_required_on_marked_tasks_with_a_hint_for_utf16()
 
 # --------------------------------------------------------------------------- the lossless round trip
 
-FRAGMENTS = ["Sở", "Nội vụ", "sáp nhập", "hợp nhất", "Ủy ban", "Bộ", "Tỉnh ủy", "Đảng", "huyện", "12", "30%",
-             "ABC", "x", " ", " ", ",", ".", "\n", "\r\n", "\t", "😀", "🇻🇳", "👩‍💼", "𝔸", "🙏🏽", "q\u0303", "\u00a0"]
+FRAGMENTS = [
+    "Sở",
+    "Nội vụ",
+    "sáp nhập",
+    "hợp nhất",
+    "Ủy ban",
+    "Bộ",
+    "Tỉnh ủy",
+    "Đảng",
+    "huyện",
+    "12",
+    "30%",
+    "ABC",
+    "x",
+    " ",
+    " ",
+    ",",
+    ".",
+    "\n",
+    "\r\n",
+    "\t",
+    "😀",
+    "🇻🇳",
+    "👩‍💼",
+    "𝔸",
+    "🙏🏽",
+    "q\u0303",
+    "\u00a0",
+]
 NFD_FRAGMENTS = [unicodedata.normalize("NFD", f) for f in ["Sở", "Nội vụ", "hợp nhất", "Ủy ban", "Đảng", "Tỉnh ủy", "ế", "ặ"]]
 
 
 @st.composite
 def documents(draw, scored: bool = False):
-    pieces = draw(st.lists(st.one_of(st.sampled_from(FRAGMENTS + NFD_FRAGMENTS),
-                                     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=3)),
-                           min_size=1, max_size=25))
+    pieces = draw(
+        st.lists(
+            st.one_of(
+                st.sampled_from(FRAGMENTS + NFD_FRAGMENTS),
+                st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=3),
+            ),
+            min_size=1,
+            max_size=25,
+        )
+    )
     text = nfc("".join(pieces))
     n = len(text)
     cuts = set(draw(st.lists(st.integers(0, n), max_size=12)))
@@ -195,8 +241,11 @@ def documents(draw, scored: bool = False):
     cuts = sorted(cuts)
     keep = draw(st.lists(st.booleans(), min_size=max(len(cuts) - 1, 0), max_size=max(len(cuts) - 1, 0)))
     bounds = [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1) if keep[i]]  # adjacent spans happen too
-    ids = draw(st.lists(st.text(alphabet="abcXYZ019_-:", min_size=1, max_size=10), min_size=len(bounds),
-                        max_size=len(bounds), unique=True))
+    ids = draw(
+        st.lists(
+            st.text(alphabet="abcXYZ019_-:", min_size=1, max_size=10), min_size=len(bounds), max_size=len(bounds), unique=True
+        )
+    )
     score = st.floats(0, 1, allow_nan=False) if scored else st.none()
     spans = [Span(i, s, e, draw(st.sampled_from(ENTITY_LABELS)), draw(score)) for i, (s, e) in zip(ids, bounds)]
     relations = []
@@ -206,7 +255,9 @@ def documents(draw, scored: bool = False):
             if allowed and draw(st.booleans()):
                 relations.append(Relation(h.id, c.id, draw(st.sampled_from(allowed)), draw(score)))
     doc_id = draw(st.text(alphabet="0123456789abcdef", min_size=4, max_size=16))
-    return Document(id=doc_id, text=text, meta={"title": draw(st.sampled_from(["", "Tiêu đề 😀"]))}, spans=spans, relations=relations)
+    return Document(
+        id=doc_id, text=text, meta={"title": draw(st.sampled_from(["", "Tiêu đề 😀"]))}, spans=spans, relations=relations
+    )
 
 
 def _key(doc: Document):
@@ -292,27 +343,49 @@ def test_region_end_inside_a_surrogate_pair_is_refused():
         convert_export(json.loads(json.dumps(_export_with(doc, lambda t: (split(t), t["data"].pop(OFFSET_FIELD))))))
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda t: _regions(t)[0]["value"].update(labels=["PERSON"]), "unknown label 'PERSON'"),
-    (lambda t: _regions(t)[0]["value"].update(labels=["AGENCY", "TITLE"]), "exactly one label"),
-    (lambda t: t["annotations"][0]["result"].append({"type": "relation", "from_id": "a", "to_id": "zzz", "labels": ["source"]}),
-     "relation to a missing region 'zzz'"),
-    (lambda t: t["annotations"][0]["result"].append({"type": "relation", "from_id": "b", "to_id": "c", "labels": ["source"]}),
-     "not allowed by the schema"),
-    (lambda t: t["annotations"][0]["result"].append({"type": "relation", "from_id": "a", "to_id": "b", "labels": ["owns"]}),
-     "unknown relation label 'owns'"),
-    (lambda t: t["annotations"][0]["result"].append({"type": "relation", "from_id": "a", "to_id": "b", "labels": []}),
-     "exactly one label"),
-    (lambda t: t["annotations"][0]["result"].append(
-        {**copy.deepcopy(_regions(t)[1]), "id": "b2", "value": {**_regions(t)[1]["value"], "labels": ["TITLE"]}}),
-     "overlapping spans 'b'"),
-    (lambda t: t["annotations"][0]["result"].append({"type": "choices", "id": "q", "value": {"choices": ["x"]}}),
-     "unexpected result type 'choices'"),
-    (lambda t: _regions(t)[0].update(from_name="ner"), "expected 'label' to 'text'"),
-    (lambda t: _regions(t)[0]["value"].pop("text"), "no `text` to check"),
-    (lambda t: t["data"].update(text=unicodedata.normalize("NFD", t["data"]["text"])), "not NFC"),
-    (lambda t: t["data"].pop("doc_id"), "no `data.doc_id`"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda t: _regions(t)[0]["value"].update(labels=["PERSON"]), "unknown label 'PERSON'"),
+        (lambda t: _regions(t)[0]["value"].update(labels=["AGENCY", "TITLE"]), "exactly one label"),
+        (
+            lambda t: t["annotations"][0]["result"].append(
+                {"type": "relation", "from_id": "a", "to_id": "zzz", "labels": ["source"]}
+            ),
+            "relation to a missing region 'zzz'",
+        ),
+        (
+            lambda t: t["annotations"][0]["result"].append(
+                {"type": "relation", "from_id": "b", "to_id": "c", "labels": ["source"]}
+            ),
+            "not allowed by the schema",
+        ),
+        (
+            lambda t: t["annotations"][0]["result"].append(
+                {"type": "relation", "from_id": "a", "to_id": "b", "labels": ["owns"]}
+            ),
+            "unknown relation label 'owns'",
+        ),
+        (
+            lambda t: t["annotations"][0]["result"].append({"type": "relation", "from_id": "a", "to_id": "b", "labels": []}),
+            "exactly one label",
+        ),
+        (
+            lambda t: t["annotations"][0]["result"].append(
+                {**copy.deepcopy(_regions(t)[1]), "id": "b2", "value": {**_regions(t)[1]["value"], "labels": ["TITLE"]}}
+            ),
+            "overlapping spans 'b'",
+        ),
+        (
+            lambda t: t["annotations"][0]["result"].append({"type": "choices", "id": "q", "value": {"choices": ["x"]}}),
+            "unexpected result type 'choices'",
+        ),
+        (lambda t: _regions(t)[0].update(from_name="ner"), "expected 'label' to 'text'"),
+        (lambda t: _regions(t)[0]["value"].pop("text"), "no `text` to check"),
+        (lambda t: t["data"].update(text=unicodedata.normalize("NFD", t["data"]["text"])), "not NFC"),
+        (lambda t: t["data"].pop("doc_id"), "no `data.doc_id`"),
+    ],
+)
 def test_bad_exports_raise_one_located_error(mutate, message):
     doc = sample_doc()
     with pytest.raises(VnreorgError, match=message) as exc:
@@ -350,8 +423,16 @@ def test_relation_drawn_backwards_is_read_by_its_direction():
     assert convert_export(_export_with(doc, both_ways)).documents[0].relations == doc.relations
 
 
-@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"  \n", "empty"), (b"{not json", "not a JSON export"),
-                                              (b'{"a": 1}', "expected a JSON list"), (b'[{"text": "x"}]', "no `data` object")])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"  \n", "empty"),
+        (b"{not json", "not a JSON export"),
+        (b'{"a": 1}', "expected a JSON list"),
+        (b'[{"text": "x"}]', "no `data` object"),
+    ],
+)
 def test_empty_or_malformed_export_files(tmp_path, content, message):
     path = tmp_path / "export.json"
     path.write_bytes(content)
@@ -474,8 +555,12 @@ def test_pull_plan_writes_only_changes_and_keeps_a_backup(tmp_path):
     newdoc.spans = [Span("g", 0, 8, "MERGE_ACTION"), Span("h", 9, 10, "NUMBER")]
     newdoc.relations = [Relation("g", "h", "amount")]
     exported = as_export([document_to_task(x) for x in (untouched, edited, newdoc)])
-    plan = plan_pull(exported, gold=read_documents(gold_path), documents=[Document("doc-9", newdoc.text, meta={"title": "Mới"}, paragraphs=[(0, 15)], sentences=[(0, 15)])],
-                     gold_path=gold_path)
+    plan = plan_pull(
+        exported,
+        gold=read_documents(gold_path),
+        documents=[Document("doc-9", newdoc.text, meta={"title": "Mới"}, paragraphs=[(0, 15)], sentences=[(0, 15)])],
+        gold_path=gold_path,
+    )
     assert plan.problems == []
     assert [d.doc_id for d in plan.changed] == ["doc-1", "doc-9"]
     assert gold_path.read_bytes() == before  # planning writes nothing
@@ -504,7 +589,9 @@ def test_pull_refuses_to_write_what_the_gold_validator_rejects(tmp_path):
     # Not strict: the document is left out (gold unchanged for it) and reported with its task and annotation.
     lenient = plan_pull(as_export([document_to_task(edited)]), gold=[doc], gold_path=gold_path)
     assert not lenient.problems and not lenient.changed and lenient.gold == [doc]
-    assert len(lenient.bad) == 1 and lenient.bad[0].startswith("task 1 doc=doc-1 annotation 101: ") and "span=bad" in lenient.bad[0]
+    assert (
+        len(lenient.bad) == 1 and lenient.bad[0].startswith("task 1 doc=doc-1 annotation 101: ") and "span=bad" in lenient.bad[0]
+    )
 
 
 def test_pull_applies_good_tasks_and_reports_each_bad_one(tmp_path):
@@ -518,8 +605,13 @@ def test_pull_applies_good_tasks_and_reports_each_bad_one(tmp_path):
     plan = plan_pull(tasks, gold=[], documents=docs)
     assert [d.id for d in plan.gold] == ["doc-1"] and not plan.problems
     assert len(plan.bad) == 2
-    assert plan.bad[0].startswith("export task 1 doc=doc-0 annotation 101 relation 'a'->'d': a relation must carry exactly one label")
-    assert plan.bad[1].startswith("export task 3 doc=doc-2 annotation 301 region 'b' offset 12: ") and "offsets drifted" in plan.bad[1]
+    assert plan.bad[0].startswith(
+        "export task 1 doc=doc-0 annotation 101 relation 'a'->'d': a relation must carry exactly one label"
+    )
+    assert (
+        plan.bad[1].startswith("export task 3 doc=doc-2 annotation 301 region 'b' offset 12: ")
+        and "offsets drifted" in plan.bad[1]
+    )
     with pytest.raises(VnreorgError, match="task 1 doc=doc-0 .*exactly one label"):
         plan_pull(tasks, gold=[], documents=docs, strict=True)
 
@@ -528,7 +620,9 @@ def test_pull_applies_good_tasks_and_reports_each_bad_one(tmp_path):
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vnreorg.cli", "annotate", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "vnreorg.cli", "annotate", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_convert_both_ways_and_a_bad_export_leaves_gold_alone(tmp_path):
@@ -629,8 +723,14 @@ def test_data_folder_is_made_private(tmp_path):
     (data / "not-ours.txt").chmod(0o644)
     ls_server.make_private(data)
     modes = {p.relative_to(data).as_posix(): p.stat().st_mode & 0o777 for p in [data, *data.rglob("*")]}
-    assert modes == {".": 0o700, "media": 0o700, "media/upload": 0o700, "label_studio.sqlite3": 0o600, "media/upload/f.txt": 0o600,
-                     "not-ours.txt": 0o644}  # a mistaken --data-dir: other files keep their modes
+    assert modes == {
+        ".": 0o700,
+        "media": 0o700,
+        "media/upload": 0o700,
+        "label_studio.sqlite3": 0o600,
+        "media/upload/f.txt": 0o600,
+        "not-ours.txt": 0o644,
+    }  # a mistaken --data-dir: other files keep their modes
 
 
 def test_parse_export_accepts_a_single_task_object():

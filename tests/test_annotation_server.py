@@ -4,6 +4,7 @@ The server comes from .venv-ls (./run.sh) or $VNREORG_LABEL_STUDIO. In CI (CI=tr
 cannot be found or started fails the suite; elsewhere a missing install skips these tests, and a
 server that is installed but does not start fails them.
 """
+
 from __future__ import annotations
 
 import copy
@@ -64,19 +65,30 @@ def seed_documents() -> list[Document]:
 def test_push_annotate_pull_through_the_real_server(session, ls_server, tmp_path):
     docs = seed_documents()
     d0, d1, d2, emoji = docs[0], docs[1], docs[2], docs[-1]
-    d0.spans = [find(d0, "a1", "Thành ủy Sóc Trăng", "AGENCY"), find(d0, "a2", "nhất thể hóa", "MERGE_ACTION"),
-                find(d0, "a3", "Bí thư Thành ủy", "TITLE")]
+    d0.spans = [
+        find(d0, "a1", "Thành ủy Sóc Trăng", "AGENCY"),
+        find(d0, "a2", "nhất thể hóa", "MERGE_ACTION"),
+        find(d0, "a3", "Bí thư Thành ủy", "TITLE"),
+    ]
     d0.relations = [Relation("a2", "a3", "source")]
-    model_out = Document(d1.id, d1.text, spans=[find(d1, "p1", "sáp nhập", "MERGE_ACTION", 0.91),
-                                                find(d1, "p2", "Thị xã Kỳ Anh", "AGENCY", 0.62)],
-                         relations=[Relation("p1", "p2", "target", 0.4)])
+    model_out = Document(
+        d1.id,
+        d1.text,
+        spans=[find(d1, "p1", "sáp nhập", "MERGE_ACTION", 0.91), find(d1, "p2", "Thị xã Kỳ Anh", "AGENCY", 0.62)],
+        relations=[Relation("p1", "p2", "target", 0.4)],
+    )
     gold_path, docs_path = tmp_path / "gold.jsonl", tmp_path / "documents.jsonl"
     write_documents(gold_path, [d0])
     write_documents(docs_path, [Document(d.id, d.text, d.meta, d.paragraphs, d.sentences) for d in docs])
 
     # Push gold as annotations and model output as predictions; a second push changes nothing.
     first = push(session, docs, project=PROJECT, predictions=[model_out], model_version="test-model-1")
-    assert (first.project_created, first.tasks_created, first.annotations_created, first.predictions_created) == (True, len(docs), 1, 1)
+    assert (first.project_created, first.tasks_created, first.annotations_created, first.predictions_created) == (
+        True,
+        len(docs),
+        1,
+        1,
+    )
     again = push(session, docs, project=PROJECT, predictions=[model_out], model_version="test-model-1")
     assert (again.tasks_created, again.tasks_existing, again.annotations_created) == (0, len(docs), 0)
     assert again.annotations_kept == [d0.id] and again.predictions_replaced == 1
@@ -94,36 +106,66 @@ def test_push_annotate_pull_through_the_real_server(session, ls_server, tmp_path
     push(session, [d1], project=PROJECT, predictions=[model_out], model_version="test-model-2", annotate=False)
     third = push(session, [d1], project=PROJECT, predictions=[model_out], model_version="test-model-1", annotate=False)
     assert third.predictions_replaced == 1 and third.tasks_created == 0
-    assert sorted(p.model_version for p in session.predictions(pid) if p.task == task_of[d1.id]) == ["test-model-1", "test-model-2"]
+    assert sorted(p.model_version for p in session.predictions(pid) if p.task == task_of[d1.id]) == [
+        "test-model-1",
+        "test-model-2",
+    ]
 
     # As the annotator's browser (1.23.2) posts: code-point offsets and a relation (ids made by the frontend).
     # tests/test_browser.py checks this rule with real mouse selections.
     text = emoji.text
+
     def region(rid, needle, label):
         s = text.index(needle)
-        return {"id": rid, "from_name": "label", "to_name": "text", "type": "labels", "origin": "manual",
-                "value": {"start": s, "end": s + len(needle), "text": needle, "labels": [label]}}
-    browser_result = [region("Xk3_p9QwLm", "Hợp nhất", "MERGE_ACTION"), region("b7HqZ2s-0e", "Sở Kế hoạch và Đầu tư", "AGENCY"),
-                      region("R2d2C3poAa", "Sở Tài chính", "AGENCY"), region("n0mB3r_x1y", "2", "NUMBER"),
-                      {"type": "relation", "from_id": "Xk3_p9QwLm", "to_id": "b7HqZ2s-0e", "direction": "right", "labels": ["source"]},
-                      {"type": "relation", "from_id": "Xk3_p9QwLm", "to_id": "R2d2C3poAa", "direction": "right", "labels": ["target"]}]
-    assert browser_result[2]["value"]["start"] == u16(text[:text.index("Sở Tài chính")]) - 1  # past the astral emoji
-    resp = httpx.post(f"{ls_server.url}/api/tasks/{task_of[emoji.id]}/annotations/?project={pid}",
-                      headers={"Authorization": f"Token {ls_server.credentials.token}"},
-                      json={"result": browser_result, "lead_time": 41.5, "project": str(pid), "draft_id": 0, "parent_prediction": None},
-                      timeout=30)
+        return {
+            "id": rid,
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "origin": "manual",
+            "value": {"start": s, "end": s + len(needle), "text": needle, "labels": [label]},
+        }
+
+    browser_result = [
+        region("Xk3_p9QwLm", "Hợp nhất", "MERGE_ACTION"),
+        region("b7HqZ2s-0e", "Sở Kế hoạch và Đầu tư", "AGENCY"),
+        region("R2d2C3poAa", "Sở Tài chính", "AGENCY"),
+        region("n0mB3r_x1y", "2", "NUMBER"),
+        {"type": "relation", "from_id": "Xk3_p9QwLm", "to_id": "b7HqZ2s-0e", "direction": "right", "labels": ["source"]},
+        {"type": "relation", "from_id": "Xk3_p9QwLm", "to_id": "R2d2C3poAa", "direction": "right", "labels": ["target"]},
+    ]
+    assert browser_result[2]["value"]["start"] == u16(text[: text.index("Sở Tài chính")]) - 1  # past the astral emoji
+    resp = httpx.post(
+        f"{ls_server.url}/api/tasks/{task_of[emoji.id]}/annotations/?project={pid}",
+        headers={"Authorization": f"Token {ls_server.credentials.token}"},
+        json={"result": browser_result, "lead_time": 41.5, "project": str(pid), "draft_id": 0, "parent_prediction": None},
+        timeout=30,
+    )
     assert resp.status_code == 201, resp.text
 
     # A second annotator on d0 drops the TITLE (and its relation); d2 is skipped.
     annotator = session.client.users.create(username="ann", email="ann@example.com", password="ann-pass-12345")
-    second = [r for r in tasks[[t["data"]["doc_id"] for t in tasks].index(d0.id)]["annotations"][0]["result"]
-              if r.get("id") != "a3" and r.get("type") != "relation"]
+    second = [
+        r
+        for r in tasks[[t["data"]["doc_id"] for t in tasks].index(d0.id)]["annotations"][0]["result"]
+        if r.get("id") != "a3" and r.get("type") != "relation"
+    ]
     session.client.annotations.create(id=task_of[d0.id], result=second, completed_by=annotator.id)
     session.client.annotations.create(id=task_of[d2.id], result=[], was_cancelled=True)
 
     cli = CliRunner()
-    common = ["--gold", str(gold_path), "--documents", str(docs_path), "--project", PROJECT,
-              "--url", ls_server.url, "--api-key", ls_server.credentials.token]
+    common = [
+        "--gold",
+        str(gold_path),
+        "--documents",
+        str(docs_path),
+        "--project",
+        PROJECT,
+        "--url",
+        ls_server.url,
+        "--api-key",
+        ls_server.credentials.token,
+    ]
     before = gold_path.read_bytes()
     refused = cli.invoke(annotate_app, ["pull", *common])
     assert isinstance(refused.exception, VnreorgError) and "several annotations" in str(refused.exception)
@@ -142,12 +184,17 @@ def test_push_annotate_pull_through_the_real_server(session, ls_server, tmp_path
     assert len(backups) == 1 and backups[0].read_bytes() == before
     gold = {d.id: d for d in read_documents(gold_path)}
     assert set(gold) == {d0.id, emoji.id}
-    assert [(s.id, s.label) for s in gold[d0.id].spans] == [("a1", "AGENCY"), ("a2", "MERGE_ACTION")] and gold[d0.id].relations == []
+    assert [(s.id, s.label) for s in gold[d0.id].spans] == [("a1", "AGENCY"), ("a2", "MERGE_ACTION")] and gold[
+        d0.id
+    ].relations == []
     got = gold[emoji.id]
     assert got.text == text and got.meta == emoji.meta
-    assert [(text[s.start:s.end], s.label, s.id) for s in got.spans] == [
-        ("Hợp nhất", "MERGE_ACTION", "Xk3_p9QwLm"), ("Sở Kế hoạch và Đầu tư", "AGENCY", "b7HqZ2s-0e"),
-        ("Sở Tài chính", "AGENCY", "R2d2C3poAa"), ("2", "NUMBER", "n0mB3r_x1y")]
+    assert [(text[s.start : s.end], s.label, s.id) for s in got.spans] == [
+        ("Hợp nhất", "MERGE_ACTION", "Xk3_p9QwLm"),
+        ("Sở Kế hoạch và Đầu tư", "AGENCY", "b7HqZ2s-0e"),
+        ("Sở Tài chính", "AGENCY", "R2d2C3poAa"),
+        ("2", "NUMBER", "n0mB3r_x1y"),
+    ]
     assert got.relations == [Relation("Xk3_p9QwLm", "b7HqZ2s-0e", "source"), Relation("Xk3_p9QwLm", "R2d2C3poAa", "target")]
     kept = [json.loads(line) for line in all_path.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["annotator"] for r in kept if r["doc_id"] == d0.id) == ["admin@example.com", "ann@example.com"]
@@ -188,8 +235,12 @@ def test_a_legacy_task_with_work_is_refused_at_push_and_read_at_pull(session, tm
     """A task pushed by the old UTF-16 rule (no marker) after an emoji: pull converts it; push refuses to mix."""
     from vnreorg.annotation.offsets import OFFSET_FIELD
 
-    doc = Document("legacy-emoji", nfc("🇻🇳 Sáp nhập Sở Nội vụ"), spans=[Span("m", 3, 11, "MERGE_ACTION"), Span("a", 12, 21, "AGENCY")],
-                   relations=[Relation("m", "a", "source")])
+    doc = Document(
+        "legacy-emoji",
+        nfc("🇻🇳 Sáp nhập Sở Nội vụ"),
+        spans=[Span("m", 3, 11, "MERGE_ACTION"), Span("a", 12, 21, "AGENCY")],
+        relations=[Relation("m", "a", "source")],
+    )
     (task,) = tasks_for_documents([doc])
     task["data"].pop(OFFSET_FIELD)
     for r in task["annotations"][0]["result"]:
@@ -251,9 +302,23 @@ def test_the_real_gold_corpus_comes_back_unchanged(session, ls_server, tmp_path)
     assert f"{len(docs)} task(s) created, 0 already there; {n_annotated} annotation(s)" in pushed.output
     pid = session.project_id("vnreorg real gold")
     assert session.client.projects.get(pid).label_config == labeling_config().strip()  # stored as sent (no update on re-push)
-    out = CliRunner().invoke(annotate_app, ["pull", "--gold", str(gold_path), "--documents", str(tmp_path / "none.jsonl"),
-                                            "--project", "vnreorg real gold", "--url", ls_server.url,
-                                            "--api-key", ls_server.credentials.token, "--write"])
+    out = CliRunner().invoke(
+        annotate_app,
+        [
+            "pull",
+            "--gold",
+            str(gold_path),
+            "--documents",
+            str(tmp_path / "none.jsonl"),
+            "--project",
+            "vnreorg real gold",
+            "--url",
+            ls_server.url,
+            "--api-key",
+            ls_server.credentials.token,
+            "--write",
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert "0 document(s) would change" in out.output and "gold is up to date" in out.output
     assert gold_path.read_bytes() == gold_src.read_bytes() and not list(tmp_path.glob("*.bak-*"))
@@ -294,19 +359,49 @@ def test_a_hostile_document_id_on_the_server_never_reaches_gold(session, ls_serv
     project, _ = session.ensure_project("vnreorg hostile ids")
     text = "Sở Nội vụ sáp nhập Phòng Y tế."
     hostile = "a/../../../../outside/X"
-    session.client.projects.import_tasks(id=project.id, request=[{
-        "data": {"text": text, "doc_id": hostile, "title": ""},
-        "annotations": [{"result": [{"id": "r1", "from_name": "label", "to_name": "text", "type": "labels",
-                                     "value": {"start": 0, "end": 9, "text": "Sở Nội vụ", "labels": ["AGENCY"]}}]}],
-    }])
+    session.client.projects.import_tasks(
+        id=project.id,
+        request=[
+            {
+                "data": {"text": text, "doc_id": hostile, "title": ""},
+                "annotations": [
+                    {
+                        "result": [
+                            {
+                                "id": "r1",
+                                "from_name": "label",
+                                "to_name": "text",
+                                "type": "labels",
+                                "value": {"start": 0, "end": 9, "text": "Sở Nội vụ", "labels": ["AGENCY"]},
+                            }
+                        ]
+                    }
+                ],
+            }
+        ],
+    )
     gold_dir = tmp_path / "a" / "b" / "c" / "d" / "gold"
     gold_dir.mkdir(parents=True)
     gold = gold_dir / "gold.jsonl"
     gold.write_bytes((REPO / "corpus" / "gold" / "gold.jsonl").read_bytes())
     before = gold.read_bytes()
-    out = CliRunner().invoke(annotate_app, ["pull", "--gold", str(gold), "--documents", str(tmp_path / "none.jsonl"),
-                                            "--project", "vnreorg hostile ids", "--url", ls_server.url,
-                                            "--api-key", ls_server.credentials.token, "--write"])
+    out = CliRunner().invoke(
+        annotate_app,
+        [
+            "pull",
+            "--gold",
+            str(gold),
+            "--documents",
+            str(tmp_path / "none.jsonl"),
+            "--project",
+            "vnreorg hostile ids",
+            "--url",
+            ls_server.url,
+            "--api-key",
+            ls_server.credentials.token,
+            "--write",
+        ],
+    )
     assert out.exit_code != 0 and isinstance(out.exception, VnreorgError)
     assert "doc_id" in str(out.exception) and "not a valid id" in str(out.exception)
     assert gold.read_bytes() == before
@@ -334,8 +429,9 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("sig, moment", [(signal.SIGTERM, "before the child"), (signal.SIGTERM, "child starting"),
-                                         (signal.SIGINT, "child starting")])
+@pytest.mark.parametrize(
+    "sig, moment", [(signal.SIGTERM, "before the child"), (signal.SIGTERM, "child starting"), (signal.SIGINT, "child starting")]
+)
 def test_serve_stops_its_child_on_a_signal_during_start_up(tmp_path, sig, moment):
     """`annotate serve` killed while Label Studio starts: no label-studio process is left and the port is free."""
     from vnreorg.annotation.server import port_is_free
@@ -343,8 +439,12 @@ def test_serve_stops_its_child_on_a_signal_during_start_up(tmp_path, sig, moment
     find_label_studio()  # skips/fails as the fixture does when the server is not installed
     port = free_port()
     vnreorg = Path(sys.executable).with_name("vnreorg")
-    proc = subprocess.Popen([str(vnreorg), "annotate", "serve", "--port", str(port), "--data-dir", str(tmp_path / "d")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(vnreorg), "annotate", "serve", "--port", str(port), "--data-dir", str(tmp_path / "d")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     children: list[int] = []
     try:
         if moment == "before the child":
@@ -389,7 +489,8 @@ def test_the_server_log_has_no_traceback(ls_server):
     assert "Invalid page" not in log and set(errors) <= {"Invalid token."}, errors
     assert ls_server.data_dir.stat().st_mode & 0o777 == 0o700
     assert {p.name: p.stat().st_mode & 0o777 for p in ls_server.data_dir.iterdir() if p.is_file()} == {
-        p.name: 0o600 for p in ls_server.data_dir.iterdir() if p.is_file()}
+        p.name: 0o600 for p in ls_server.data_dir.iterdir() if p.is_file()
+    }
     assert (ls_server.data_dir / "label_studio.sqlite3").exists()
 
 
@@ -402,24 +503,58 @@ def test_no_secret_in_the_server_process_arguments(ls_server):
 
 
 def test_pull_applies_the_good_tasks_reports_the_bad_one_and_exits_non_zero(session, ls_server, tmp_path):
-    good = Document("pull-good", "Sáp nhập Sở Nội vụ.", sentences=[(0, 19)], paragraphs=[(0, 19)],
-                    spans=[Span("m", 0, 8, "MERGE_ACTION"), Span("a", 9, 18, "AGENCY")], relations=[Relation("m", "a", "source")])
+    good = Document(
+        "pull-good",
+        "Sáp nhập Sở Nội vụ.",
+        sentences=[(0, 19)],
+        paragraphs=[(0, 19)],
+        spans=[Span("m", 0, 8, "MERGE_ACTION"), Span("a", 9, 18, "AGENCY")],
+        relations=[Relation("m", "a", "source")],
+    )
     bad = Document("pull-bad", "Giải thể Phòng Y tế.", sentences=[(0, 20)], paragraphs=[(0, 20)])
     project = f"vnreorg pull bad {os.getpid()}-{time.time_ns()}"
     report = push(session, [good, bad], project=project)
     bad_task = next(t["id"] for t in session.export(report.project_id) if t["data"]["doc_id"] == bad.id)
-    region = lambda rid, s, e, label: {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",  # noqa: E731
-                                       "value": {"start": s, "end": e, "text": bad.text[s:e], "labels": [label]}}
-    session.client.annotations.create(id=bad_task, result=[region("x", 0, 8, "MERGE_ACTION"), region("y", 9, 19, "AGENCY"),
-                                                          {"type": "relation", "from_id": "x", "to_id": "y", "direction": "right", "labels": []}])
+    region = (
+        lambda rid, s, e, label: {
+            "id": rid,
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",  # noqa: E731
+            "value": {"start": s, "end": e, "text": bad.text[s:e], "labels": [label]},
+        }
+    )
+    session.client.annotations.create(
+        id=bad_task,
+        result=[
+            region("x", 0, 8, "MERGE_ACTION"),
+            region("y", 9, 19, "AGENCY"),
+            {"type": "relation", "from_id": "x", "to_id": "y", "direction": "right", "labels": []},
+        ],
+    )
     documents, gold = tmp_path / "documents.jsonl", tmp_path / "gold.jsonl"
     write_documents(documents, [good, bad])
-    args = ["pull", "--gold", str(gold), "--documents", str(documents), "--project", project,
-            "--url", ls_server.url, "--api-key", ls_server.credentials.token, "--write", "-q"]
+    args = [
+        "pull",
+        "--gold",
+        str(gold),
+        "--documents",
+        str(documents),
+        "--project",
+        project,
+        "--url",
+        ls_server.url,
+        "--api-key",
+        ls_server.credentials.token,
+        "--write",
+        "-q",
+    ]
     strict = CliRunner().invoke(annotate_app, [*args, "--strict"])
     assert strict.exit_code != 0 and "exactly one label" in str(strict.exception) and not gold.exists()
     out = CliRunner().invoke(annotate_app, args)
-    assert out.exit_code != 0 and isinstance(out.exception, VnreorgError) and "1 task(s) could not be pulled" in str(out.exception)
+    assert (
+        out.exit_code != 0 and isinstance(out.exception, VnreorgError) and "1 task(s) could not be pulled" in str(out.exception)
+    )
     assert f"bad {ls_server.url} project {report.project_id} task {bad_task} doc=pull-bad annotation" in out.output
     assert "relation 'x'->'y': a relation must carry exactly one label" in out.output
     assert [(d.id, d.spans, d.relations) for d in read_documents(gold)] == [(good.id, good.spans, good.relations)]

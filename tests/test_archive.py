@@ -1,6 +1,7 @@
 """Extraction over an archive (issue 16): readers for .txt/.html/.jsonl/.parquet/.warc.gz, the Parquet
 dataset with its manifest, the local and Dask engines giving the same rows, resume after kill -9.
 Fixtures (200 documents from the seed paragraphs, HTML pages, a WARC file) are made here."""
+
 from __future__ import annotations
 
 import io
@@ -28,10 +29,12 @@ def _seed_paragraphs() -> list[str]:
 
 def _page(title: str, body: list[str]) -> str:
     paras = "".join(f"<p>{p}</p>" for p in body)
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
-            f"<meta name='author' content='H.Lan'><meta property='article:published_time' content='2018-05-14'></head>"
-            f"<body><nav><a href='/'>Trang chủ</a> | <a href='/tin'>Tin tức</a></nav><article><h1>{title}</h1>{paras}</article>"
-            f"<footer>Bản quyền thuộc Báo điện tử. Tổng số lượt truy cập: 123456</footer></body></html>")
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
+        f"<meta name='author' content='H.Lan'><meta property='article:published_time' content='2018-05-14'></head>"
+        f"<body><nav><a href='/'>Trang chủ</a> | <a href='/tin'>Tin tức</a></nav><article><h1>{title}</h1>{paras}</article>"
+        f"<footer>Bản quyền thuộc Báo điện tử. Tổng số lượt truy cập: 123456</footer></body></html>"
+    )
 
 
 def build_archive(folder: Path) -> dict[str, int]:
@@ -49,25 +52,41 @@ def build_archive(folder: Path) -> dict[str, int]:
         (folder / "txt" / f"a{i:03d}.txt").write_text("\n\n".join(d) + "\n", encoding="utf-8")
     (folder / "txt" / "empty.txt").write_bytes(b"")
     (folder / "html").mkdir()
-    for i, d in enumerate(docs[N_PER_FORMAT:2 * N_PER_FORMAT]):
+    for i, d in enumerate(docs[N_PER_FORMAT : 2 * N_PER_FORMAT]):
         (folder / "html" / f"b{i:03d}.html").write_text(_page(f"Bài {i}", d), encoding="utf-8")
-    (folder / "html" / "image-only.html").write_text("<html><head><title>Ảnh</title></head><body><div><img src='a.png'></div></body></html>", encoding="utf-8")
+    (folder / "html" / "image-only.html").write_text(
+        "<html><head><title>Ảnh</title></head><body><div><img src='a.png'></div></body></html>", encoding="utf-8"
+    )
     with open(folder / "c.jsonl", "w", encoding="utf-8") as fh:
-        for i, d in enumerate(docs[2 * N_PER_FORMAT:3 * N_PER_FORMAT]):
-            fh.write(json.dumps({"id": f"c{i:03d}", "body": "\n\n".join(d), "outlet": "Báo Sóc Trăng"}, ensure_ascii=False) + "\n")
+        for i, d in enumerate(docs[2 * N_PER_FORMAT : 3 * N_PER_FORMAT]):
+            fh.write(
+                json.dumps({"id": f"c{i:03d}", "body": "\n\n".join(d), "outlet": "Báo Sóc Trăng"}, ensure_ascii=False) + "\n"
+            )
         fh.write(json.dumps({"id": "c-no-text", "title": "x"}) + "\n")
-    rows = [{"id": f"https://example.vn/d/{i}", "body": "\n\n".join(d)} for i, d in enumerate(docs[3 * N_PER_FORMAT:4 * N_PER_FORMAT])]
+    rows = [
+        {"id": f"https://example.vn/d/{i}", "body": "\n\n".join(d)}
+        for i, d in enumerate(docs[3 * N_PER_FORMAT : 4 * N_PER_FORMAT])
+    ]
     pq.write_table(pa.Table.from_pylist(rows), folder / "d.parquet", row_group_size=10)
     with open(folder / "e.warc.gz", "wb") as fh:
         writer = WARCWriter(fh, gzip=True)
-        for i, d in enumerate(docs[4 * N_PER_FORMAT:]):
+        for i, d in enumerate(docs[4 * N_PER_FORMAT :]):
             headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(f"https://baomoi.example/e/{i}", "response",
-                                                          payload=io.BytesIO(_page(f"Tin {i}", d).encode("utf-8")), http_headers=headers))
+            writer.write_record(
+                writer.create_warc_record(
+                    f"https://baomoi.example/e/{i}",
+                    "response",
+                    payload=io.BytesIO(_page(f"Tin {i}", d).encode("utf-8")),
+                    http_headers=headers,
+                )
+            )
             if i == 0:  # records extract must pass over: an image response and a request
                 img = StatusAndHeaders("200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1")
-                writer.write_record(writer.create_warc_record("https://baomoi.example/logo.png", "response",
-                                                              payload=io.BytesIO(b"\x89PNG...."), http_headers=img))
+                writer.write_record(
+                    writer.create_warc_record(
+                        "https://baomoi.example/logo.png", "response", payload=io.BytesIO(b"\x89PNG...."), http_headers=img
+                    )
+                )
                 req = StatusAndHeaders("GET /e/0 HTTP/1.1", [("Host", "baomoi.example")], is_http_request=True)
                 writer.write_record(writer.create_warc_record("https://baomoi.example/e/0", "request", http_headers=req))
     return {"documents": len(docs), "bad": 3}
@@ -109,8 +128,15 @@ def local_run(archive, rules_model, tmp_path_factory):
     from vnreorg.models.archive import extract_dataset, read_dataset
 
     out = tmp_path_factory.mktemp("local") / "ds"
-    totals = extract_dataset(rules_model, [str(archive)], out, engine="local", progress=False,
-                             read_options=ReadOptions("body", "id", 10), log=lambda m: None)
+    totals = extract_dataset(
+        rules_model,
+        [str(archive)],
+        out,
+        engine="local",
+        progress=False,
+        read_options=ReadOptions("body", "id", 10),
+        log=lambda m: None,
+    )
     return out, totals, read_dataset(out)
 
 
@@ -162,14 +188,20 @@ def test_manifest_and_a_rerun_resumes_without_redoing_work(local_run, rules_mode
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["complete"] and manifest["totals"] == totals and len(manifest["partitions"]) > 80
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")}
-    extract_dataset(rules_model, [str(archive)], out, progress=False, read_options=ReadOptions("body", "id", 10), log=lambda m: None)
+    extract_dataset(
+        rules_model, [str(archive)], out, progress=False, read_options=ReadOptions("body", "id", 10), log=lambda m: None
+    )
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == before
     with pytest.raises(VnreorgError, match="another model, inputs or options"):
-        extract_dataset(rules_model, [str(archive)], out, progress=False, read_options=ReadOptions("body", "id", 7), log=lambda m: None)
+        extract_dataset(
+            rules_model, [str(archive)], out, progress=False, read_options=ReadOptions("body", "id", 7), log=lambda m: None
+        )
     sub = out.parent / "only-txt"  # --overwrite redoes a dataset whatever it held
     extract_dataset(rules_model, [str(archive / "txt")], sub, progress=False, log=lambda m: None)
     again = extract_dataset(rules_model, [str(archive / "html")], sub, progress=False, overwrite=True, log=lambda m: None)
-    assert again["documents"] == N_PER_FORMAT and json.loads((sub / "manifest.json").read_text())["inputs"] == [str(archive / "html")]
+    assert again["documents"] == N_PER_FORMAT and json.loads((sub / "manifest.json").read_text())["inputs"] == [
+        str(archive / "html")
+    ]
 
 
 # ------------------------------------------------------------------ engines
@@ -181,8 +213,16 @@ def test_local_and_dask_give_identical_rows(local_run, archive, rules_model, tmp
     from vnreorg.models.archive import extract_dataset, read_dataset
 
     logs: list[str] = []
-    totals = extract_dataset(rules_model, [str(archive)], tmp_path / "ds", engine="dask", workers=2, progress=False,
-                             read_options=ReadOptions("body", "id", 10), log=logs.append)
+    totals = extract_dataset(
+        rules_model,
+        [str(archive)],
+        tmp_path / "ds",
+        engine="dask",
+        workers=2,
+        progress=False,
+        read_options=ReadOptions("body", "id", 10),
+        log=logs.append,
+    )
     assert any("LocalCluster on 127.0.0.1, 2 workers" in m for m in logs), logs
     pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "ds" / "_done").glob("*.json")} - {os.getpid()}
     assert len(pids) >= 1  # the work ran in worker processes
@@ -194,8 +234,12 @@ def test_kill_9_in_the_middle_then_rerun_equals_an_uninterrupted_run(local_run, 
     from vnreorg.models.archive import read_dataset
 
     out = tmp_path / "ds"
-    proc = subprocess.Popen([sys.executable, "-m", "vnreorg.cli", "extract", str(archive), "-m", rules_model, "-o", str(out), *ARGS],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vnreorg.cli", "extract", str(archive), "-m", rules_model, "-o", str(out), *ARGS],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     n_parts = len(json.loads((local_run[0] / "manifest.json").read_text())["partitions"])
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -216,8 +260,20 @@ def test_kill_9_in_the_middle_then_rerun_equals_an_uninterrupted_run(local_run, 
 
 
 def test_wrong_options_are_one_clear_line_before_any_work(archive, rules_model, tmp_path):
-    proc = _cli(archive, "-m", rules_model, "-o", tmp_path / "ds", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", *ARGS,
-                cwd=tmp_path, timeout=120)
+    proc = _cli(
+        archive,
+        "-m",
+        rules_model,
+        "-o",
+        tmp_path / "ds",
+        "--engine",
+        "dask",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        *ARGS,
+        cwd=tmp_path,
+        timeout=120,
+    )
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(err) == 1 and "cannot reach the Dask scheduler" in err[0], err
     assert not (tmp_path / "ds").exists()
@@ -230,7 +286,9 @@ def test_jsonl_output_reads_the_same_archive(archive, rules_model, tmp_path):
     from vnreorg.corpus.readers import ReadOptions
     from vnreorg.models.extract import extract
 
-    counts = extract(rules_model, [str(archive)], str(tmp_path / "out.jsonl"), progress=False, read_options=ReadOptions("body", "id", 10))
+    counts = extract(
+        rules_model, [str(archive)], str(tmp_path / "out.jsonl"), progress=False, read_options=ReadOptions("body", "id", 10)
+    )
     assert counts["texts"] == 200 and counts["skipped"] == 3
 
 
@@ -242,7 +300,9 @@ def test_corpus_build_reads_html_through_the_same_readers(tmp_path):
 
     paras = _seed_paragraphs()
     (tmp_path / "a.html").write_text(_page("Sáp nhập hai phòng", paras[:2]), encoding="utf-8")
-    (tmp_path / "b.jsonl").write_text(json.dumps({"id": "b1", "text": paras[2] + "\n" + paras[3]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(
+        json.dumps({"id": "b1", "text": paras[2] + "\n" + paras[3]}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (tmp_path / "c.html").write_text("<html><body><img src='x.png'></body></html>", encoding="utf-8")
     report = build_corpus(tmp_path)
     by_id = {d.id: d for d in report.documents}

@@ -1,5 +1,6 @@
 """Mention replacement (models/augment.py): the laws it must keep, checked on real gold documents and on
 the constructed synthetic worksheet, for many seeds and rates."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,7 @@ def _skeleton(doc):
     """The text with every span cut out: what replacement must leave untouched."""
     parts, pos = [], 0
     for s in sorted(doc.spans, key=lambda s: s.start):
-        parts.append(doc.text[pos:s.start])
+        parts.append(doc.text[pos : s.start])
         pos = s.end
     return parts + [doc.text[pos:]]
 
@@ -66,8 +67,9 @@ def test_replacement_keeps_alignment_roles_and_the_rest_of_the_text(docs, seed, 
         assert _skeleton(new) == _skeleton(old)
         assert len(new.sentences) == len(old.sentences) and len(new.paragraphs) == len(old.paragraphs)
         for (a, b), (c, d) in zip(new.sentences, old.sentences):  # a sentence grows by what its mentions grew
-            assert (b - a) - (d - c) == sum((s.end - s.start) - (old_by_id[s.id].end - old_by_id[s.id].start)
-                                            for s in new.spans if a <= s.start < b)
+            assert (b - a) - (d - c) == sum(
+                (s.end - s.start) - (old_by_id[s.id].end - old_by_id[s.id].start) for s in new.spans if a <= s.start < b
+            )
 
 
 def test_same_seed_same_documents_and_rate_zero_is_a_copy(docs):
@@ -82,8 +84,9 @@ def test_same_seed_same_documents_and_rate_zero_is_a_copy(docs):
 
 def test_replacement_reaches_every_kind(docs):
     out = replace_mentions(docs, seed=3)
-    changed = {s.label for old, new in zip(docs, out) for s in new.spans
-               if new.span_text(s) != old.span_text(old.span_by_id()[s.id])}
+    changed = {
+        s.label for old, new in zip(docs, out) for s in new.spans if new.span_text(s) != old.span_text(old.span_by_id()[s.id])
+    }
     assert changed == {"AGENCY", "TITLE", "NUMBER"}
 
 

@@ -7,6 +7,7 @@ run: if the browser ever counted UTF-16 units, the regions drawn after an emoji 
 shifted. In CI (CI=true) a missing browser or Playwright fails; elsewhere it skips with the command
 to run. Screenshots of a failing test go to var/browser-failures/ (ignored by git).
 """
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,23 @@ def page(context, request):
 
 
 def pull_cli(ls_server, project: str, gold: Path, documents: Path, *extra: str):
-    return CliRunner().invoke(annotate_app, ["pull", "--gold", str(gold), "--documents", str(documents), "--project", project,
-                                             "--url", ls_server.url, "--api-key", ls_server.credentials.token, *extra])
+    return CliRunner().invoke(
+        annotate_app,
+        [
+            "pull",
+            "--gold",
+            str(gold),
+            "--documents",
+            str(documents),
+            "--project",
+            project,
+            "--url",
+            ls_server.url,
+            "--api-key",
+            ls_server.credentials.token,
+            *extra,
+        ],
+    )
 
 
 def at(text: str, needle: str, nth: int = 0) -> int:
@@ -88,21 +104,31 @@ def at(text: str, needle: str, nth: int = 0) -> int:
 # --------------------------------------------------------------------------- the tests
 
 NFD_PART = unicodedata.normalize("NFD", "Ủy ban  Kiểm tra")  # typed decomposed; the corpus stores NFC
-TEXT = nfc("🇻🇳👍 Tỉnh ủy Quảng Ninh quyết định sáp nhập Sở\u00a0Tài chính với " + NFD_PART
-           + " q̣̃ Thành ủy.\r\nGiảm 2 sở, 👩‍💼 Bí thư Tỉnh ủy phát biểu.")
-DRAWN = [("Tỉnh ủy Quảng Ninh", 0, "AGENCY"),      # after a flag (two astral code points) and an emoji
-         ("sáp nhập", 0, "MERGE_ACTION"),
-         ("Sở\u00a0Tài chính", 0, "AGENCY"),       # across a no-break space
-         (nfc(NFD_PART), 0, "AGENCY"),              # NFD input, a double space inside
-         ("Thành ủy", 0, "AGENCY"),                 # after combining marks that do not compose
-         ("2", 0, "NUMBER"),                        # after CRLF
-         ("Bí thư Tỉnh ủy", 0, "TITLE")]            # after a ZWJ emoji sequence
+TEXT = nfc(
+    "🇻🇳👍 Tỉnh ủy Quảng Ninh quyết định sáp nhập Sở\u00a0Tài chính với "
+    + NFD_PART
+    + " q̣̃ Thành ủy.\r\nGiảm 2 sở, 👩‍💼 Bí thư Tỉnh ủy phát biểu."
+)
+DRAWN = [
+    ("Tỉnh ủy Quảng Ninh", 0, "AGENCY"),  # after a flag (two astral code points) and an emoji
+    ("sáp nhập", 0, "MERGE_ACTION"),
+    ("Sở\u00a0Tài chính", 0, "AGENCY"),  # across a no-break space
+    (nfc(NFD_PART), 0, "AGENCY"),  # NFD input, a double space inside
+    ("Thành ủy", 0, "AGENCY"),  # after combining marks that do not compose
+    ("2", 0, "NUMBER"),  # after CRLF
+    ("Bí thư Tỉnh ủy", 0, "TITLE"),
+]  # after a ZWJ emoji sequence
 
 
 def _document(doc_id: str, text: str) -> Document:
     cut = text.index("\r\n")
-    return Document(doc_id, text, meta={"title": "browser"}, paragraphs=[(0, cut), (cut + 2, len(text))],
-                    sentences=[(0, cut), (cut + 2, len(text))])
+    return Document(
+        doc_id,
+        text,
+        meta={"title": "browser"},
+        paragraphs=[(0, cut), (cut + 2, len(text))],
+        sentences=[(0, cut), (cut + 2, len(text))],
+    )
 
 
 def test_regions_and_a_relation_drawn_with_the_mouse_come_back_exactly(page, session, ls_server, tmp_path):
@@ -128,8 +154,8 @@ def test_regions_and_a_relation_drawn_with_the_mouse_come_back_exactly(page, ses
     assert out.exit_code == 0, out.output
     (got,) = read_documents(gold)
     assert got.text == TEXT
-    assert [(TEXT[s.start:s.end], s.label) for s in got.spans] == [(n, label) for n, _, label in DRAWN]
-    by_text = {TEXT[s.start:s.end]: s.id for s in got.spans}
+    assert [(TEXT[s.start : s.end], s.label) for s in got.spans] == [(n, label) for n, _, label in DRAWN]
+    by_text = {TEXT[s.start : s.end]: s.id for s in got.spans}
     assert got.relations == [Relation(by_text["sáp nhập"], by_text["Sở\u00a0Tài chính"], "source")]
     # What the browser stored is code points (the rule of annotation/offsets.py), not UTF-16 units.
     (stored,) = session.export(report.project_id)[0]["annotations"]
@@ -146,19 +172,31 @@ def test_pre_annotations_are_drawn_over_their_text_then_accepted_and_edited(page
         start = at(TEXT, needle, nth)
         return Span(sid, start, start + len(needle), label, 0.8)
 
-    predicted = Document(doc.id, TEXT, spans=[span("p1", "Tỉnh ủy Quảng Ninh", "AGENCY"), span("p2", "sáp nhập", "MERGE_ACTION"),
-                                              span("p3", "Sở\u00a0Tài chính", "AGENCY"), span("p4", "Thành ủy", "AGENCY"),
-                                              span("p5", "Bí thư Tỉnh ủy", "TITLE")],
-                         relations=[Relation("p2", "p3", "target", 0.7)])
-    report = push(session, [doc], project=f"browser predicted {RUN}", predictions=[predicted], model_version="browser-1", annotate=False)
+    predicted = Document(
+        doc.id,
+        TEXT,
+        spans=[
+            span("p1", "Tỉnh ủy Quảng Ninh", "AGENCY"),
+            span("p2", "sáp nhập", "MERGE_ACTION"),
+            span("p3", "Sở\u00a0Tài chính", "AGENCY"),
+            span("p4", "Thành ủy", "AGENCY"),
+            span("p5", "Bí thư Tỉnh ủy", "TITLE"),
+        ],
+        relations=[Relation("p2", "p3", "target", 0.7)],
+    )
+    report = push(
+        session, [doc], project=f"browser predicted {RUN}", predictions=[predicted], model_version="browser-1", annotate=False
+    )
     (task,) = session.export(report.project_id)
     open_task(page, ls_server.url, report.project_id, task["id"])
 
     # Each prediction is highlighted over exactly its text (checked in the DOM, region by region).
-    page.wait_for_function("n => document.querySelectorAll('.lsf-htx-richtext .htx-highlight').length >= n", arg=len(predicted.spans))
+    page.wait_for_function(
+        "n => document.querySelectorAll('.lsf-htx-richtext .htx-highlight').length >= n", arg=len(predicted.spans)
+    )
     boxes = page.evaluate("""() => [...document.querySelectorAll('.lsf-htx-richtext .htx-highlight')]
                               .map(e => [e.className.match(/htx-highlight-(p\\d)-/)[1], e.textContent])""")
-    assert sorted(map(tuple, boxes)) == sorted((s.id, TEXT[s.start:s.end]) for s in predicted.spans)
+    assert sorted(map(tuple, boxes)) == sorted((s.id, TEXT[s.start : s.end]) for s in predicted.spans)
 
     # Accept them, then edit: p4 is deleted, "2" is added, and the relation's label stays as predicted.
     highlight(page, "Thành ủy").click()
@@ -171,9 +209,13 @@ def test_pre_annotations_are_drawn_over_their_text_then_accepted_and_edited(page
     out = pull_cli(ls_server, f"browser predicted {RUN}", gold, documents, "--write", "-q")
     assert out.exit_code == 0, out.output
     (got,) = read_documents(gold)
-    assert [(TEXT[s.start:s.end], s.label, s.score) for s in got.spans] == [
-        ("Tỉnh ủy Quảng Ninh", "AGENCY", None), ("sáp nhập", "MERGE_ACTION", None), ("Sở\u00a0Tài chính", "AGENCY", None),
-        ("2", "NUMBER", None), ("Bí thư Tỉnh ủy", "TITLE", None)]
+    assert [(TEXT[s.start : s.end], s.label, s.score) for s in got.spans] == [
+        ("Tỉnh ủy Quảng Ninh", "AGENCY", None),
+        ("sáp nhập", "MERGE_ACTION", None),
+        ("Sở\u00a0Tài chính", "AGENCY", None),
+        ("2", "NUMBER", None),
+        ("Bí thư Tỉnh ủy", "TITLE", None),
+    ]
     assert [(r.head, r.child, r.label, r.score) for r in got.relations] == [("p2", "p3", "target", None)]
 
 

@@ -1,5 +1,6 @@
 """Photo captions: paragraphs of kind "caption" keep their text and offsets, are marked in worksheet
 templates, cannot be annotated there, and are not extracted from (predict, extract)."""
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,12 @@ from vnreorg.errors import VnreorgError
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-ARTICLE = ("Sáp nhập Phòng Nội vụ vào Văn phòng HĐND và UBND huyện\n\n"
-           "Huyện đã sáp nhập Phòng Nội vụ vào Văn phòng HĐND và UBND huyện, giảm 03 biên chế.\n\n"
-           "Đồng chí Bí thư Huyện ủy phát biểu tại hội nghị sáp nhập Phòng Y tế vào Phòng Nội vụ\n\n"
-           "Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\n")
+ARTICLE = (
+    "Sáp nhập Phòng Nội vụ vào Văn phòng HĐND và UBND huyện\n\n"
+    "Huyện đã sáp nhập Phòng Nội vụ vào Văn phòng HĐND và UBND huyện, giảm 03 biên chế.\n\n"
+    "Đồng chí Bí thư Huyện ủy phát biểu tại hội nghị sáp nhập Phòng Y tế vào Phòng Nội vụ\n\n"
+    "Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +43,13 @@ def test_template_marks_caption_sentences_and_import_refuses_spans_there(doc, tm
     ws_path.write_text(text.replace(CAPTION_MARK, CAPTION_MARK + "\nAGENCY | Phòng Y tế"), encoding="utf-8")
     with pytest.raises(VnreorgError, match="S2 is marked as a photo caption"):
         parse_worksheet(read_worksheets(ws_path)[0], doc, source=str(ws_path))
-    ws_path.write_text(text.replace("## S1\n", "## S1\n").replace(
-        "## S3\n> Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\n",
-        "## S3\n> Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\nAGENCY | Phòng Y tế\n"), encoding="utf-8")
+    ws_path.write_text(
+        text.replace("## S1\n", "## S1\n").replace(
+            "## S3\n> Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\n",
+            "## S3\n> Huyện cũng sáp nhập Phòng Y tế vào Phòng Nội vụ trong tháng 6.\nAGENCY | Phòng Y tế\n",
+        ),
+        encoding="utf-8",
+    )
     gold = parse_worksheet(read_worksheets(ws_path)[0], doc, source=str(ws_path))
     assert len(gold.spans) == 1 and gold.paragraph_kinds == doc.paragraph_kinds
     assert gold.to_dict()["paragraphs"][2][2] == "caption"
@@ -84,10 +91,13 @@ def test_the_worksheet_decides_which_paragraphs_are_captions(doc, tmp_path):
     ws_path.write_text(marked_s3, encoding="utf-8")
     gold = parse_worksheet(read_worksheets(ws_path)[0], doc, source=str(ws_path))
     assert gold.paragraph_kinds == ["body", "body", "caption", "caption"]
-    two = ingest_text("Tiêu đề bài viết\n\nSáp nhập hai phòng. Giảm 3 biên chế.\n", source_file="b.txt",
-                      sha256="0" * 64, doc_id="d2").document
-    ws_path.write_text(template(two).replace("## S1\n> Sáp nhập hai phòng.\n", "## S1\n> Sáp nhập hai phòng.\n"
-                                             + CAPTION_MARK + "\n"), encoding="utf-8")
+    two = ingest_text(
+        "Tiêu đề bài viết\n\nSáp nhập hai phòng. Giảm 3 biên chế.\n", source_file="b.txt", sha256="0" * 64, doc_id="d2"
+    ).document
+    ws_path.write_text(
+        template(two).replace("## S1\n> Sáp nhập hai phòng.\n", "## S1\n> Sáp nhập hai phòng.\n" + CAPTION_MARK + "\n"),
+        encoding="utf-8",
+    )
     with pytest.raises(VnreorgError, match="S1 is marked as a caption but S2 of the same paragraph"):
         parse_worksheet(read_worksheets(ws_path)[0], two, source=str(ws_path))
 
@@ -98,10 +108,18 @@ def test_seed_gold_carries_the_captions_marked_in_the_adjudicated_worksheets():
     from vnreorg.jsonio import read_documents
 
     gold = read_documents(Path(__file__).resolve().parents[1] / "corpus" / "gold" / "gold.jsonl")
-    captions = [(d.meta["source_file"][:3], d.text[s:e][:30]) for d in gold
-                for i, (s, e) in enumerate(d.paragraphs) if d.paragraph_kind(i) == "caption"]
-    assert captions == [("000", "Phường 6 được thành phố chọn t"), ("002", "TBT Nguyễn Phú Trọng thăm mô h"),
-                        ("002", "Lãnh đạo thành phố trao quyết "), ("002", "Trên địa bàn thành phố, 100/10")]
+    captions = [
+        (d.meta["source_file"][:3], d.text[s:e][:30])
+        for d in gold
+        for i, (s, e) in enumerate(d.paragraphs)
+        if d.paragraph_kind(i) == "caption"
+    ]
+    assert captions == [
+        ("000", "Phường 6 được thành phố chọn t"),
+        ("002", "TBT Nguyễn Phú Trọng thăm mô h"),
+        ("002", "Lãnh đạo thành phố trao quyết "),
+        ("002", "Trên địa bàn thành phố, 100/10"),
+    ]
 
 
 def test_a_gold_span_in_a_caption_is_a_clear_error_for_the_model_stage(doc):
@@ -110,8 +128,15 @@ def test_a_gold_span_in_a_caption_is_a_clear_error_for_the_model_stage(doc):
     from vnreorg.schema import Span
 
     start = doc.text.index("Phòng Y tế")
-    bad = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, [Span("T1", start, start + 10, "AGENCY")],
-                    paragraph_kinds=doc.paragraph_kinds)
+    bad = type(doc)(
+        doc.id,
+        doc.text,
+        doc.meta,
+        doc.paragraphs,
+        doc.sentences,
+        [Span("T1", start, start + 10, "AGENCY")],
+        paragraph_kinds=doc.paragraph_kinds,
+    )
     with pytest.raises(VnreorgError, match="lies in a photo caption"):
         document_to_docs(blank_vi(), bad)
 
@@ -132,9 +157,23 @@ def test_model_predict_cli_keeps_captions_out(doc, rules_model, tmp_path):
     from vnreorg.jsonio import read_documents, write_documents
 
     write_documents(tmp_path / "docs.jsonl", [doc])
-    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "model", "predict", str(tmp_path / "docs.jsonl"),
-                           "--model", str(rules_model), "--out", str(tmp_path / "preds.jsonl")],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vnreorg.cli",
+            "model",
+            "predict",
+            str(tmp_path / "docs.jsonl"),
+            "--model",
+            str(rules_model),
+            "--out",
+            str(tmp_path / "preds.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     pred = read_documents(tmp_path / "preds.jsonl")[0]
     cap_start, cap_end = doc.paragraphs[2]
@@ -152,12 +191,21 @@ def test_validator_reports_a_span_in_a_caption(doc):
     problems = validate_documents([bad], "gold.jsonl")
     assert [(p.code, p.span_id, p.offset) for p in problems] == [("caption", "T1", start)]
     later = doc.text.index("Phòng Y tế", doc.paragraphs[3][0])
-    ok = type(doc)(doc.id, doc.text, doc.meta, doc.paragraphs, doc.sentences, [Span("T1", later, later + 10, "AGENCY", text="Phòng Y tế")],
-                   paragraph_kinds=doc.paragraph_kinds)
+    ok = type(doc)(
+        doc.id,
+        doc.text,
+        doc.meta,
+        doc.paragraphs,
+        doc.sentences,
+        [Span("T1", later, later + 10, "AGENCY", text="Phòng Y tế")],
+        paragraph_kinds=doc.paragraph_kinds,
+    )
     assert validate_documents([ok], "gold.jsonl") == []
 
 
 def test_a_title_shaped_like_a_caption_stays_body():
-    text = "Chủ tịch UBND tỉnh kiểm tra việc sắp xếp bộ máy\n\nTỉnh đã giảm 4 sở.\n\nĐồng chí Chủ tịch phát biểu tại buổi làm việc\n"
+    text = (
+        "Chủ tịch UBND tỉnh kiểm tra việc sắp xếp bộ máy\n\nTỉnh đã giảm 4 sở.\n\nĐồng chí Chủ tịch phát biểu tại buổi làm việc\n"
+    )
     d = ingest_text(text, source_file="t.txt", sha256="0" * 64, doc_id="t").document
     assert d.paragraph_kinds == ["body", "body", "caption"]

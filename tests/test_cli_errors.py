@@ -7,6 +7,7 @@ output folder that is a file, and malformed records (a list or an integer as doc
 100,000 deep, invalid JSON, bytes that are not UTF-8). It asserts exit code != 0, exactly one line on
 stderr starting with `error:`, no traceback, and no temp file left behind.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ import pytest
 from test_corpus_export import gold_docs  # noqa: E402
 from vnreorg.jsonio import write_documents, write_jsonl
 
-VIETNAMESE = ("Sáng 14/5, Thành ủy Sóc Trăng tổ chức hội nghị sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố. "
-              "Theo đề án, thành phố giảm 03 tổ dân phố và giải thể Trung tâm Dân số.\n")
+VIETNAMESE = (
+    "Sáng 14/5, Thành ủy Sóc Trăng tổ chức hội nghị sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố. "
+    "Theo đề án, thành phố giảm 03 tổ dân phố và giải thể Trung tâm Dân số.\n"
+)
 
 MALFORMED_JSONL = {
     "id-list": lambda good: json.dumps({**good, "id": ["a", "b"]}, ensure_ascii=False),
@@ -49,10 +52,26 @@ def base(tmp_path_factory):
     (root / "seeds" / "000_a.txt").write_text("Tin thử\n\n" + VIETNAMESE, encoding="utf-8")
     (root / "article.txt").write_text(VIETNAMESE, encoding="utf-8")
     text = docs[1].text
-    (root / "export.json").write_text(json.dumps([{"id": 1, "data": {"text": text, "doc_id": docs[1].id}, "annotations": []}],
-                                                 ensure_ascii=False), encoding="utf-8")
-    assert run(["evaluate", "--gold", str(root / "gold.jsonl"), "--pred", str(root / "gold.jsonl"), "--out",
-                str(root / "report"), "--n-boot", "0"])[0] == 0
+    (root / "export.json").write_text(
+        json.dumps([{"id": 1, "data": {"text": text, "doc_id": docs[1].id}, "annotations": []}], ensure_ascii=False),
+        encoding="utf-8",
+    )
+    assert (
+        run(
+            [
+                "evaluate",
+                "--gold",
+                str(root / "gold.jsonl"),
+                "--pred",
+                str(root / "gold.jsonl"),
+                "--out",
+                str(root / "report"),
+                "--n-boot",
+                "0",
+            ]
+        )[0]
+        == 0
+    )
     from vnreorg.models.train import train_model
 
     train_model("rules", docs, root / "model", seed=0)
@@ -84,48 +103,101 @@ B = "{BASE}"
 COMMANDS = [
     ("corpus validate", ["corpus", "validate", "{IN}"], "jsonl", "dir missing fifo malformed"),
     ("corpus stats", ["corpus", "stats", "{IN}"], "jsonl", "dir missing fifo malformed"),
-    ("corpus export", ["corpus", "export", "--gold", "{IN}", "--out", "{OUT}", "--folds", "{OUT2}"], "jsonl",
-     "dir missing fifo malformed unwritable outfile"),
+    (
+        "corpus export",
+        ["corpus", "export", "--gold", "{IN}", "--out", "{OUT}", "--folds", "{OUT2}"],
+        "jsonl",
+        "dir missing fifo malformed unwritable outfile",
+    ),
     ("corpus folds", ["corpus", "folds", "{IN}", "--out", "{OUT}"], "jsonl", "dir missing fifo malformed unwritable"),
-    ("corpus build", ["corpus", "build", "{IN}", "--out", "{OUT}", "--report", "{OUT2}"], "folder",
-     "missing fifo unwritable"),
-    ("evaluate --gold", ["evaluate", "--gold", "{IN}", "--pred", B + "/gold.jsonl", "--out", "{OUT}", "--n-boot", "0"],
-     "jsonl", "dir missing fifo malformed unwritable outfile"),
-    ("evaluate --pred", ["evaluate", "--gold", B + "/gold.jsonl", "--pred", "{IN}", "--out", "{OUT}", "--n-boot", "0"],
-     "jsonl", "dir missing fifo malformed"),
+    ("corpus build", ["corpus", "build", "{IN}", "--out", "{OUT}", "--report", "{OUT2}"], "folder", "missing fifo unwritable"),
+    (
+        "evaluate --gold",
+        ["evaluate", "--gold", "{IN}", "--pred", B + "/gold.jsonl", "--out", "{OUT}", "--n-boot", "0"],
+        "jsonl",
+        "dir missing fifo malformed unwritable outfile",
+    ),
+    (
+        "evaluate --pred",
+        ["evaluate", "--gold", B + "/gold.jsonl", "--pred", "{IN}", "--out", "{OUT}", "--n-boot", "0"],
+        "jsonl",
+        "dir missing fifo malformed",
+    ),
     ("eval render", ["eval", "render", "{IN}", "--out", "{OUT}"], "report", "dir missing fifo malformed unwritable outfile"),
-    ("extract", ["extract", "{IN}", "--model", B + "/model/model", "--out", "{OUT}", "--no-progress"], "text",
-     "missing fifo unwritable outdir"),
-    ("model predict", ["model", "predict", "{IN}", "--model", B + "/model/model", "--out", "{OUT}"], "jsonl",
-     "dir missing fifo malformed unwritable outdir"),
-    ("worksheet import (worksheets)", ["worksheet", "import", "{IN}", "--documents", B + "/gold.jsonl", "--gold", "{OUT}",
-                                       "--provenance", "{OUT2}"], "worksheet", "missing fifo malformed"),
-    ("worksheet import (documents)", ["worksheet", "import", B + "/ws", "--documents", "{IN}", "--gold", "{OUT}",
-                                      "--provenance", "{OUT2}"], "jsonl", "dir missing fifo malformed unwritable"),
-    ("worksheet template", ["worksheet", "template", "{OUT}", "--documents", "{IN}"], "jsonl",
-     "dir missing fifo malformed unwritable outfile"),
-    ("worksheet agreement", ["worksheet", "agreement", B + "/ws", B + "/ws", "--documents", "{IN}", "--out", "{OUT}",
-                             "--report", "{OUT2}"], "jsonl", "dir missing fifo malformed unwritable"),
+    (
+        "extract",
+        ["extract", "{IN}", "--model", B + "/model/model", "--out", "{OUT}", "--no-progress"],
+        "text",
+        "missing fifo unwritable outdir",
+    ),
+    (
+        "model predict",
+        ["model", "predict", "{IN}", "--model", B + "/model/model", "--out", "{OUT}"],
+        "jsonl",
+        "dir missing fifo malformed unwritable outdir",
+    ),
+    (
+        "worksheet import (worksheets)",
+        ["worksheet", "import", "{IN}", "--documents", B + "/gold.jsonl", "--gold", "{OUT}", "--provenance", "{OUT2}"],
+        "worksheet",
+        "missing fifo malformed",
+    ),
+    (
+        "worksheet import (documents)",
+        ["worksheet", "import", B + "/ws", "--documents", "{IN}", "--gold", "{OUT}", "--provenance", "{OUT2}"],
+        "jsonl",
+        "dir missing fifo malformed unwritable",
+    ),
+    (
+        "worksheet template",
+        ["worksheet", "template", "{OUT}", "--documents", "{IN}"],
+        "jsonl",
+        "dir missing fifo malformed unwritable outfile",
+    ),
+    (
+        "worksheet agreement",
+        ["worksheet", "agreement", B + "/ws", B + "/ws", "--documents", "{IN}", "--out", "{OUT}", "--report", "{OUT2}"],
+        "jsonl",
+        "dir missing fifo malformed unwritable",
+    ),
     ("annotate convert (export)", ["annotate", "convert", "{IN}", "{OUT}"], "export", "missing fifo malformed unwritable"),
-    ("annotate convert (corpus)", ["annotate", "convert", "{IN}", "{OUT}"], "jsonl-to-json",
-     "missing fifo malformed unwritable"),
-    ("annotate push", ["annotate", "push", "{IN}", "--url", "http://127.0.0.1:9", "--api-key", "x"], "jsonl",
-     "dir missing fifo malformed"),
-    ("cv", ["cv", "--gold", "{IN}", "--out", "{OUT}", "--systems", "rules"], "jsonl",
-     "dir missing fifo malformed"),
+    ("annotate convert (corpus)", ["annotate", "convert", "{IN}", "{OUT}"], "jsonl-to-json", "missing fifo malformed unwritable"),
+    (
+        "annotate push",
+        ["annotate", "push", "{IN}", "--url", "http://127.0.0.1:9", "--api-key", "x"],
+        "jsonl",
+        "dir missing fifo malformed",
+    ),
+    ("cv", ["cv", "--gold", "{IN}", "--out", "{OUT}", "--systems", "rules"], "jsonl", "dir missing fifo malformed"),
     ("train", ["train", "--config", "rules", "--gold", "{IN}", "--out", "{OUT}"], "jsonl", "dir missing fifo malformed"),
 ]
-SUFFIX = {"jsonl": ".jsonl", "report": ".json", "export": ".json", "jsonl-to-json": ".jsonl", "text": ".txt",
-          "worksheet": ".txt", "folder": ""}
-CASES = [(name, argv, kind, trouble, variant)
-         for name, argv, kind, troubles in COMMANDS for trouble in troubles.split()
-         for variant in (MALFORMED_JSONL if trouble == "malformed" and kind in ("jsonl", "jsonl-to-json") else [""])]
+SUFFIX = {
+    "jsonl": ".jsonl",
+    "report": ".json",
+    "export": ".json",
+    "jsonl-to-json": ".jsonl",
+    "text": ".txt",
+    "worksheet": ".txt",
+    "folder": "",
+}
+CASES = [
+    (name, argv, kind, trouble, variant)
+    for name, argv, kind, troubles in COMMANDS
+    for trouble in troubles.split()
+    for variant in (MALFORMED_JSONL if trouble == "malformed" and kind in ("jsonl", "jsonl-to-json") else [""])
+]
 
 
 def _valid_input(base: Path, kind: str) -> Path:
-    return {"jsonl": base / "gold.jsonl", "jsonl-to-json": base / "gold.jsonl", "report": base / "report" / "report.json",
-            "export": base / "export.json", "text": base / "article.txt", "worksheet": base / "ws" / "ws_000.txt",
-            "folder": base / "seeds"}[kind]
+    return {
+        "jsonl": base / "gold.jsonl",
+        "jsonl-to-json": base / "gold.jsonl",
+        "report": base / "report" / "report.json",
+        "export": base / "export.json",
+        "text": base / "article.txt",
+        "worksheet": base / "ws" / "ws_000.txt",
+        "folder": base / "seeds",
+    }[kind]
 
 
 def _malformed(path: Path, base: Path, kind: str, variant: str) -> None:
@@ -133,8 +205,9 @@ def _malformed(path: Path, base: Path, kind: str, variant: str) -> None:
         good = json.loads((base / "gold.jsonl").read_text(encoding="utf-8").splitlines()[0])
         lines = (base / "gold.jsonl").read_text(encoding="utf-8").splitlines()
         bad = MALFORMED_JSONL[variant](good)
-        path.write_bytes(("\n".join([lines[1], bad, lines[2]]) + "\n").encode("utf-8") if variant != "not-utf8"
-                         else b"\xff\xfe{}\n")
+        path.write_bytes(
+            ("\n".join([lines[1], bad, lines[2]]) + "\n").encode("utf-8") if variant != "not-utf8" else b"\xff\xfe{}\n"
+        )
     elif kind in ("report", "export"):
         path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     elif kind == "worksheet":
@@ -143,8 +216,9 @@ def _malformed(path: Path, base: Path, kind: str, variant: str) -> None:
         raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("name,argv,kind,trouble,variant", CASES,
-                         ids=[f"{c[0]}-{c[3]}{'-' + c[4] if c[4] else ''}" for c in CASES])
+@pytest.mark.parametrize(
+    "name,argv,kind,trouble,variant", CASES, ids=[f"{c[0]}-{c[3]}{'-' + c[4] if c[4] else ''}" for c in CASES]
+)
 def test_every_command_fails_with_one_line(base, tmp_path, capsys, monkeypatch, name, argv, kind, trouble, variant):
     monkeypatch.chdir(tmp_path)
     suffix = SUFFIX[kind] if kind != "jsonl-to-json" else ".jsonl"
@@ -170,8 +244,9 @@ def test_every_command_fails_with_one_line(base, tmp_path, capsys, monkeypatch, 
     elif trouble == "outdir":  # an output file that is a folder
         out = tmp_path / "afolder"
         out.mkdir()
-    args = [a.replace("{IN}", str(inp)).replace("{OUT2}", str(out2)).replace("{OUT}", str(out))
-            .replace(B, str(base)) for a in argv]
+    args = [
+        a.replace("{IN}", str(inp)).replace("{OUT2}", str(out2)).replace("{OUT}", str(out)).replace(B, str(base)) for a in argv
+    ]
     code, stdout, stderr = run(args, capsys)
     assert code != 0, (args, stdout, stderr)
     assert "Traceback" not in stdout + stderr
@@ -191,13 +266,18 @@ def test_the_console_script_gives_one_line_for_a_fifo_and_a_missing_path(tmp_pat
     os.mkfifo(fifo)
     exe = Path(sys.executable).with_name("vnreorg")
     for target in (fifo, tmp_path / "missing.txt"):
-        proc = subprocess.run([str(exe), "extract", str(target), "--model", str(base / "model" / "model")],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [str(exe), "extract", str(target), "--model", str(base / "model" / "model")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.strip().count("\n") == 0 and proc.stderr.startswith("error: "), proc.stderr
         assert str(target) in proc.stderr
-    assert "FIFO" in subprocess.run([str(exe), "corpus", "validate", str(fifo)], capture_output=True, text=True,
-                                    timeout=60).stderr
+    assert (
+        "FIFO" in subprocess.run([str(exe), "corpus", "validate", str(fifo)], capture_output=True, text=True, timeout=60).stderr
+    )
 
 
 def test_corpus_build_refuses_a_fifo_among_the_articles(tmp_path, capsys):
@@ -205,15 +285,25 @@ def test_corpus_build_refuses_a_fifo_among_the_articles(tmp_path, capsys):
     seeds.mkdir()
     (seeds / "000_a.txt").write_text("Tin thử\n\n" + VIETNAMESE, encoding="utf-8")
     os.mkfifo(seeds / "001_b.txt")
-    code, _, err = run(["corpus", "build", str(seeds), "--out", str(tmp_path / "d.jsonl"),
-                        "--report", str(tmp_path / "r.jsonl")], capsys)
+    code, _, err = run(
+        ["corpus", "build", str(seeds), "--out", str(tmp_path / "d.jsonl"), "--report", str(tmp_path / "r.jsonl")], capsys
+    )
     assert code == 2 and err.strip() == f"error: {seeds / '001_b.txt'}: is a FIFO, expected a regular file"
     assert not (tmp_path / "d.jsonl").exists()
 
 
 def test_extract_out_to_a_folder_leaves_no_temp_file(tmp_path, base):
     (tmp_path / "outdir").mkdir()
-    code, _, _ = run(["extract", str(base / "article.txt"), "--model", str(base / "model" / "model"),
-                      "--out", str(tmp_path / "outdir"), "--no-progress"])
+    code, _, _ = run(
+        [
+            "extract",
+            str(base / "article.txt"),
+            "--model",
+            str(base / "model" / "model"),
+            "--out",
+            str(tmp_path / "outdir"),
+            "--no-progress",
+        ]
+    )
     assert code == 2
     assert list(tmp_path.rglob("*.tmp")) == [] and list((tmp_path / "outdir").iterdir()) == []

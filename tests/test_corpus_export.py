@@ -1,4 +1,5 @@
 """Exports derived from gold: Parquet dataset + card (loads offline), spaCy DocBin, CoNLL BIO, folds."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,15 @@ def gold_docs() -> list[Document]:
         "doc-a",
         "Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
         "Thị xã giảm 03 tổ dân phố và 10% biên chế.",
-        [("AGENCY", "Thành ủy Sóc Trăng"), ("MERGE_ACTION", "nhất thể hóa"), ("TITLE", "Bí thư Đảng ủy"),
-         ("TITLE", "Chủ tịch UBND Phường 6"), ("MERGE_ACTION", "giảm"), ("NUMBER", "03"), ("NUMBER", "10%")],
+        [
+            ("AGENCY", "Thành ủy Sóc Trăng"),
+            ("MERGE_ACTION", "nhất thể hóa"),
+            ("TITLE", "Bí thư Đảng ủy"),
+            ("TITLE", "Chủ tịch UBND Phường 6"),
+            ("MERGE_ACTION", "giảm"),
+            ("NUMBER", "03"),
+            ("NUMBER", "10%"),
+        ],
         [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")],
         provenance=PROVENANCE,
         meta={"title": "Tin A", "outlet": "Báo Sóc Trăng", "date": "2018-05-14T06:00", "source_file": "000_a.txt"},
@@ -41,8 +49,13 @@ def gold_docs() -> list[Document]:
     b = doc_from_surfaces(
         "doc-b",
         "Sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố; giải thể Trung tâm Dân số.",
-        [("MERGE_ACTION", "Sáp nhập"), ("AGENCY", "Phòng Y tế"), ("AGENCY", "Phòng Nội vụ thành phố"),
-         ("MERGE_ACTION", "giải thể"), ("AGENCY", "Trung tâm Dân số")],
+        [
+            ("MERGE_ACTION", "Sáp nhập"),
+            ("AGENCY", "Phòng Y tế"),
+            ("AGENCY", "Phòng Nội vụ thành phố"),
+            ("MERGE_ACTION", "giải thể"),
+            ("AGENCY", "Trung tâm Dân số"),
+        ],
         [(0, 1, "source"), (0, 2, "target"), (3, 4, "source")],
         provenance=PROVENANCE,
         meta={"title": "Tin B", "outlet": None, "date": None, "source_file": "001_b.txt"},
@@ -57,9 +70,11 @@ def gold_docs() -> list[Document]:
     return [c, a, b]  # not sorted: exports must not depend on gold order
 
 
-AGREEMENT = {"documents": ["doc-a", "doc-b"],
-             "spans_strict": {"AGENCY": {"f1": 0.9, "n": 10}, "TITLE": {"f1": 0.75, "n": 4}},
-             "relations": {"f1": 0.6}}
+AGREEMENT = {
+    "documents": ["doc-a", "doc-b"],
+    "spans_strict": {"AGENCY": {"f1": 0.9, "n": 10}, "TITLE": {"f1": 0.75, "n": 4}},
+    "relations": {"f1": 0.6},
+}
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +84,9 @@ def exported(tmp_path_factory):
     write_documents(gold, gold_docs())
     (root / "gold" / "agreement.json").write_text(json.dumps(AGREEMENT), encoding="utf-8")
     (root / "gold" / "AGREEMENT.md").write_text(
-        "# Agreement\n\n## How to read these figures\n\n- Both passes were made by one team.\n\n## Other\n\nx\n",
-        encoding="utf-8")
-    (root / "gold" / "review.json").write_text(json.dumps({"doc-c": {"sentences": 4, "complete": True}}),
-                                               encoding="utf-8")
+        "# Agreement\n\n## How to read these figures\n\n- Both passes were made by one team.\n\n## Other\n\nx\n", encoding="utf-8"
+    )
+    (root / "gold" / "review.json").write_text(json.dumps({"doc-c": {"sentences": 4, "complete": True}}), encoding="utf-8")
     sources = root / "SOURCES.md"
     sources.write_text("# Sources\n\n- 000_a.txt: Báo Sóc Trăng, 14/05/2018\n", encoding="utf-8")
     written = export_all(gold, root / "export", sources_path=sources)
@@ -120,7 +134,7 @@ def test_parquet_tokens_offsets_spans_relations_reproduce_gold(hf_train):
             assert doc.text[start:end] == tok
         spans = {(s["id"], s["start"], s["end"], span_names[s["label"]]) for s in row["spans"]}
         assert spans == {(s.id, s.start, s.end, s.label) for s in doc.spans}
-        assert all(doc.text[s["start"]:s["end"]] == s["text"] for s in row["spans"])
+        assert all(doc.text[s["start"] : s["end"]] == s["text"] for s in row["spans"])
         rels = [(r["head"], r["child"], rel_names[r["label"]]) for r in row["relations"]]
         assert rels == [(r.head, r.child, r.label) for r in doc.relations]
         assert [(s["start"], s["end"]) for s in row["sentences"]] == [tuple(s) for s in doc.sentences]
@@ -157,10 +171,10 @@ def test_sentences_config_loads_and_maps_back_to_documents(exported, hf_train, t
         for tok, start, end in zip(row["tokens"], row["token_starts"], row["token_ends"], strict=True):
             assert row["text"][start:end] == tok
         doc, shift = gold[row["doc_id"]], row["sentence_start"]
-        assert doc.text[shift:shift + len(row["text"])] == row["text"]
+        assert doc.text[shift : shift + len(row["text"])] == row["text"]
         for sp in row["spans"]:
             assert doc.span_by_id()[sp["id"]].start == sp["start"] + shift
-            assert row["text"][sp["start"]:sp["end"]] == sp["text"]
+            assert row["text"][sp["start"] : sp["end"]] == sp["text"]
             assert doc.span_by_id()[sp["id"]].label == names[sp["label"]]
     for doc_row in hf_train:  # sentence rows, concatenated, are the document row
         rows = by_doc[doc_row["id"]]
@@ -192,10 +206,14 @@ def test_docbin_bio_equals_parquet_bio_and_keeps_relations(exported, hf_train):
         assert ([t.text for t in toks], bio) == parquet[doc_id]
         doc = gold[doc_id]
         by_id = doc.span_by_id()
-        expected = [(by_id[r.head].start, by_id[r.head].end, by_id[r.child].start, by_id[r.child].end, r.label)
-                    for r in doc.relations]
-        got = [(h0 + p.user_data[OFFSET], h1 + p.user_data[OFFSET], c0 + p.user_data[OFFSET], c1 + p.user_data[OFFSET], lab)
-               for p in paras for h0, h1, c0, c1, lab in p.user_data["relations"]]
+        expected = [
+            (by_id[r.head].start, by_id[r.head].end, by_id[r.child].start, by_id[r.child].end, r.label) for r in doc.relations
+        ]
+        got = [
+            (h0 + p.user_data[OFFSET], h1 + p.user_data[OFFSET], c0 + p.user_data[OFFSET], c1 + p.user_data[OFFSET], lab)
+            for p in paras
+            for h0, h1, c0, c1, lab in p.user_data["relations"]
+        ]
         assert sorted(got) == sorted(expected)
         assert [s.start_char + p.user_data[OFFSET] for p in paras for s in p.sents] == [s for s, _ in doc.sentences]
 
@@ -265,8 +283,9 @@ def test_card_yaml_and_sections(exported):
 
 
 def test_export_is_reproducible(exported, tmp_path):
-    again = export_all(exported["gold"], tmp_path / "export", folds_path=tmp_path / "folds.json",
-                       sources_path=exported["root"] / "SOURCES.md")
+    again = export_all(
+        exported["gold"], tmp_path / "export", folds_path=tmp_path / "folds.json", sources_path=exported["root"] / "SOURCES.md"
+    )
     for kind in ("hf", "spacy", "conll"):
         for path in again[kind]:
             twin = exported["out"] / path.relative_to(tmp_path / "export")
@@ -331,8 +350,12 @@ def test_committed_exports_are_derived_from_current_gold(tmp_path):
     committed = repo / "corpus" / "export"
     if not (committed / "hf" / "README.md").exists():
         pytest.fail("corpus/export is missing: run `vnreorg corpus export`")
-    fresh = export_all(repo / "corpus" / "gold" / "gold.jsonl", tmp_path / "export",
-                       folds_path=tmp_path / "folds.json", sources_path=repo / "seeds" / "SOURCES.md")
+    fresh = export_all(
+        repo / "corpus" / "gold" / "gold.jsonl",
+        tmp_path / "export",
+        folds_path=tmp_path / "folds.json",
+        sources_path=repo / "seeds" / "SOURCES.md",
+    )
     rel = {str(p.relative_to(tmp_path / "export")): p for kind in ("hf", "spacy", "conll") for p in fresh[kind]}
     present = {str(p.relative_to(committed)) for p in committed.rglob("*") if p.is_file()}
     assert present == set(rel), f"files differ from a fresh export: {sorted(present ^ set(rel))}"

@@ -1,4 +1,5 @@
 """Corpus statistics: exact counts on a tiny gold, agreement read when present, table and JSON output."""
+
 from __future__ import annotations
 
 import json
@@ -23,14 +24,31 @@ def span(doc_text: str, sid: str, surface: str, label: str) -> Span:
 
 
 def docs() -> list[Document]:
-    d1 = Document("d1", TEXT_1, sentences=sentences(TEXT_1), spans=[
-        span(TEXT_1, "T1", "giảm", "MERGE_ACTION"), span(TEXT_1, "T2", "03", "NUMBER"),
-        span(TEXT_1, "T3", "10%", "NUMBER"), span(TEXT_1, "T4", "Sáp nhập", "MERGE_ACTION"),
-        span(TEXT_1, "T5", "Phòng Y tế", "AGENCY"), span(TEXT_1, "T6", "Phòng Nội vụ thành phố", "AGENCY"),
-    ], relations=[Relation("T1", "T2", "amount"), Relation("T1", "T3", "amount"),
-                  Relation("T4", "T5", "source"), Relation("T4", "T6", "target")])
-    d2 = Document("d2", TEXT_2, sentences=sentences(TEXT_2), spans=[
-        span(TEXT_2, "T1", "Xã Điền Công", "AGENCY"), span(TEXT_2, "T2", "887/888", "NUMBER")])
+    d1 = Document(
+        "d1",
+        TEXT_1,
+        sentences=sentences(TEXT_1),
+        spans=[
+            span(TEXT_1, "T1", "giảm", "MERGE_ACTION"),
+            span(TEXT_1, "T2", "03", "NUMBER"),
+            span(TEXT_1, "T3", "10%", "NUMBER"),
+            span(TEXT_1, "T4", "Sáp nhập", "MERGE_ACTION"),
+            span(TEXT_1, "T5", "Phòng Y tế", "AGENCY"),
+            span(TEXT_1, "T6", "Phòng Nội vụ thành phố", "AGENCY"),
+        ],
+        relations=[
+            Relation("T1", "T2", "amount"),
+            Relation("T1", "T3", "amount"),
+            Relation("T4", "T5", "source"),
+            Relation("T4", "T6", "target"),
+        ],
+    )
+    d2 = Document(
+        "d2",
+        TEXT_2,
+        sentences=sentences(TEXT_2),
+        spans=[span(TEXT_2, "T1", "Xã Điền Công", "AGENCY"), span(TEXT_2, "T2", "887/888", "NUMBER")],
+    )
     return [d1, d2]
 
 
@@ -58,10 +76,14 @@ def test_agreement_is_read_beside_gold_and_rendered(tmp_path):
     gold = tmp_path / "gold.jsonl"
     write_documents(gold, docs())
     assert read_agreement(gold) is None
-    agreement = {"span_f1": {"strict": {"AGENCY": 0.8125, "NUMBER": 1.0}, "overlap": {"AGENCY": 0.9}},
-                 "by_doc": {"d1": {"spans": {"AGENCY": {"f1": 0.5, "n": 3}}, "micro": {"f1": 0.25}}},
-                 "kappa": {"overall": 0.77, "tokens": 120}, "note": "two documents", "docs": ["d1", "d2"],
-                 "documents": [{"id": "d1", "source_file": "a.txt"}, {"id": "d2"}]}
+    agreement = {
+        "span_f1": {"strict": {"AGENCY": 0.8125, "NUMBER": 1.0}, "overlap": {"AGENCY": 0.9}},
+        "by_doc": {"d1": {"spans": {"AGENCY": {"f1": 0.5, "n": 3}}, "micro": {"f1": 0.25}}},
+        "kappa": {"overall": 0.77, "tokens": 120},
+        "note": "two documents",
+        "docs": ["d1", "d2"],
+        "documents": [{"id": "d1", "source_file": "a.txt"}, {"id": "d2"}],
+    }
     (tmp_path / "agreement.json").write_text(json.dumps(agreement), encoding="utf-8")
     assert read_agreement(gold) == agreement
     table = agreement_table(agreement)

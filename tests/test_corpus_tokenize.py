@@ -1,5 +1,6 @@
 """The project tokenizer: a lower-case one-letter syllable never keeps a sentence-final full stop;
 upper-case initials do; model configs apply the same rules and a saved pipeline keeps them."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -15,9 +16,56 @@ VOWELS = "aăâeêioôơuưy"
 TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]  # none, huyền, sắc, hỏi, ngã, nặng
 ONE_LETTER = [unicodedata.normalize("NFC", v + t) for v in VOWELS for t in TONES]
 # Syllables written without a consonant, with several tones (real words).
-VOWEL_ONLY = ["ai", "ái", "ải", "ao", "áo", "ảo", "âu", "ấu", "ây", "ấy", "eo", "éo", "êu", "ếu", "ia", "ỉa",
-              "iu", "oa", "òa", "oe", "oi", "ói", "ôi", "ối", "ổi", "ơi", "ới", "ua", "úa", "ùa", "uê", "uể", "ui",
-              "ủi", "uy", "ưa", "ừa", "ửa", "ưu", "yêu", "yếu", "oai", "oái", "uôi", "ươi", "ười", "uya", "uyên"]
+VOWEL_ONLY = [
+    "ai",
+    "ái",
+    "ải",
+    "ao",
+    "áo",
+    "ảo",
+    "âu",
+    "ấu",
+    "ây",
+    "ấy",
+    "eo",
+    "éo",
+    "êu",
+    "ếu",
+    "ia",
+    "ỉa",
+    "iu",
+    "oa",
+    "òa",
+    "oe",
+    "oi",
+    "ói",
+    "ôi",
+    "ối",
+    "ổi",
+    "ơi",
+    "ới",
+    "ua",
+    "úa",
+    "ùa",
+    "uê",
+    "uể",
+    "ui",
+    "ủi",
+    "uy",
+    "ưa",
+    "ừa",
+    "ửa",
+    "ưu",
+    "yêu",
+    "yếu",
+    "oai",
+    "oái",
+    "uôi",
+    "ươi",
+    "ười",
+    "uya",
+    "uyên",
+]
 
 
 def test_every_vowel_with_every_tone_is_listed():
@@ -55,7 +103,7 @@ UPPER_WITH_DIACRITIC = [s.upper() for s in ONE_LETTER if not s.isascii()]
 
 @pytest.mark.parametrize("syllable", UPPER_WITH_DIACRITIC)
 def test_upper_case_syllable_with_a_diacritic_is_not_an_initial(syllable):
-    """"UBND thị trấn Châu Ổ." must end on the token "Ổ": initials are plain letters (A-Z)."""
+    """ "UBND thị trấn Châu Ổ." must end on the token "Ổ": initials are plain letters (A-Z)."""
     words = [t for t, _, _ in tokenize(f"Thị trấn Châu {syllable}. Hôm nay")]
     assert words[3:5] == [syllable, "."], words
 
@@ -78,7 +126,8 @@ def test_a_pipeline_initialised_from_a_config_saves_and_reloads_the_rules(tmp_pa
 
     cfg = load_config_from_str(
         '[nlp]\nlang = "vi"\npipeline = []\n\n[nlp.tokenizer]\n@tokenizers = "spacy.Tokenizer.v1"\n\n'
-        '[initialize]\n\n[initialize.before_init]\n@callbacks = "vnreorg.project_tokenizer.v1"\n')
+        '[initialize]\n\n[initialize.before_init]\n@callbacks = "vnreorg.project_tokenizer.v1"\n'
+    )
     nlp = load_model_from_config(cfg, auto_fill=True, validate=True)
     assert [t.text for t in nlp.make_doc("Thú y.")] == ["Thú", "y."]  # spaCy's own rules, before initialising
     nlp.initialize()

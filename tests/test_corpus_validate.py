@@ -1,4 +1,5 @@
 """The gold validator: each rule fires on a tiny broken document, names where, and clean gold passes."""
+
 from __future__ import annotations
 
 import json
@@ -17,23 +18,43 @@ from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import write_documents
 from vnreorg.schema import Document, Relation, Span
 
-TEXT_A = ("Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
-          "Thị xã giảm 03 tổ dân phố và 10% biên chế.")
+TEXT_A = (
+    "Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
+    "Thị xã giảm 03 tổ dân phố và 10% biên chế."
+)
 TEXT_B = "Sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố; giải thể Trung tâm Dân số (cũ)."
 
 
 def doc_a() -> Document:
-    return doc_from_surfaces("a", TEXT_A, [
-        ("AGENCY", "Thành ủy Sóc Trăng"), ("MERGE_ACTION", "nhất thể hóa"), ("TITLE", "Bí thư Đảng ủy"),
-        ("TITLE", "Chủ tịch UBND Phường 6"), ("MERGE_ACTION", "giảm"), ("NUMBER", "03"), ("NUMBER", "10%"),
-    ], [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")])
+    return doc_from_surfaces(
+        "a",
+        TEXT_A,
+        [
+            ("AGENCY", "Thành ủy Sóc Trăng"),
+            ("MERGE_ACTION", "nhất thể hóa"),
+            ("TITLE", "Bí thư Đảng ủy"),
+            ("TITLE", "Chủ tịch UBND Phường 6"),
+            ("MERGE_ACTION", "giảm"),
+            ("NUMBER", "03"),
+            ("NUMBER", "10%"),
+        ],
+        [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")],
+    )
 
 
 def doc_b() -> Document:
-    return doc_from_surfaces("b", TEXT_B, [
-        ("MERGE_ACTION", "Sáp nhập"), ("AGENCY", "Phòng Y tế"), ("AGENCY", "Phòng Nội vụ thành phố"),
-        ("MERGE_ACTION", "giải thể"), ("AGENCY", "Trung tâm Dân số (cũ)"),
-    ], [(0, 1, "source"), (0, 2, "target"), (3, 4, "source")])
+    return doc_from_surfaces(
+        "b",
+        TEXT_B,
+        [
+            ("MERGE_ACTION", "Sáp nhập"),
+            ("AGENCY", "Phòng Y tế"),
+            ("AGENCY", "Phòng Nội vụ thành phố"),
+            ("MERGE_ACTION", "giải thể"),
+            ("AGENCY", "Trung tâm Dân số (cũ)"),
+        ],
+        [(0, 1, "source"), (0, 2, "target"), (3, 4, "source")],
+    )
 
 
 def codes(problems) -> list[str]:
@@ -113,12 +134,12 @@ def test_unknown_labels_are_reported():
 def test_relation_types_endpoints_sentence_self_and_duplicates():
     doc = doc_a()
     doc.relations += [
-        Relation("T5", "T1", "amount"),      # amount to an AGENCY: type not allowed (same sentence? no: T5 in S1)
-        Relation("T2", "T404", "source"),    # missing endpoint
-        Relation("T2", "T2", "source"),      # self
-        Relation("T2", "T3", "source"),      # duplicate
-        Relation("T2", "T4", "target"),      # conflicting label for a pair
-        Relation("T1", "T3", "source"),      # head is not a MERGE_ACTION
+        Relation("T5", "T1", "amount"),  # amount to an AGENCY: type not allowed (same sentence? no: T5 in S1)
+        Relation("T2", "T404", "source"),  # missing endpoint
+        Relation("T2", "T2", "source"),  # self
+        Relation("T2", "T3", "source"),  # duplicate
+        Relation("T2", "T4", "target"),  # conflicting label for a pair
+        Relation("T1", "T3", "source"),  # head is not a MERGE_ACTION
     ]
     problems = validate_documents([doc])
     got = codes(problems)
@@ -152,8 +173,12 @@ def test_validate_path_reports_file_lines_and_malformed_records(tmp_path):
     path = tmp_path / "gold.jsonl"
     bad = doc_b()
     bad.spans[0].label = "ORG"
-    lines = [json.dumps(doc_a().to_dict(), ensure_ascii=False), "", json.dumps(bad.to_dict(), ensure_ascii=False),
-             json.dumps({"id": "broken", "text": "x", "spans": [{"id": "T1", "begin": 0}]})]
+    lines = [
+        json.dumps(doc_a().to_dict(), ensure_ascii=False),
+        "",
+        json.dumps(bad.to_dict(), ensure_ascii=False),
+        json.dumps({"id": "broken", "text": "x", "spans": [{"id": "T1", "begin": 0}]}),
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     problems = validate_path(path)
     assert [(p.line, p.doc_id, p.code) for p in problems] == [(4, "broken", "record"), (3, "b", "span-label")]
@@ -214,7 +239,12 @@ def test_any_token_run_with_word_edges_validates(i, j):
     first, last = TOKENS[i], TOKENS[j]
     if not (first[0][0].isalnum() and (last[0][-1].isalnum() or last[0] == "%")):
         return
-    doc = Document("p", SENTENCE, sentences=[(0, len(SENTENCE))], spans=[Span("T1", first[1], last[2], "AGENCY", text=SENTENCE[first[1]:last[2]])])
+    doc = Document(
+        "p",
+        SENTENCE,
+        sentences=[(0, len(SENTENCE))],
+        spans=[Span("T1", first[1], last[2], "AGENCY", text=SENTENCE[first[1] : last[2]])],
+    )
     assert validate_documents([doc]) == []
 
 

@@ -11,6 +11,7 @@ the next (complete) run, no temporary file or staging folder is left.
 The child is forked from the test process after the heavy imports (spaCy, datasets), so a run takes
 seconds and the kills land in the work itself, not in interpreter start-up.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -111,7 +112,7 @@ def test_the_gold_lock_serialises_writers(tmp_path):
     """A second writer waits for the first; past its timeout it stops with a clear error."""
     order = []
     with locked(tmp_path):
-        t = threading.Thread(target=lambda: (locked_append(tmp_path, order)))
+        t = threading.Thread(target=lambda: locked_append(tmp_path, order))
         t.start()
         time.sleep(0.5)
         order.append("first done")
@@ -119,9 +120,16 @@ def test_the_gold_lock_serialises_writers(tmp_path):
     assert order == ["first done", "second"]
     import subprocess
 
-    holder = subprocess.Popen([sys.executable, "-c", "import sys,time; from vnreorg.fileset import locked\n"
-                               f"with locked({str(tmp_path)!r}):\n print('held', flush=True); time.sleep(30)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; from vnreorg.fileset import locked\n"
+            f"with locked({str(tmp_path)!r}):\n print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(VnreorgError, match=rf"locked by another run \(pid {holder.pid}\)"):
@@ -151,13 +159,29 @@ def test_gold_writers_wait_for_the_lock(tmp_path, capsys):
     for n, task in enumerate(tasks, 1):
         task["id"] = n
         task["annotations"][0].update({"id": n, "completed_by": 1, "updated_at": "2026-11-30T10:00:00Z"})
-    holder = subprocess.Popen([sys.executable, "-c", "import time; from vnreorg.fileset import locked\n"
-                               f"with locked({str(gold.parent)!r}):\n print('held', flush=True); time.sleep(1.5)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from vnreorg.fileset import locked\n"
+            f"with locked({str(gold.parent)!r}):\n print('held', flush=True); time.sleep(1.5)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "held"
     t0 = time.perf_counter()
-    _apply(tasks, gold=gold, documents=tmp_path / "none.jsonl", choose=None, write=True, all_annotations=None,
-           quiet=True, users={}, where="test")
+    _apply(
+        tasks,
+        gold=gold,
+        documents=tmp_path / "none.jsonl",
+        choose=None,
+        write=True,
+        all_annotations=None,
+        quiet=True,
+        users={},
+        where="test",
+    )
     waited = time.perf_counter() - t0
     holder.wait()
     assert waited > 0.8 and "waiting for the gold lock" in capsys.readouterr().err
@@ -189,7 +213,7 @@ def _copy_repo_data(dest: Path) -> Path:
     ws = dest / "annotation/worksheets/adjudicated/ws_000.txt"
     lines = ws.read_text(encoding="utf-8").splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if line.startswith(("source |", "target |", "amount |")))
-    ws.with_name("ws_000.txt").write_text("".join(lines[:first] + lines[first + 1:]), encoding="utf-8")
+    ws.with_name("ws_000.txt").write_text("".join(lines[:first] + lines[first + 1 :]), encoding="utf-8")
     return dest
 
 
@@ -231,6 +255,7 @@ def _arm(kill_before_op: int | None, count_file: Path | None) -> None:
         def wrapped(*args, **kwargs):
             step()
             return fn(*args, **kwargs)
+
         return wrapped
 
     for name in FS_OPS:
@@ -325,12 +350,16 @@ def _cli(*argv: str):
 
         sys.argv = ["vnreorg", *argv]
         main()
+
     return run
 
 
 def _leftovers(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if p.name.endswith(".tmp") or ".new-" in p.name or ".old-" in p.name or p.name == JOURNAL)
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.name.endswith(".tmp") or ".new-" in p.name or ".old-" in p.name or p.name == JOURNAL
+    )
 
 
 def _check_parses(root: Path) -> None:
@@ -446,8 +475,17 @@ def test_kill_9_during_worksheet_import_and_pull_leaves_old_or_new_gold(tmp_path
     def pull():
         from vnreorg.annotation.cli import _apply
 
-        _apply(tasks, gold=Path("corpus/gold/gold.jsonl"), documents=Path("corpus/documents.jsonl"), choose=None,
-               write=True, all_annotations=None, quiet=True, users={1: "a@example.com"}, where="fault test")
+        _apply(
+            tasks,
+            gold=Path("corpus/gold/gold.jsonl"),
+            documents=Path("corpus/documents.jsonl"),
+            choose=None,
+            write=True,
+            all_annotations=None,
+            quiet=True,
+            users={1: "a@example.com"},
+            where="fault test",
+        )
 
     ref_pull = _copy_repo_data(tmp_path / "ref-pull")
     ref_pull_run = _run_to_end(ref_pull, pull)

@@ -1,4 +1,5 @@
 """The evaluator: hand-worked cases, cross-checks against nervaluate / seqeval / spaCy, laws, bad input."""
+
 from __future__ import annotations
 
 import copy
@@ -42,14 +43,24 @@ def nervaluate_counts(gold_docs, pred_docs):
 
     def to_nv(docs):
         by_id = sorted(docs, key=lambda d: d.id)
-        return [[{"label": s.label, "start": s.start, "end": s.end - 1}
-                 for s in sorted(d.spans, key=lambda s: (s.start, s.end, s.label))] for d in by_id]
+        return [
+            [
+                {"label": s.label, "start": s.start, "end": s.end - 1}
+                for s in sorted(d.spans, key=lambda s: (s.start, s.end, s.label))
+            ]
+            for d in by_id
+        ]
 
     res = Evaluator(to_nv(gold_docs), to_nv(pred_docs), tags=list(ENTITY_LABELS), loader="dict").evaluate()
-    overall = {s: {k: getattr(res["overall"][NV_SCHEME[s]], k) for k in COUNTS} | {"f1": res["overall"][NV_SCHEME[s]].f1}
-               for s in SCHEMES if NV_SCHEME[s] in res["overall"]}
-    per_label = {lab: {s: {k: getattr(r[NV_SCHEME[s]], k) for k in COUNTS} | {"f1": r[NV_SCHEME[s]].f1} for s in SCHEMES}
-                 for lab, r in res["entities"].items()}
+    overall = {
+        s: {k: getattr(res["overall"][NV_SCHEME[s]], k) for k in COUNTS} | {"f1": res["overall"][NV_SCHEME[s]].f1}
+        for s in SCHEMES
+        if NV_SCHEME[s] in res["overall"]
+    }
+    per_label = {
+        lab: {s: {k: getattr(r[NV_SCHEME[s]], k) for k in COUNTS} | {"f1": r[NV_SCHEME[s]].f1} for s in SCHEMES}
+        for lab, r in res["entities"].items()
+    }
     return overall, per_label
 
 
@@ -57,14 +68,22 @@ def nervaluate_counts(gold_docs, pred_docs):
 # Hand-worked cases (the SemEval-2013 9.1 table that nervaluate popularised)
 # --------------------------------------------------------------------------------------------------
 
+
 def test_semeval_cases_by_hand():
     gold = [doc("d", [(0, 5, A), (10, 15, T), (20, 25, M), (30, 35, N), (40, 45, A)])]
-    pred = [doc("d", [(0, 5, A),      # correct everywhere
-                      (10, 15, A),    # same boundaries, wrong label
-                      (21, 25, M),    # boundary error, right label
-                      (31, 33, A),    # boundary and label error
-                      # (40, 45) missed
-                      (60, 65, N)])]  # spurious
+    pred = [
+        doc(
+            "d",
+            [
+                (0, 5, A),  # correct everywhere
+                (10, 15, A),  # same boundaries, wrong label
+                (21, 25, M),  # boundary error, right label
+                (31, 33, A),  # boundary and label error
+                # (40, 45) missed
+                (60, 65, N),
+            ],
+        )
+    ]  # spurious
     r = evaluate_documents(gold, pred, n_boot=0)
     assert counts(r, "strict") == {"correct": 1, "incorrect": 3, "partial": 0, "missed": 1, "spurious": 1}
     assert counts(r, "exact") == {"correct": 2, "incorrect": 2, "partial": 0, "missed": 1, "spurious": 1}
@@ -84,8 +103,7 @@ def test_semeval_cases_by_hand():
 
 def test_errors_carry_sentence_and_spans():
     text = "Sáp nhập Sở Nội vụ vào UBND tỉnh. Câu thứ hai có Ban Tổ chức."
-    gold = [Document("d", text, sentences=[(0, 33), (34, len(text))],
-                     spans=[Span("a", 9, 18, A), Span("b", 49, 60, A)])]
+    gold = [Document("d", text, sentences=[(0, 33), (34, len(text))], spans=[Span("a", 9, 18, A), Span("b", 49, 60, A)])]
     pred = [Document("d", text, sentences=[(0, 33), (34, len(text))], spans=[Span("p", 9, 18, T)])]
     r = evaluate_documents(gold, pred, n_boot=0)
     wrong = next(e for e in r.errors if e["kind"] == "wrong_label")
@@ -98,6 +116,7 @@ def test_errors_carry_sentence_and_spans():
 # --------------------------------------------------------------------------------------------------
 # Our matching rule where it differs from nervaluate 1.2.1 (documented in eval/README.md)
 # --------------------------------------------------------------------------------------------------
+
 
 def test_rule_overlapping_predictions_exact_match_wins_regardless_of_order():
     """nervaluate (issue 84) lets an earlier overlapping prediction consume the gold span that a later
@@ -155,6 +174,7 @@ def test_rule_any_overlap_counts_even_for_long_gold_spans():
 # --------------------------------------------------------------------------------------------------
 # Cross-check: nervaluate on random flat spans
 # --------------------------------------------------------------------------------------------------
+
 
 @st.composite
 def flat_spans(draw, length: int, max_spans: int = 7):
@@ -241,9 +261,11 @@ def test_equal_to_nervaluate_on_a_larger_random_corpus():
 # Cross-check: seqeval (strict, IOB2) and spaCy's Scorer, on token-aligned spans
 # --------------------------------------------------------------------------------------------------
 
-TEXT = ("Thực hiện Nghị quyết số 18-NQ/TW, tỉnh Sóc Trăng đã sáp nhập Ban Tuyên giáo Thành ủy với "
-        "Trung tâm Bồi dưỡng chính trị; giảm 12 đơn vị sự nghiệp, 7,5% biên chế và bố trí Bí thư Đảng ủy "
-        "đồng thời là Chủ tịch UBND phường 6.")
+TEXT = (
+    "Thực hiện Nghị quyết số 18-NQ/TW, tỉnh Sóc Trăng đã sáp nhập Ban Tuyên giáo Thành ủy với "
+    "Trung tâm Bồi dưỡng chính trị; giảm 12 đơn vị sự nghiệp, 7,5% biên chế và bố trí Bí thư Đảng ủy "
+    "đồng thời là Chủ tịch UBND phường 6."
+)
 
 
 @pytest.fixture(scope="module")
@@ -330,21 +352,40 @@ def test_strict_micro_and_per_label_equal_spacy_scorer(seed, tokens):
 # Relations (Taillé et al. 2020)
 # --------------------------------------------------------------------------------------------------
 
+
 def test_relations_strict_and_boundaries():
-    gold = [doc("d", [(0, 5, M), (10, 15, A), (20, 22, N), (30, 35, A)],
-                [("s0", "s1", "source"), ("s0", "s2", "amount"), ("s0", "s3", "target")])]
-    pred = [doc("d", [(0, 5, M), (10, 15, T), (20, 22, N), (31, 35, A), (50, 55, A)],
-                [("s0", "s1", "source"),   # child label wrong: boundaries only
-                 ("s0", "s2", "amount"),   # right
-                 ("s0", "s3", "target"),   # child boundary wrong: neither
-                 ("s0", "s4", "source")])]  # child matches no gold span: spurious, no crash
+    gold = [
+        doc(
+            "d",
+            [(0, 5, M), (10, 15, A), (20, 22, N), (30, 35, A)],
+            [("s0", "s1", "source"), ("s0", "s2", "amount"), ("s0", "s3", "target")],
+        )
+    ]
+    pred = [
+        doc(
+            "d",
+            [(0, 5, M), (10, 15, T), (20, 22, N), (31, 35, A), (50, 55, A)],
+            [
+                ("s0", "s1", "source"),  # child label wrong: boundaries only
+                ("s0", "s2", "amount"),  # right
+                ("s0", "s3", "target"),  # child boundary wrong: neither
+                ("s0", "s4", "source"),
+            ],
+        )
+    ]  # child matches no gold span: spurious, no crash
     r = evaluate_documents(gold, pred, n_boot=0)
     assert r.relations["strict"]["micro"]["tp"] == 1
     assert r.relations["boundaries"]["micro"]["tp"] == 2
     assert r.relations["strict"]["micro"]["precision"] == pytest.approx(1 / 4)
     assert r.relations["strict"]["micro"]["recall"] == pytest.approx(1 / 3)
     assert r.relations["boundaries"]["per_label"]["source"] == {
-        "tp": 1, "pred": 2, "gold": 1, "precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3)}
+        "tp": 1,
+        "pred": 2,
+        "gold": 1,
+        "precision": 0.5,
+        "recall": 1.0,
+        "f1": pytest.approx(2 / 3),
+    }
     assert r.error_counts["relation_missed"] == 2 and r.error_counts["relation_spurious"] == 3
     reasons = {e["reason"] for e in r.errors if e["kind"] == "relation_spurious"}
     assert "an argument span is not a gold span" in reasons
@@ -363,11 +404,13 @@ def test_relation_label_and_direction_matter():
 # Laws (hypothesis): order invariance, perfect = 1, empty -> recall 0
 # --------------------------------------------------------------------------------------------------
 
+
 @st.composite
 def any_corpus(draw, max_docs: int = 4, length: int = 30):
     """Arbitrary spans (overlaps allowed on both sides) and relations between them."""
     span = st.tuples(st.integers(0, length - 1), st.integers(1, 8), st.sampled_from(ENTITY_LABELS)).map(
-        lambda t: (t[0], min(length, t[0] + t[1]), t[2]))
+        lambda t: (t[0], min(length, t[0] + t[1]), t[2])
+    )
     n = draw(st.integers(1, max_docs))
     gold, pred = [], []
     for i in range(n):
@@ -376,8 +419,14 @@ def any_corpus(draw, max_docs: int = 4, length: int = 30):
             spans = draw(st.lists(span, max_size=6))
             rels = []
             if len(spans) >= 2:
-                rels = draw(st.lists(st.tuples(st.integers(0, len(spans) - 1), st.integers(0, len(spans) - 1),
-                                               st.sampled_from(RELATION_LABELS)), max_size=4))
+                rels = draw(
+                    st.lists(
+                        st.tuples(
+                            st.integers(0, len(spans) - 1), st.integers(0, len(spans) - 1), st.sampled_from(RELATION_LABELS)
+                        ),
+                        max_size=4,
+                    )
+                )
             sides.append(doc(f"d{i}", spans, [(f"s{h}", f"s{c}", lab) for h, c, lab in rels], length=length))
         gold.append(sides[0])
         pred.append(sides[1])
@@ -456,6 +505,7 @@ def test_counts_add_up(corpus):
 # Bootstrap
 # --------------------------------------------------------------------------------------------------
 
+
 def _noisy_corpus(n_docs: int = 30, seed: int = 3):
     rng = random.Random(seed)
     gold, pred = [], []
@@ -482,20 +532,24 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
 # Bad input: a clear error naming the place, or a reported rule
 # --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case, message", [
-    ("missing", "have no prediction"),
-    ("extra", "not in gold"),
-    ("dup_doc", "occurs twice"),
-    ("text", "text differs"),
-    ("label", "unknown label 'PERSON'"),
-    ("rel_label", "unknown label 'merge'"),
-    ("rel_missing", "refers to missing span 's9'"),
-    ("offsets", "bad offsets [5, 3)"),
-    ("beyond", "bad offsets [190, 250)"),
-    ("float", "offsets must be integers"),
-    ("dup_span", "span id 's0' used 2 times"),
-    ("no_gold", "no gold documents"),
-])
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing", "have no prediction"),
+        ("extra", "not in gold"),
+        ("dup_doc", "occurs twice"),
+        ("text", "text differs"),
+        ("label", "unknown label 'PERSON'"),
+        ("rel_label", "unknown label 'merge'"),
+        ("rel_missing", "refers to missing span 's9'"),
+        ("offsets", "bad offsets [5, 3)"),
+        ("beyond", "bad offsets [190, 250)"),
+        ("float", "offsets must be integers"),
+        ("dup_span", "span id 's0' used 2 times"),
+        ("no_gold", "no gold documents"),
+    ],
+)
 def test_bad_input_is_a_located_error(case, message):
     gold = [doc("a", [(0, 5, A), (10, 15, M)], [("s1", "s0", "source")]), doc("b", [(0, 5, N)])]
     pred = [doc("a", [(0, 5, A)]), doc("b", [])]
@@ -575,7 +629,11 @@ def test_per_label_shortcut_equals_scoring_each_label_alone(corpus):
     for li, label in enumerate(ENTITY_LABELS):
         gs, ps = g.subset(g.label == li), p.subset(p.label == li)
         exact = sc._align(gs, ps, "exact")
-        alone = {"strict": sc._align(gs, ps, "strict"), "exact": exact, "partial": sc._as_partial(exact),
-                 "type": sc._align(gs, ps, "type")}
+        alone = {
+            "strict": sc._align(gs, ps, "strict"),
+            "exact": exact,
+            "partial": sc._as_partial(exact),
+            "type": sc._align(gs, ps, "type"),
+        }
         for s in SCHEMES:
             assert counts(r, s, label) == alone[s].counts(), (s, label)

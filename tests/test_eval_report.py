@@ -1,4 +1,5 @@
 """Reports, cross-validation summaries, paired bootstrap and the `evaluate` command."""
+
 from __future__ import annotations
 
 import json
@@ -20,16 +21,27 @@ from vnreorg.eval.scoring import EvalResult, evaluate_documents
 from vnreorg.jsonio import write_documents
 from vnreorg.schema import ENTITY_LABELS, Document, Span
 
-TEXT = ("Tỉnh đã sáp nhập Sở Kế hoạch và Đầu tư với Sở Tài chính. Giảm 12 đơn vị sự nghiệp. "
-        "Bí thư Đảng ủy đồng thời là Chủ tịch UBND phường 6.")
+TEXT = (
+    "Tỉnh đã sáp nhập Sở Kế hoạch và Đầu tư với Sở Tài chính. Giảm 12 đơn vị sự nghiệp. "
+    "Bí thư Đảng ủy đồng thời là Chủ tịch UBND phường 6."
+)
+
+
 def _at(piece: str, label: str) -> tuple[int, int, str]:
     start = TEXT.index(piece)
     return start, start + len(piece), label
 
 
-GOLD_SPANS = [_at("sáp nhập", "MERGE_ACTION"), _at("Sở Kế hoạch và Đầu tư", "AGENCY"), _at("Sở Tài chính", "AGENCY"),
-              _at("Giảm", "MERGE_ACTION"), _at("12", "NUMBER"), _at("Bí thư Đảng ủy", "TITLE"),
-              _at("đồng thời là", "MERGE_ACTION"), _at("Chủ tịch UBND phường 6", "TITLE")]
+GOLD_SPANS = [
+    _at("sáp nhập", "MERGE_ACTION"),
+    _at("Sở Kế hoạch và Đầu tư", "AGENCY"),
+    _at("Sở Tài chính", "AGENCY"),
+    _at("Giảm", "MERGE_ACTION"),
+    _at("12", "NUMBER"),
+    _at("Bí thư Đảng ủy", "TITLE"),
+    _at("đồng thời là", "MERGE_ACTION"),
+    _at("Chủ tịch UBND phường 6", "TITLE"),
+]
 SENTENCES = [(0, TEXT.index("Giảm")), (TEXT.index("Giảm"), TEXT.index("Bí")), (TEXT.index("Bí"), len(TEXT))]
 
 
@@ -82,8 +94,11 @@ def test_report_files_are_consistent_and_self_contained(tmp_path):
 
 
 def test_highlight_marks_gold_and_prediction():
-    err = {"sentence": {"start": 0, "end": 57, "text": TEXT[:57]},
-           "gold": [{"start": 17, "end": 38, "label": "AGENCY"}], "pred": [{"start": 17, "end": 37, "label": "TITLE"}]}
+    err = {
+        "sentence": {"start": 0, "end": 57, "text": TEXT[:57]},
+        "gold": [{"start": 17, "end": 38, "label": "AGENCY"}],
+        "pred": [{"start": 17, "end": 37, "label": "TITLE"}],
+    }
     text = highlight_text(err)
     assert "⟦⟨Sở Kế hoạch và Đầu t⟩`pred:TITLE`ư⟧`gold:AGENCY`" in text
 
@@ -138,6 +153,7 @@ def test_cv_report_compares_systems(tmp_path):
 # The command
 # --------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def files(tmp_path):
     gold = gold_docs(4)
@@ -165,8 +181,9 @@ def test_cli_evaluate_writes_report_with_provenance(files, tmp_path):
 
     assert data["meta"]["corpus_version"]["sha256"] == hashlib.sha256(g.read_bytes()).hexdigest()
     assert data["meta"]["model"] is None and data["meta"]["pred"] == str(a)
-    assert data["meta"]["command"] == (f"vnreorg evaluate --gold {g} --pred {a} --compare {b} --out {out} "
-                                       "--seed 0 --n-boot 50 --max-errors 200")
+    assert data["meta"]["command"] == (
+        f"vnreorg evaluate --gold {g} --pred {a} --compare {b} --out {out} --seed 0 --n-boot 50 --max-errors 200"
+    )
     cmp = data["comparison"]["entities.strict"]
     assert cmp["delta"] == pytest.approx(cmp["a"] - cmp["b"]) and cmp["a"] > cmp["b"]
     assert "Comparison:" in (out / "report.md").read_text(encoding="utf-8")
@@ -205,8 +222,9 @@ def test_cli_model_sees_texts_only(files, tmp_path, monkeypatch):
     def predict_documents(model, docs):
         seen.extend(docs)
         # An "oracle" that re-finds the gold strings by search: a real function, not a stub of ours.
-        return [Document(d.id, d.text, spans=[Span(f"p{i}", s, e, lab) for i, (s, e, lab) in enumerate(GOLD_SPANS)])
-                for d in docs]
+        return [
+            Document(d.id, d.text, spans=[Span(f"p{i}", s, e, lab) for i, (s, e, lab) in enumerate(GOLD_SPANS)]) for d in docs
+        ]
 
     module = types.ModuleType("vnreorg.models.predict")
     module.predict_documents = predict_documents
@@ -271,20 +289,32 @@ def test_markdown_and_html_show_the_same_tables():
     gold = gold_docs()
     d = evaluate_documents(gold, noisy(gold, 1), n_boot=20).to_dict()
     d["meta"] = {"model": "m|1", "command": "vnreorg evaluate | head"}
-    comparison = paired_bootstrap(evaluate_documents(gold, noisy(gold, 1), n_boot=0), evaluate_documents(gold, noisy(gold, 2), n_boot=0),
-                                  n_boot=20)
-    systems = {name: {f"f{k}": evaluate_documents(gold[k::2], noisy(gold, s)[k::2], n_boot=0) for k in range(2)}
-               for name, s in (("rules", 3), ("ner", 4))}
+    comparison = paired_bootstrap(
+        evaluate_documents(gold, noisy(gold, 1), n_boot=0), evaluate_documents(gold, noisy(gold, 2), n_boot=0), n_boot=20
+    )
+    systems = {
+        name: {f"f{k}": evaluate_documents(gold[k::2], noisy(gold, s)[k::2], n_boot=0) for k in range(2)}
+        for name, s in (("rules", 3), ("ner", 4))
+    }
     c = compare_systems(systems, n_boot=20)
-    cases = [(report.report_tables(d, comparison), report.render_markdown(d, title="t", comparison=comparison),
-              report.render_html(d, title="t", comparison=comparison)),
-             (report.cv_tables(c, {"seed": 0}), report.render_cv_markdown(c, title="t", meta={"seed": 0}),
-              report.render_cv_html(c, title="t", meta={"seed": 0}))]
+    cases = [
+        (
+            report.report_tables(d, comparison),
+            report.render_markdown(d, title="t", comparison=comparison),
+            report.render_html(d, title="t", comparison=comparison),
+        ),
+        (
+            report.cv_tables(c, {"seed": 0}),
+            report.render_cv_markdown(c, title="t", meta={"seed": 0}),
+            report.render_cv_html(c, title="t", meta={"seed": 0}),
+        ),
+    ]
     for tables, md, page in cases:
         assert len(tables) >= 5
         for t in tables.values():
             texts = [t.title.replace("`", ""), *t.header, *t.notes] + [
-                cell.text if isinstance(cell, report.Cell) else str(cell) for row in t.rows for cell in row]
+                cell.text if isinstance(cell, report.Cell) else str(cell) for row in t.rows for cell in row
+            ]
             for text in filter(None, texts):
                 assert text.replace("|", "\\|") in md.replace("`", ""), text
                 assert html_mod.escape(text) in page.replace("<code>", "").replace("</code>", ""), text

@@ -1,5 +1,6 @@
 """Events (issue 17): trigger typing, normalisation, reading extract output, linking, cross-check,
 deduplication, the build command."""
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ def _table(tmp_path, body: str) -> Path:
 
 # --- typing --------------------------------------------------------------------------------------
 
+
 def test_trigger_table_loads_and_types_by_whole_trigger_or_longest_prefix():
     table = events.load_event_triggers()
     assert set(table.values()) <= set(events.EVENT_TYPES)
@@ -41,11 +43,14 @@ def test_trigger_table_loads_and_types_by_whole_trigger_or_longest_prefix():
     assert events.event_type("bãi bỏ", table) == events.OTHER
 
 
-@pytest.mark.parametrize("body, message", [
-    ("giải thể\tabolish\n", "type 'abolish'"),
-    ("giải thể\tdissolve\nGiải thể\tdissolve\n", "duplicate trigger"),
-    ("giải thể\n", "expected 2 tab-separated fields"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("giải thể\tabolish\n", "type 'abolish'"),
+        ("giải thể\tdissolve\nGiải thể\tdissolve\n", "duplicate trigger"),
+        ("giải thể\n", "expected 2 tab-separated fields"),
+    ],
+)
 def test_trigger_table_errors_name_file_and_line(tmp_path, body, message):
     path = _table(tmp_path, body)
     with pytest.raises(VnreorgError) as err:
@@ -55,8 +60,11 @@ def test_trigger_table_errors_name_file_and_line(tmp_path, body, message):
 
 def test_typing_measure_counts_a_wrong_type(tmp_path):
     gold = tmp_path / "types.tsv"
-    gold.write_text("# source: t\n# version: 1\ndoc_id\tspan_id\tstart\tend\ttrigger\ttype\tnote\n"
-                    "d\tT1\t0\t8\tgiải thể\tdissolve\t\nd\tT2\t9\t17\tsáp nhập\tsplit\t\n", encoding="utf-8")
+    gold.write_text(
+        "# source: t\n# version: 1\ndoc_id\tspan_id\tstart\tend\ttrigger\ttype\tnote\n"
+        "d\tT1\t0\t8\tgiải thể\tdissolve\t\nd\tT2\t9\t17\tsáp nhập\tsplit\t\n",
+        encoding="utf-8",
+    )
     result = events.measure_typing(gold)
     assert (result["actions"], result["right"]) == (2, 1) and result["wrong"][0]["predicted"] == "merge"
 
@@ -68,6 +76,7 @@ def test_seed_typing_gold_covers_every_gold_action():
 
 
 # --- normalising ---------------------------------------------------------------------------------
+
 
 def test_names_amounts_and_dates_are_normalised(res):
     assert events.normalise_name("UBND  TP. Sóc Trăng", res) == "Ủy ban nhân dân thành phố Sóc Trăng"
@@ -92,12 +101,21 @@ def _record(doc_id="art-1", sentence=SENTENCE, base=100, meta=None, target=("t�
             start = sentence.index(surface, start + 1)
         return {"text": surface, "label": label, "start": base + start, "end": base + start + len(surface), "score": 0.9}
 
-    ev = {"action": ent("sáp nhập", "MERGE_ACTION"),
-          "sources": [ent("tỉnh Phú Yên", "AGENCY"), ent("tỉnh Đắk Lắk", "AGENCY")],
-          "targets": [ent(target[0], "AGENCY", target[1])], "amounts": [],
-          "sentence": {"start": base, "end": base + len(sentence), "text": sentence}}
-    rec = {"source": f"archive/{doc_id}.txt", "id": "text0", "entities": ev["sources"] + ev["targets"], "relations": [],
-           "events": [ev], "warnings": []}
+    ev = {
+        "action": ent("sáp nhập", "MERGE_ACTION"),
+        "sources": [ent("tỉnh Phú Yên", "AGENCY"), ent("tỉnh Đắk Lắk", "AGENCY")],
+        "targets": [ent(target[0], "AGENCY", target[1])],
+        "amounts": [],
+        "sentence": {"start": base, "end": base + len(sentence), "text": sentence},
+    }
+    rec = {
+        "source": f"archive/{doc_id}.txt",
+        "id": "text0",
+        "entities": ev["sources"] + ev["targets"],
+        "relations": [],
+        "events": [ev],
+        "warnings": [],
+    }
     if meta:
         rec["meta"] = meta
     return rec
@@ -130,11 +148,14 @@ def test_reader_names_the_bad_line(tmp_path):
 
 # --- linking -------------------------------------------------------------------------------------
 
+
 def test_homonyms_resolved_by_context_or_left_unresolved(res):
     doc = "Thành ủy Sóc Trăng thực hiện ở Phường 3. TP. Sóc Trăng có 10 phường."
     link = linking.link_mention("Phường 3", "Thành ủy Sóc Trăng thực hiện ở Phường 3.", doc, meta={"date": "2018-05-14"}, res=res)
     assert link["status"] == "linked" and link["code"] == "31519" and link["era"] == "pre2025"
-    bare = linking.link_mention("Phường 3", "Thực hiện ở Phường 3.", "Thực hiện ở Phường 3.", meta={"date": "2018-05-14"}, res=res)
+    bare = linking.link_mention(
+        "Phường 3", "Thực hiện ở Phường 3.", "Thực hiện ở Phường 3.", meta={"date": "2018-05-14"}, res=res
+    )
     assert bare["status"] == "unresolved" and bare["n_candidates"] > 1
     assert any(c["code"] == "31519" for c in bare["candidates"])
     assert linking.link_mention("Hợp Nhất", "Hợp Nhất", "Hợp Nhất", res=res) is None  # a bare name is never a form
@@ -177,9 +198,13 @@ def test_validator_checks_the_optional_links_field():
     doc = read_documents(GOLD)[0]
     assert "links" not in doc.to_dict()  # gold without links is written as before
     agency = next(s for s in doc.spans if s.label == "AGENCY")
-    doc.links = [{"start": agency.start, "end": agency.end, "status": "linked", "code": "94", "level": "province", "era": "pre2025"}]
+    doc.links = [
+        {"start": agency.start, "end": agency.end, "status": "linked", "code": "94", "level": "province", "era": "pre2025"}
+    ]
     assert not [p for p in validate_documents([doc]) if p.code == "link"]
-    doc.links.append({"start": agency.start, "end": agency.end, "status": "linked", "code": "94", "level": "county", "era": "pre2025"})
+    doc.links.append(
+        {"start": agency.start, "end": agency.end, "status": "linked", "code": "94", "level": "county", "era": "pre2025"}
+    )
     doc.links.append({"start": 0, "end": 1, "status": "maybe"})
     problems = [p for p in validate_documents([doc]) if p.code == "link"]
     assert len(problems) == 3  # bad level; not on an AGENCY span; bad status
@@ -187,15 +212,19 @@ def test_validator_checks_the_optional_links_field():
 
 # --- cross-check -------------------------------------------------------------------------------
 
+
 def _merge_event(sources, targets):
     def part(code, level, era, name):
         return {"name": name, "link": {"status": "linked", "code": code, "level": level, "era": era, "name": name}}
+
     return {"type": "merge", "sources": [part(*s) for s in sources], "targets": [part(*t) for t in targets]}
 
 
 def test_crosscheck_confirms_contradicts_and_says_not_covered(res):
-    ok = _merge_event([("54", "province", "pre2025", "Tỉnh Phú Yên"), ("66", "province", "pre2025", "Tỉnh Đắk Lắk")],
-                      [("66", "province", "post2025", "Tỉnh Đắk Lắk")])
+    ok = _merge_event(
+        [("54", "province", "pre2025", "Tỉnh Phú Yên"), ("66", "province", "pre2025", "Tỉnh Đắk Lắk")],
+        [("66", "province", "post2025", "Tỉnh Đắk Lắk")],
+    )
     assert crosscheck.crosscheck_event(ok, res)["verdict"] == "confirmed"
     # officially Phú Yên went into Đắk Lắk, not Gia Lai; Bến Tre and Trà Vinh went into Vĩnh Long
     wrong = _merge_event([("54", "province", "pre2025", "Tỉnh Phú Yên")], [("52", "province", "post2025", "Tỉnh Gia Lai")])
@@ -205,11 +234,16 @@ def test_crosscheck_confirms_contradicts_and_says_not_covered(res):
     assert crosscheck.crosscheck_event(apart, res)["verdict"] == "contradicted"
     together = _merge_event([("83", "province", "pre2025", "Tỉnh Bến Tre"), ("84", "province", "pre2025", "Tỉnh Trà Vinh")], [])
     assert crosscheck.crosscheck_event(together, res)["verdict"] == "confirmed"
-    old_wave = _merge_event([("06826", "commune", "pre2025", "Phường Yên Thanh")], [("06820", "commune", "pre2025", "Phường Trưng Vương")])
+    old_wave = _merge_event(
+        [("06826", "commune", "pre2025", "Phường Yên Thanh")], [("06820", "commune", "pre2025", "Phường Trưng Vương")]
+    )
     assert crosscheck.crosscheck_event(old_wave, res)["verdict"] == "not_covered"
     assert crosscheck.crosscheck_event({"type": "dissolve", "sources": [], "targets": []}, res) is None
     assert crosscheck.crosscheck_event({**ok, "event_date": "2019"}, res)["verdict"] == "not_covered"  # an earlier wave
-    bodies = _merge_event([("54", "province", "pre2025", "Sở Tài chính tỉnh Phú Yên")], [("52", "province", "post2025", "Sở Tài chính tỉnh Gia Lai")])
+    bodies = _merge_event(
+        [("54", "province", "pre2025", "Sở Tài chính tỉnh Phú Yên")],
+        [("52", "province", "post2025", "Sở Tài chính tỉnh Gia Lai")],
+    )
     for p in bodies["sources"] + bodies["targets"]:
         p["link"]["whole"] = False  # departments of the provinces, not the provinces
     assert crosscheck.crosscheck_event(bodies, res) is None
@@ -217,8 +251,11 @@ def test_crosscheck_confirms_contradicts_and_says_not_covered(res):
 
 # --- deduplication -----------------------------------------------------------------------------
 
+
 def test_dedup_on_the_constructed_duplicates_and_near_misses(res):
-    evs = events.name_participants([json.loads(l) for l in (FIXTURES / "dedup_events.jsonl").read_text(encoding="utf-8").splitlines()], res)
+    evs = events.name_participants(
+        [json.loads(l) for l in (FIXTURES / "dedup_events.jsonl").read_text(encoding="utf-8").splitlines()], res
+    )
     scores = dedup.pair_scores(evs)
     assert scores["precision"] == 1.0 and scores["recall"] >= 0.8  # misses: the bodiless cut, a 1-of-3 source list
     merged = dedup.deduplicate(evs)
@@ -228,6 +265,7 @@ def test_dedup_on_the_constructed_duplicates_and_near_misses(res):
 
 # --- the command -------------------------------------------------------------------------------
 
+
 def test_build_command_writes_tables_and_page(tmp_path):
     from typer.testing import CliRunner
 
@@ -236,8 +274,13 @@ def test_build_command_writes_tables_and_page(tmp_path):
     ext = tmp_path / "extract.jsonl"
     other = "Ngày 1/7/2025, hợp nhất tỉnh Phú Yên và tỉnh Đắk Lắk thành tỉnh Gia Lai."
     rec2 = _record("art-2", sentence=other.replace("hợp nhất", "sáp nhập"), target=("tỉnh Gia Lai", 1))
-    ext.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (_record("art-1", meta={"outlet": "Báo A", "date": "2025-06-13"}), _record("art-3"), rec2)),
-                   encoding="utf-8")
+    ext.write_text(
+        "".join(
+            json.dumps(r, ensure_ascii=False) + "\n"
+            for r in (_record("art-1", meta={"outlet": "Báo A", "date": "2025-06-13"}), _record("art-3"), rec2)
+        ),
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(app, ["events", "build", str(ext), "--out", str(tmp_path / "ev"), "--no-progress"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "ev"
@@ -262,8 +305,9 @@ def test_events_on_a_small_archive_from_the_synthetic_corpus(tmp_path):
     from vnreorg.cli import app
 
     syn = tmp_path / "syn.jsonl"
-    result = CliRunner().invoke(app, ["worksheet", "synthetic", str(ROOT / "corpus/synthetic/worksheets/b_02.txt"),
-                                      "-o", str(syn), "--skip-invalid"])
+    result = CliRunner().invoke(
+        app, ["worksheet", "synthetic", str(ROOT / "corpus/synthetic/worksheets/b_02.txt"), "-o", str(syn), "--skip-invalid"]
+    )
     assert result.exit_code == 0, result.output
     docs = read_documents(syn)
     records = []

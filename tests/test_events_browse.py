@@ -2,6 +2,7 @@
 
 Chromium is Debian's (/usr/bin/chromium) driven by Playwright; the page is opened from a file (no
 server). On a failure the page is saved as a screenshot under var/screenshots/."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,8 +15,15 @@ from vnreorg.models.browse import write_page
 from vnreorg.models.events import build_events
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _record(doc_id, sentence, action, sources, target, meta):
@@ -23,19 +31,41 @@ def _record(doc_id, sentence, action, sources, target, meta):
         start = sentence.index(surface)
         return {"text": surface, "label": label, "start": start, "end": start + len(surface)}
 
-    ev = {"action": ent(action, "MERGE_ACTION"), "sources": [ent(s, "AGENCY") for s in sources],
-          "targets": [ent(target, "AGENCY")] if target else [], "amounts": [],
-          "sentence": {"start": 0, "end": len(sentence), "text": sentence}}
+    ev = {
+        "action": ent(action, "MERGE_ACTION"),
+        "sources": [ent(s, "AGENCY") for s in sources],
+        "targets": [ent(target, "AGENCY")] if target else [],
+        "amounts": [],
+        "sentence": {"start": 0, "end": len(sentence), "text": sentence},
+    }
     return {"source": f"{doc_id}.txt", "id": doc_id, "events": [ev], "entities": [], "meta": meta}
 
 
 RECORDS = [
-    _record("a1", "Ngày 12/6/2025, sáp nhập tỉnh Phú Yên và tỉnh Đắk Lắk thành tỉnh Đắk Lắk.", "sáp nhập",
-            ["tỉnh Phú Yên", "tỉnh Đắk Lắk"], "tỉnh Đắk Lắk", {"date": "2025-06-13", "outlet": "Báo A"}),
-    _record("a2", "Ngày 1/7/2025, hợp nhất tỉnh Phú Yên vào tỉnh Gia Lai.", "hợp nhất", ["tỉnh Phú Yên"], "tỉnh Gia Lai",
-            {"date": "2025-07-01"}),
-    _record("a3", "Trong năm 2018, giải thể Phòng Y tế TP. Sóc Trăng.", "giải thể", ["Phòng Y tế TP. Sóc Trăng"], None,
-            {"date": "2018-05-14"}),
+    _record(
+        "a1",
+        "Ngày 12/6/2025, sáp nhập tỉnh Phú Yên và tỉnh Đắk Lắk thành tỉnh Đắk Lắk.",
+        "sáp nhập",
+        ["tỉnh Phú Yên", "tỉnh Đắk Lắk"],
+        "tỉnh Đắk Lắk",
+        {"date": "2025-06-13", "outlet": "Báo A"},
+    ),
+    _record(
+        "a2",
+        "Ngày 1/7/2025, hợp nhất tỉnh Phú Yên vào tỉnh Gia Lai.",
+        "hợp nhất",
+        ["tỉnh Phú Yên"],
+        "tỉnh Gia Lai",
+        {"date": "2025-07-01"},
+    ),
+    _record(
+        "a3",
+        "Trong năm 2018, giải thể Phòng Y tế TP. Sóc Trăng.",
+        "giải thể",
+        ["Phòng Y tế TP. Sóc Trăng"],
+        None,
+        {"date": "2018-05-14"},
+    ),
 ]
 
 
@@ -114,4 +144,5 @@ def _check_sentence(page):
     assert detail.locator("mark.t").text_content() == "giải thể"
     assert detail.locator("mark.s").text_content() == "Phòng Y tế TP. Sóc Trăng"
     assert "Trong năm 2018, giải thể Phòng Y tế TP. Sóc Trăng." == detail.locator(".sent").first.evaluate(
-        "e => e.firstChild ? [...e.childNodes].filter(n => !(n.classList && n.classList.contains('meta'))).map(n => n.textContent).join('') : ''")
+        "e => e.firstChild ? [...e.childNodes].filter(n => !(n.classList && n.classList.contains('meta'))).map(n => n.textContent).join('') : ''"
+    )

@@ -1,6 +1,7 @@
 """`vnreorg extract` on large inputs (issue 12 point 2): streamed reading, parts of at most
 1,000,000 characters cut at line ends with offsets relative to the whole text, nothing skipped or
 truncated, segmentation that never rescans, and a stdin that never ends."""
+
 from __future__ import annotations
 
 import json
@@ -75,7 +76,7 @@ def test_parts_rejoin_to_the_normalised_text_within_the_limit(text, cuts, limit)
 
 def test_parts_end_at_line_ends_when_lines_are_shorter_than_a_part():
     text = _article(200)
-    parts = list(iter_parts([text[i:i + 777] for i in range(0, len(text), 777)], 5000))
+    parts = list(iter_parts([text[i : i + 777] for i in range(0, len(text), 777)], 5000))
     assert len(parts) > 3
     assert all(p.text.endswith("\n") for p in parts) and not any(p.warnings for p in parts)
 
@@ -142,11 +143,15 @@ def test_a_text_over_the_part_limit_gives_part_records_with_offsets_into_the_who
     assert all(a["part"]["end"] == b["part"]["start"] for a, b in zip(parts, parts[1:]))
     assert "processed in parts" in " ".join(parts[0]["warnings"])
     merged = [e for p in parts for e in p["entities"]]
-    assert [(e["start"], e["end"], e["label"], e["id"]) for e in merged] == [(e["start"], e["end"], e["label"], e["id"]) for e in whole["entities"]]
-    assert all(text[e["start"]:e["end"]] == e["text"] for e in merged)
+    assert [(e["start"], e["end"], e["label"], e["id"]) for e in merged] == [
+        (e["start"], e["end"], e["label"], e["id"]) for e in whole["entities"]
+    ]
+    assert all(text[e["start"] : e["end"]] == e["text"] for e in merged)
     assert [r for p in parts for r in p["relations"]] == whole["relations"]
     assert [ev["sentence"]["start"] for p in parts for ev in p["events"]] == [ev["sentence"]["start"] for ev in whole["events"]]
-    assert all(text[ev["sentence"]["start"]:ev["sentence"]["end"]] == ev["sentence"]["text"] for p in parts for ev in p["events"])
+    assert all(
+        text[ev["sentence"]["start"] : ev["sentence"]["end"]] == ev["sentence"]["text"] for p in parts for ev in p["events"]
+    )
 
 
 def test_bad_bytes_after_the_first_part_keep_what_was_read_and_say_where(rules_model, tmp_path, monkeypatch):
@@ -170,8 +175,13 @@ def test_stdin_is_streamed_and_endless_input_ends_the_run(rules_model, tmp_path)
     decides (no words: skipped) and the run ends at once, exit 0."""
     with open("/dev/zero", "rb") as zero:
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "extract", "-", "--model", rules_model, "--no-progress"],
-                              stdin=zero, capture_output=True, cwd=tmp_path, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "vnreorg.cli", "extract", "-", "--model", rules_model, "--no-progress"],
+            stdin=zero,
+            capture_output=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
     assert proc.returncode == 0, proc.stderr.decode()[-500:]
     (rec,) = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert rec["source"] == "<stdin>" and rec["skipped"].startswith("no words")

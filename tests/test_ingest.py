@@ -1,4 +1,5 @@
 """Ingest: chrome removal against hand-made lists, metadata, NFC, stable ids, sentence splitting, bad input."""
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,24 @@ EXPECTED_DATELINES = {
 }
 
 # Chrome strings that must not be in any cleaned text.
-CHROME = ["Tổng số lượt truy cập", "Đang có 154", "Bình Luận", "Tin cùng chuyên mục", "« Quay lại",
-          "Giấy phép xuất bản", "Email:", "Điện thoại:", "Tòa soạn", "Số lần xem", "Đã truy cập", "TIN NỔI BẬT",
-          "Chính trị Chính trị", "Cơ quan chủ quản", "Website liên kết", "9068981"]
+CHROME = [
+    "Tổng số lượt truy cập",
+    "Đang có 154",
+    "Bình Luận",
+    "Tin cùng chuyên mục",
+    "« Quay lại",
+    "Giấy phép xuất bản",
+    "Email:",
+    "Điện thoại:",
+    "Tòa soạn",
+    "Số lần xem",
+    "Đã truy cập",
+    "TIN NỔI BẬT",
+    "Chính trị Chính trị",
+    "Cơ quan chủ quản",
+    "Website liên kết",
+    "9068981",
+]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +78,7 @@ def test_every_article_line_survives_verbatim(built, name):
         line = unicodedata.normalize("NFC", line.strip())
         if name in EXPECTED_DATELINES and n == EXPECTED_DATELINES[name][0]:
             prefix = EXPECTED_DATELINES[name][1]
-            assert line.startswith(prefix) and doc.text.split("\n\n")[1] == line[len(prefix):].strip()
+            assert line.startswith(prefix) and doc.text.split("\n\n")[1] == line[len(prefix) :].strip()
             continue
         if line and n not in EXPECTED_REMOVED[name]:
             assert line in doc.text, f"{name}:{n} lost: {line[:60]}"
@@ -135,8 +151,11 @@ def _sentences_of(text: str) -> list[str]:
         # "(khóa XII)" before the period, then a new sentence (003)
         ("Theo tinh thần Nghị quyết Trung ương 4 (khóa XII). Công tác đề bạt được thực hiện nghiêm túc.", 2),
         # quoted speech with an inner sentence stays in the quoting sentence (000)
-        ("Đồng chí Nguyễn Văn Quận - Bí thư Thành ủy cho biết: “Trong quý II năm 2018, Thành ủy đã thực hiện “nhất thể hóa” "
-         "Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. Đây là phường thứ 2 của thành phố”. Hiện thành phố đang tập trung.", 2),
+        (
+            "Đồng chí Nguyễn Văn Quận - Bí thư Thành ủy cho biết: “Trong quý II năm 2018, Thành ủy đã thực hiện “nhất thể hóa” "
+            "Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. Đây là phường thứ 2 của thành phố”. Hiện thành phố đang tập trung.",
+            2,
+        ),
         # ellipsis then a capital starts a new sentence (002)
         ("Năng lực thực thi công vụ được nâng lên... Những kết quả quan trọng đó đã góp phần.", 2),
         # ordinal list item stays whole (001)
@@ -169,6 +188,7 @@ def test_seed_sentences_known_boundaries(built):
 
 # ---------------------------------------------------------------- bad input
 
+
 def _cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "vnreorg.cli", *args], cwd=cwd, capture_output=True, text=True)
 
@@ -199,8 +219,17 @@ def test_empty_and_duplicate_files_are_warned_and_skipped(tmp_path):
     assert len(report.documents) == 1
     assert any("b.txt" in w and "duplicate" in w for w in report.warnings)
     assert any("c.txt" in w and "empty" in w for w in report.warnings)
-    proc = _cli("corpus", "build", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), "--report", str(tmp_path / "r.jsonl"),
-                "--strict", cwd=tmp_path)
+    proc = _cli(
+        "corpus",
+        "build",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "o.jsonl"),
+        "--report",
+        str(tmp_path / "r.jsonl"),
+        "--strict",
+        cwd=tmp_path,
+    )
     assert proc.returncode != 0 and "b.txt" in proc.stderr
 
 
@@ -227,7 +256,7 @@ def test_one_huge_line_of_many_sentences_splits_them_all():
     text = sentence * 20000 + "Ông nói: “Đã sáp nhập. Xong.” Hết."
     spans = sentences(text)
     assert len(spans) == 20002
-    assert text[spans[-2][0]:spans[-2][1]] == "Ông nói: “Đã sáp nhập. Xong.”"
+    assert text[spans[-2][0] : spans[-2][1]] == "Ông nói: “Đã sáp nhập. Xong.”"
     assert all(text[s:e] == sentence.strip() for s, e in spans[:20000])
 
 
@@ -238,24 +267,64 @@ OUTLETS = ROOT / "tests" / "fixtures" / "outlets"
 # Per constructed article: the metadata, every removed line (number: reason), and the caption paragraphs.
 OUTLET_EXPECTED = {
     "bna_bac_ninh.txt": {
-        "meta": {"title": "Hợp nhất Sở Kế hoạch và Đầu tư với Sở Tài chính tỉnh", "section": "Chính trị",
-                 "updated": "2021-03-08T09:12:45", "dateline": "BNA", "outlet": "BNA", "author": "Trần Minh"},
-        "removed": {1: "navigation", 2: "metadata: section", 6: "metadata: update stamp", 8: "metadata: dateline",
-                    18: "metadata: byline", 20: "navigation", 22: "visitor counter", 23: "visitor counter"},
+        "meta": {
+            "title": "Hợp nhất Sở Kế hoạch và Đầu tư với Sở Tài chính tỉnh",
+            "section": "Chính trị",
+            "updated": "2021-03-08T09:12:45",
+            "dateline": "BNA",
+            "outlet": "BNA",
+            "author": "Trần Minh",
+        },
+        "removed": {
+            1: "navigation",
+            2: "metadata: section",
+            6: "metadata: update stamp",
+            8: "metadata: dateline",
+            18: "metadata: byline",
+            20: "navigation",
+            22: "visitor counter",
+            23: "visitor counter",
+        },
         "captions": ["Đồng chí Nguyễn Văn Bình, Phó Bí thư Tỉnh ủy phát biểu tại hội nghị"],
     },
     "bao_tinh.txt": {
-        "meta": {"updated": "2022-05-12T14:30", "dateline": "(Báo Tỉnh)", "outlet": "Báo Tỉnh", "author": "Hoàng Lộc",
-                 "site": "Báo Tỉnh điện tử", "date": None},
-        "removed": {3: "metadata: update stamp", 5: "metadata: dateline", 17: "metadata: byline", 19: "footer",
-                    20: "footer", 21: "footer"},
-        "captions": ["Lãnh đạo huyện trao quyết định cho Giám đốc Trung tâm Văn hóa - Thông tin và Thể thao huyện (Ảnh: Hoàng Lộc)"],
+        "meta": {
+            "updated": "2022-05-12T14:30",
+            "dateline": "(Báo Tỉnh)",
+            "outlet": "Báo Tỉnh",
+            "author": "Hoàng Lộc",
+            "site": "Báo Tỉnh điện tử",
+            "date": None,
+        },
+        "removed": {
+            3: "metadata: update stamp",
+            5: "metadata: dateline",
+            17: "metadata: byline",
+            19: "footer",
+            20: "footer",
+            21: "footer",
+        },
+        "captions": [
+            "Lãnh đạo huyện trao quyết định cho Giám đốc Trung tâm Văn hóa - Thông tin và Thể thao huyện (Ảnh: Hoàng Lộc)"
+        ],
     },
     "hanoi_dateline.txt": {
-        "meta": {"title": "Sáp nhập hai phường thành phường Hoàn Kiếm mới", "section": "Thời sự", "dateline": "HÀ NỘI",
-                 "outlet": None, "date": "2023-08-15T07:45", "author": "Lê Hương"},
-        "removed": {1: "metadata: section", 5: "metadata: byline", 7: "metadata: date", 9: "metadata: dateline",
-                    21: "navigation", 22: "navigation"},
+        "meta": {
+            "title": "Sáp nhập hai phường thành phường Hoàn Kiếm mới",
+            "section": "Thời sự",
+            "dateline": "HÀ NỘI",
+            "outlet": None,
+            "date": "2023-08-15T07:45",
+            "author": "Lê Hương",
+        },
+        "removed": {
+            1: "metadata: section",
+            5: "metadata: byline",
+            7: "metadata: date",
+            9: "metadata: dateline",
+            21: "navigation",
+            22: "navigation",
+        },
         "captions": ["Quang cảnh kỳ họp. Ảnh: Lê Hương", "Ảnh: Lê Hương"],
     },
     "chinhphu.txt": {
@@ -265,8 +334,14 @@ OUTLET_EXPECTED = {
     },
     "ha_tinh_byline.txt": {
         "meta": {"outlet": "Báo Hà Tĩnh", "date": "2017-06-02T16:20", "dateline": "HTO", "author": "Thanh Hà - Văn Chung"},
-        "removed": {1: "navigation", 2: "navigation", 6: "metadata: source", 7: "metadata: date", 9: "metadata: dateline",
-                    17: "metadata: byline"},
+        "removed": {
+            1: "navigation",
+            2: "navigation",
+            6: "metadata: source",
+            7: "metadata: date",
+            9: "metadata: dateline",
+            17: "metadata: byline",
+        },
         "captions": ["Đồng chí Lê Đình Sơn, Bí thư Tỉnh ủy kiểm tra mô hình tại xã Thạch Châu"],
     },
 }
@@ -309,7 +384,7 @@ def test_other_outlets_keep_every_article_line_and_mark_captions(outlets, name):
         if not line:
             continue
         if n in removed and removed[n].reason == "metadata: dateline":
-            line = line[len(removed[n].text):].strip()
+            line = line[len(removed[n].text) :].strip()
         elif n in removed:
             assert line not in doc.text.split("\n\n")
             continue
@@ -320,25 +395,37 @@ def test_other_outlets_keep_every_article_line_and_mark_captions(outlets, name):
     # captions keep their text and offsets: the paragraphs still tile the text as before
     assert "\n\n".join(paras) == doc.text
     record = doc.to_dict()
-    assert [p for p in record["paragraphs"] if len(p) == 3] == [[s, e, "caption"] for s, e in doc.paragraphs
-                                                                 if doc.text[s:e] in want["captions"]]
+    assert [p for p in record["paragraphs"] if len(p) == 3] == [
+        [s, e, "caption"] for s, e in doc.paragraphs if doc.text[s:e] in want["captions"]
+    ]
 
 
 def test_paragraphs_that_begin_with_chrome_words_survive_as_body(outlets):
-    bodies = [doc.text[s:e] for r in outlets.values() for doc in [r.document]
-              for i, (s, e) in enumerate(doc.paragraphs) if doc.paragraph_kind(i) == "body"]
+    bodies = [
+        doc.text[s:e]
+        for r in outlets.values()
+        for doc in [r.document]
+        for i, (s, e) in enumerate(doc.paragraphs)
+        if doc.paragraph_kind(i) == "body"
+    ]
     for start in CHROME_LIKE_BODY:
         assert sum(p.startswith(start) for p in bodies) == 1, start
 
 
 def test_counter_words_alone_need_a_counter_beside_them(tmp_path):
-    text = ("Tiêu đề bài viết về sắp xếp bộ máy\n\nSáp nhập hai phòng thành một phòng, giảm 3 biên chế.\n\n"
-            "Hôm nay\n\nTuần này\n\n2020\n\nPhòng mới bắt đầu hoạt động từ tháng 6.\n\n"
-            "Thống kê truy cập\nHôm nay: 12\nTất cả\n2.345\n")
+    text = (
+        "Tiêu đề bài viết về sắp xếp bộ máy\n\nSáp nhập hai phòng thành một phòng, giảm 3 biên chế.\n\n"
+        "Hôm nay\n\nTuần này\n\n2020\n\nPhòng mới bắt đầu hoạt động từ tháng 6.\n\n"
+        "Thống kê truy cập\nHôm nay: 12\nTất cả\n2.345\n"
+    )
     (tmp_path / "a.txt").write_text(text, encoding="utf-8")
     result = ingest_file(tmp_path / "a.txt")
-    assert {r.line: r.reason for r in result.removed} == {13: "visitor counter", 14: "visitor counter",
-                                                          15: "visitor counter", 16: "visitor counter"}
+    assert {r.line: r.reason for r in result.removed} == {
+        13: "visitor counter",
+        14: "visitor counter",
+        15: "visitor counter",
+        16: "visitor counter",
+    }
     assert "Hôm nay\n\nTuần này\n\n2020" in result.document.text  # no counter beside them: kept
 
 

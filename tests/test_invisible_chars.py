@@ -1,6 +1,7 @@
 """Invisible format characters (ZWJ, ZWNJ, bidi marks, soft hyphen, BOM) are kept in the text and in
 every offset but change no result: extraction on a text sprinkled with them equals extraction on the
 same text without them, once the offsets are mapped back; `corpus validate` and `extract` warn."""
+
 from __future__ import annotations
 
 import json
@@ -107,7 +108,7 @@ def test_extraction_on_seed_text_with_invisible_characters_equals_extraction_wit
         d_ents, d_rels = _mapped(d_rec, vis)
         assert d_ents == c_ents and d_rels == c_rels
         for e in d_rec["entities"]:
-            assert e["text"] == d_text[e["start"]:e["end"]]
+            assert e["text"] == d_text[e["start"] : e["end"]]
         assert any("invisible format character" in w for w in d_rec["warnings"])
         n_ents += len(c_ents)
     assert n_ents > 100  # the rules find a real number of entities in the seeds
@@ -120,8 +121,10 @@ def test_extract_and_validate_warn_with_document_and_offsets(rules_model, tmp_pa
 
     text = "Sáp nhập Phòng Nội\u200d vụ vào Văn phòng\u200f UBND thành phố."
     (tmp_path / "a.txt").write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(app, ["extract", str(tmp_path / "a.txt"), "--model", str(rules_model),
-                                      "--out", str(tmp_path / "out.jsonl"), "--no-progress"])
+    result = CliRunner().invoke(
+        app,
+        ["extract", str(tmp_path / "a.txt"), "--model", str(rules_model), "--out", str(tmp_path / "out.jsonl"), "--no-progress"],
+    )
     assert result.exit_code == 0, result.output
     assert f"warning: {tmp_path / 'a.txt'}: 2 invisible format character(s)" in result.output
     assert "offset(s) 18, 36" in result.output
@@ -170,7 +173,7 @@ def test_gold_with_invisible_characters_validates_and_exports(tmp_path):
     text = "Sáp nhập Phòng Nội vụ\u200e. Giảm\u00ad 03\u200d biên chế."
     spans = [Span("T1", 0, 8, "MERGE_ACTION"), Span("T2", 9, 21, "AGENCY"), Span("T3", 30, 35, "NUMBER")]
     spans[2] = Span("T3", text.index("03"), text.index("03") + 2, "NUMBER")
-    assert [text[s.start:s.end] for s in spans] == ["Sáp nhập", "Phòng Nội vụ", "03"]
+    assert [text[s.start : s.end] for s in spans] == ["Sáp nhập", "Phòng Nội vụ", "03"]
     doc = Document("d1", text, sentences=sentences(text), spans=spans).with_span_texts()
     assert validate_documents([doc], "gold.jsonl") == []
     # the exported (and trained-on) Doc holds the visible text; the dropped characters' offsets travel with it

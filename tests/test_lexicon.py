@@ -1,4 +1,5 @@
 """The resources as a token-trie lexicon (models/lexicon.py) and its span-scorer features."""
+
 import time
 
 import pytest

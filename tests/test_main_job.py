@@ -1,5 +1,6 @@
 """Smoke test of the main job (`vnreorg all`) end to end on the real seeds and gold, with a tiny system
 list (the rules baseline and the tiny config) and --quick, in a scratch copy of the inputs."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,14 @@ def test_vnreorg_all_runs_on_a_tiny_system_list(tmp_path):
     (tmp_path / "annotation").mkdir()
     shutil.copy(REPO / "annotation" / "GUIDELINES.md", tmp_path / "annotation" / "GUIDELINES.md")
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "all", "--out", "var", "--quick", "--systems", "rules,small=tiny"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vnreorg.cli", "all", "--out", "var", "--quick", "--systems", "rules,small=tiny"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.loads((tmp_path / "var" / "main_job.json").read_text(encoding="utf-8"))
     stage = summary["model_stage"]
@@ -34,8 +41,9 @@ def test_vnreorg_all_runs_on_a_tiny_system_list(tmp_path):
     assert "| rules |" in report and "| small |" in report
     # the main job rebuilt the corpus and the exports from the same inputs: they equal the committed ones
     assert (tmp_path / "corpus" / "documents.jsonl").read_bytes() == (REPO / "corpus" / "documents.jsonl").read_bytes()
-    assert (tmp_path / "corpus" / "export" / "spacy" / "all.spacy").read_bytes() == \
-        (REPO / "corpus" / "export" / "spacy" / "all.spacy").read_bytes()
+    assert (tmp_path / "corpus" / "export" / "spacy" / "all.spacy").read_bytes() == (
+        REPO / "corpus" / "export" / "spacy" / "all.spacy"
+    ).read_bytes()
     # one CV report: its pooled per-label scores are the ones the main job chose the final system by
     again = json.loads((tmp_path / "var" / "reports" / "cv" / "cv_report.json").read_text(encoding="utf-8"))
     assert again["pooled_per_label"]["rules"] == stage["pooled"]["rules"]

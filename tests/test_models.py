@@ -1,5 +1,6 @@
 """Model stage: conversion and alignment, the relation component, training (really, tiny config),
 reproducibility, prediction, cross-validation, extraction of bad input, and the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,9 @@ def test_span_inside_a_token_raises_with_doc_and_offset(blank):
     from vnreorg.models.convert import document_to_docs
 
     text = "Thành phố giải thể Phòng Nội vụ thành phố;"
-    doc = Document(id="d1", text=text, paragraphs=[(0, len(text))], sentences=[(0, len(text))],
-                   spans=[Span("s1", 10, 13, "MERGE_ACTION")])  # "giả": ends inside the token "giải"
+    doc = Document(
+        id="d1", text=text, paragraphs=[(0, len(text))], sentences=[(0, len(text))], spans=[Span("s1", 10, 13, "MERGE_ACTION")]
+    )  # "giả": ends inside the token "giải"
     with pytest.raises(VnreorgError) as err:
         document_to_docs(blank, doc)
     assert "doc=d1" in str(err.value) and "offset=10" in str(err.value) and "does not align" in str(err.value)
@@ -75,8 +77,13 @@ def test_span_before_punctuation_aligns(blank):
     text = "Sáp nhập vào Phòng Nội vụ thành phố; giảm 10% biên chế."
     start = text.index("Phòng")
     end = text.index(";")
-    doc = Document(id="d2", text=text, paragraphs=[(0, len(text))], sentences=[(0, len(text))],
-                   spans=[Span("a", start, end, "AGENCY"), Span("n", text.index("10%"), text.index("10%") + 3, "NUMBER")])
+    doc = Document(
+        id="d2",
+        text=text,
+        paragraphs=[(0, len(text))],
+        sentences=[(0, len(text))],
+        spans=[Span("a", start, end, "AGENCY"), Span("n", text.index("10%"), text.index("10%") + 3, "NUMBER")],
+    )
     (out,) = document_to_docs(blank, doc)
     assert [e.text for e in out.ents] == ["Phòng Nội vụ thành phố", "10%"]
 
@@ -85,8 +92,14 @@ def test_relation_to_missing_span_raises(blank):
     from vnreorg.models.convert import document_to_docs
 
     text = "Giải thể Đài Truyền thanh."
-    doc = Document(id="d3", text=text, paragraphs=[(0, len(text))], sentences=[(0, len(text))],
-                   spans=[Span("t", 0, 8, "MERGE_ACTION")], relations=[Relation("t", "zz", "source")])
+    doc = Document(
+        id="d3",
+        text=text,
+        paragraphs=[(0, len(text))],
+        sentences=[(0, len(text))],
+        spans=[Span("t", 0, 8, "MERGE_ACTION")],
+        relations=[Relation("t", "zz", "source")],
+    )
     with pytest.raises(VnreorgError, match="missing span zz"):
         document_to_docs(blank, doc)
 
@@ -185,8 +198,10 @@ def test_trained_model_loads_with_plain_spacy_load(tiny_model):
     # plain spacy.load gives what the project's own prediction path gives
     (pred,) = predict_documents(nlp, [Document("x", text, paragraphs=[(0, len(text))], sentences=[(0, len(text))])])
     by_id = pred.span_by_id()
-    assert {(text[by_id[r.head].start:by_id[r.head].end], text[by_id[r.child].start:by_id[r.child].end], r.label)
-            for r in pred.relations} == rels
+    assert {
+        (text[by_id[r.head].start : by_id[r.head].end], text[by_id[r.child].start : by_id[r.child].end], r.label)
+        for r in pred.relations
+    } == rels
 
 
 def test_tune_threshold_picks_the_best_dev_threshold(tiny_model, synthetic, blank):
@@ -240,8 +255,15 @@ def test_cross_validation_writes_report(synthetic, tmp_path):
     docs = synthetic[:3]
     folds = derive_folds(docs)
     assert [f["test"] for f in folds] == [[d.id] for d in docs]
-    summary = cross_validate(docs, tmp_path / "cv", folds=folds, systems={"rules": "rules", "tiny": "tiny"},
-                             work_dir=tmp_path / "work", n_boot=50, log=lambda *_: None)
+    summary = cross_validate(
+        docs,
+        tmp_path / "cv",
+        folds=folds,
+        systems={"rules": "rules", "tiny": "tiny"},
+        work_dir=tmp_path / "work",
+        n_boot=50,
+        log=lambda *_: None,
+    )
     assert set(summary["results"]) == {"rules", "tiny"}
     assert set(summary["results"]["tiny"]) == {f["name"] for f in folds}
     assert sorted(p.name for p in (tmp_path / "cv").glob("cv_*")) == ["cv_report.html", "cv_report.json", "cv_report.md"]
@@ -280,7 +302,7 @@ def test_extract_bad_inputs_are_skipped_with_reasons(tiny_model, tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "latin1.txt").write_bytes("Thành phố".encode("cp1258", errors="replace") + b"\xff\xfe bad")
     (tmp_path / "english.txt").write_text("The city merged two departments into one office last year.", encoding="utf-8")
-    huge = ("Huyện đã giảm 12 biên chế của Đài Truyền thanh và sáp nhập Trung tâm Y tế huyện vào Phòng Nội vụ thành phố " * 1000)
+    huge = "Huyện đã giảm 12 biên chế của Đài Truyền thanh và sáp nhập Trung tâm Y tế huyện vào Phòng Nội vụ thành phố " * 1000
     (tmp_path / "huge.txt").write_text(huge, encoding="utf-8")  # one line of ~100,000 characters, no sentence end
     out = tmp_path / "out.jsonl"
     counts = extract(str(tiny_model.model_path), [str(tmp_path)], str(out), progress=False)
@@ -299,8 +321,12 @@ def test_extract_bad_inputs_are_skipped_with_reasons(tiny_model, tmp_path):
 
 def test_extract_cli_reads_stdin(tiny_model, tmp_path):
     text = "Tỉnh đã giải thể Trung tâm Y tế huyện. Thị xã tinh giản 45 cán bộ của Hội Chữ thập đỏ."
-    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "extract", "-", "--model", str(tiny_model.model_path), "--no-progress"],
-                          input=text.encode(), capture_output=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vnreorg.cli", "extract", "-", "--model", str(tiny_model.model_path), "--no-progress"],
+        input=text.encode(),
+        capture_output=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     (record,) = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert record["source"] == "<stdin>" and record["events"]
@@ -311,8 +337,11 @@ def test_extract_cli_reads_stdin(tiny_model, tmp_path):
 def test_extract_cli_missing_model_is_one_clear_line(tmp_path):
     f = tmp_path / "a.txt"
     f.write_text("Thành phố sáp nhập hai phòng.", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "extract", str(f), "--model", str(tmp_path / "nomodel")],
-                          capture_output=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vnreorg.cli", "extract", str(f), "--model", str(tmp_path / "nomodel")],
+        capture_output=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     err = proc.stderr.decode().strip().splitlines()
     assert len(err) == 1 and "no such model" in err[0]
@@ -322,8 +351,12 @@ def test_extract_with_two_processes_equals_one(tiny_model, tmp_path):
     from vnreorg.models.extract import extract
 
     (tmp_path / "in").mkdir()  # inputs apart from the outputs: a folder's .jsonl files are inputs too
-    for i, text in enumerate(["Thành phố đã sáp nhập Phòng Nội vụ thành phố vào Văn phòng HĐND và UBND thành phố.",
-                              "Thị xã tinh giản 45 cán bộ của Hội Chữ thập đỏ. Tỉnh đã giải thể Trung tâm Y tế huyện."]):
+    for i, text in enumerate(
+        [
+            "Thành phố đã sáp nhập Phòng Nội vụ thành phố vào Văn phòng HĐND và UBND thành phố.",
+            "Thị xã tinh giản 45 cán bộ của Hội Chữ thập đỏ. Tỉnh đã giải thể Trung tâm Y tế huyện.",
+        ]
+    ):
         (tmp_path / "in" / f"in{i}.txt").write_text(text, encoding="utf-8")
     extract(str(tiny_model.model_path), [str(tmp_path / "in")], str(tmp_path / "one.jsonl"), progress=False)
     extract(str(tiny_model.model_path), [str(tmp_path / "in")], str(tmp_path / "two.jsonl"), n_process=2, progress=False)
@@ -361,24 +394,45 @@ def _doc(text: str, spans: list[tuple[str, str]], relations=(), doc_id="d") -> D
     """A one-paragraph Document whose spans are given as (surface, label) (first match after the last)."""
     cut = text.index(". ") + 1 if ". " in text else len(text)
     sentences = [(0, cut), (cut + 1, len(text))] if cut < len(text) else [(0, len(text))]
-    return doc_from_surfaces(doc_id, text, [(label, surface) for surface, label in spans], relations,
-                             sentences=sentences, paragraphs=[(0, len(text))], prefix="s", first_id=0)
+    return doc_from_surfaces(
+        doc_id,
+        text,
+        [(label, surface) for surface, label in spans],
+        relations,
+        sentences=sentences,
+        paragraphs=[(0, len(text))],
+        prefix="s",
+        first_id=0,
+    )
 
 
 def _cut_corpus(n: int, offset: int = 0) -> list[Document]:
     """'tinh giản' is an action when a count follows it, not in the slogan 'tinh giản biên chế';
     the agency names run past the ruler's span ('Trung tâm Dịch vụ công ích đô thị')."""
-    units = ["Trung tâm Dịch vụ công ích đô thị", "Trung tâm Văn hóa thể thao và du lịch", "Trung tâm Quản lý đất đai và môi trường",
-             "Trung tâm Phát triển quỹ đất và hạ tầng", "Trung tâm Dịch vụ nông nghiệp và khuyến nông"]
+    units = [
+        "Trung tâm Dịch vụ công ích đô thị",
+        "Trung tâm Văn hóa thể thao và du lịch",
+        "Trung tâm Quản lý đất đai và môi trường",
+        "Trung tâm Phát triển quỹ đất và hạ tầng",
+        "Trung tâm Dịch vụ nông nghiệp và khuyến nông",
+    ]
     docs = []
     for i in range(n):
         k = i + offset
         unit = units[k % len(units)]
         count = f"{10 + k:02d}"
-        text = (f"Huyện đã tinh giản {count} biên chế của {unit} trong năm. "
-                f"Các cơ quan tiếp tục tinh giản biên chế theo chủ trương chung.")
-        docs.append(_doc(text, [("tinh giản", "MERGE_ACTION"), (count, "NUMBER"), (unit, "AGENCY")],
-                         [(0, 1, "amount"), (0, 2, "source")], doc_id=f"cut{k}"))
+        text = (
+            f"Huyện đã tinh giản {count} biên chế của {unit} trong năm. "
+            f"Các cơ quan tiếp tục tinh giản biên chế theo chủ trương chung."
+        )
+        docs.append(
+            _doc(
+                text,
+                [("tinh giản", "MERGE_ACTION"), (count, "NUMBER"), (unit, "AGENCY")],
+                [(0, 1, "amount"), (0, 2, "source")],
+                doc_id=f"cut{k}",
+            )
+        )
     return docs
 
 
@@ -445,13 +499,26 @@ def test_guideline_direction_reads_the_sentence(blank):
         c = next(e for e in doc.ents if e.text == child)
         return guideline_direction(doc, h, c)
 
-    assert direction("sáp nhập xã Điền Công vào phường Trưng Vương.", "sáp nhập", "phường Trưng Vương", [("xã Điền Công", "AGENCY")]) == "target"
-    assert direction("sáp nhập xã Điền Công vào phường Trưng Vương.", "sáp nhập", "xã Điền Công", [("phường Trưng Vương", "AGENCY")]) == "source"
+    assert (
+        direction("sáp nhập xã Điền Công vào phường Trưng Vương.", "sáp nhập", "phường Trưng Vương", [("xã Điền Công", "AGENCY")])
+        == "target"
+    )
+    assert (
+        direction("sáp nhập xã Điền Công vào phường Trưng Vương.", "sáp nhập", "xã Điền Công", [("phường Trưng Vương", "AGENCY")])
+        == "source"
+    )
     assert direction("thành lập Trung tâm Y tế huyện.", "thành lập", "Trung tâm Y tế huyện") == "target"
     assert direction("giải thể Trung tâm Y tế huyện.", "giải thể", "Trung tâm Y tế huyện") == "source"
     # "Thành" inside a name ("Thành ủy") is not the cue "thành".
-    assert direction("hợp nhất Ban Tổ chức Thành ủy với Phòng Nội vụ thành phố.", "hợp nhất", "Phòng Nội vụ thành phố",
-                     [("Ban Tổ chức Thành ủy", "AGENCY")]) == "source"
+    assert (
+        direction(
+            "hợp nhất Ban Tổ chức Thành ủy với Phòng Nội vụ thành phố.",
+            "hợp nhất",
+            "Phòng Nội vụ thành phố",
+            [("Ban Tổ chức Thành ủy", "AGENCY")],
+        )
+        == "source"
+    )
     assert direction("Phòng Nội vụ được sáp nhập.", "sáp nhập", "Phòng Nội vụ") == "source"
 
 
@@ -491,13 +558,26 @@ def test_predict_cli_writes_corpus_format_for_pre_annotation(synthetic, tmp_path
     docs = tmp_path / "docs.jsonl"
     write_documents(docs, synthetic[3:])
     out = tmp_path / "preds.jsonl"
-    cmd = [sys.executable, "-m", "vnreorg.cli", "model", "predict", str(docs), "--model", str(scored.model_path), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vnreorg.cli",
+        "model",
+        "predict",
+        str(docs),
+        "--model",
+        str(scored.model_path),
+        "--out",
+        str(out),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     preds = read_documents(out)
     assert [p.id for p in preds] == [d.id for d in synthetic[3:]] and all(p.text == d.text for p, d in zip(preds, synthetic[3:]))
     assert sum(len(p.spans) for p in preds) > 0
-    assert all(s.score is not None for p in preds for s in p.spans) and all(r.score is not None for p in preds for r in p.relations)
+    assert all(s.score is not None for p in preds for s in p.spans) and all(
+        r.score is not None for p in preds for r in p.relations
+    )
     tasks = tasks_for_documents(synthetic[3:], predictions=preds, model_version="scored", annotate=False)
     assert tasks and all(t["predictions"] for t in tasks)
     # The input file is never the output.
@@ -526,8 +606,11 @@ def test_relation_component_trains_on_the_published_docbin(tmp_path):
     docs = read_docbin(published)
     assert n_gold > 0 and sum(len(relation_tuples(d)) for d in docs) == n_gold
     assert sum(len(d.user_data["relations"]) for d in docs) == n_gold
-    spacy_train(config_path("tiny"), tmp_path / "out", overrides={
-        "paths.train": str(published), "paths.dev": str(published), "training.max_epochs": 1})
+    spacy_train(
+        config_path("tiny"),
+        tmp_path / "out",
+        overrides={"paths.train": str(published), "paths.dev": str(published), "training.max_epochs": 1},
+    )
     nlp = spacy.load(tmp_path / "out" / "model-last")
     assert set(nlp.get_pipe("relation_extractor").labels) == set(RELATION_LABELS)
 

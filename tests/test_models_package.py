@@ -1,6 +1,7 @@
 """The packaged model: a wheel built with `spacy package`, installed into a fresh virtual environment
 and loaded by name there, with this repository nowhere on the path; and the main job's model stage
 in its quick form."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,9 @@ def tiny_trained(tmp_path_factory):
 def test_wheel_installs_and_loads_in_a_fresh_venv(tiny_trained, tmp_path):
     from vnreorg.models.package import package_model
 
-    wheel = package_model(tiny_trained.model_path, tmp_path / "dist", version="0.2.0",
-                          extra_meta={"corpus_version": "test-corpus"}, quiet=True)
+    wheel = package_model(
+        tiny_trained.model_path, tmp_path / "dist", version="0.2.0", extra_meta={"corpus_version": "test-corpus"}, quiet=True
+    )
     assert wheel.name == "vi_vnreorg-0.2.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
@@ -47,7 +49,9 @@ def test_wheel_installs_and_loads_in_a_fresh_venv(tiny_trained, tmp_path):
     py = venv / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    install = subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    install = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert install.returncode == 0, install.stderr[-3000:]
     probe = (
         "import json, sys, spacy\n"
@@ -76,14 +80,21 @@ def test_wheel_installs_and_loads_in_a_fresh_venv(tiny_trained, tmp_path):
     docs = synthetic_documents(n_docs=3, sentences_per_doc=20, seed=2)
     scored = train_model("scored_rel", docs, tmp_path / "scored_run", seed=0, quiet=True, overrides={"training.max_epochs": 2})
     wheel2 = package_model(scored.model_path, tmp_path / "dist2", name="scoredtest", version="0.3.0", quiet=True)
-    install = subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel2)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    install = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", str(wheel2)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert install.returncode == 0, install.stderr[-3000:]
     probe2 = probe.replace("vi_vnreorg", "vi_scoredtest").replace(
-        "import json, sys, spacy\n", "import json, sys, spacy\ntry:\n    import sklearn\n    sys.exit('sklearn is installed')\nexcept ImportError:\n    pass\n")
+        "import json, sys, spacy\n",
+        "import json, sys, spacy\ntry:\n    import sklearn\n    sys.exit('sklearn is installed')\nexcept ImportError:\n    pass\n",
+    )
     run = subprocess.run([str(py), "-c", probe2], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     out2 = json.loads(run.stdout.strip().splitlines()[-1])
-    assert out2["pipes"] == ["entity_ruler", "lexicon_matcher", "span_scorer", "tok2vec", "relation_extractor"] and out2["version"] == "0.3.0"
+    assert (
+        out2["pipes"] == ["entity_ruler", "lexicon_matcher", "span_scorer", "tok2vec", "relation_extractor"]
+        and out2["version"] == "0.3.0"
+    )
     here = spacy.load(scored.model_path)("Thành phố đã sáp nhập Phòng Nội vụ thành phố vào Văn phòng HĐND và UBND thành phố.")
     assert out2["ents"] == [[e.text, e.label_] for e in here.ents] and out2["ents"]
 
@@ -97,8 +108,14 @@ def test_model_stage_quick_runs_end_to_end(tmp_path):
     write_documents(gold, synthetic_documents(n_docs=3, sentences_per_doc=12, seed=3))
     from vnreorg.models.data import DataSources
 
-    result = run_model_stage(gold, tmp_path / "out", quick=True, systems={"rules": "rules", "ner": "tiny", "full": "tiny"},
-                             sources=DataSources(synthetic=False), log=lambda *_: None)
+    result = run_model_stage(
+        gold,
+        tmp_path / "out",
+        quick=True,
+        systems={"rules": "rules", "ner": "tiny", "full": "tiny"},
+        sources=DataSources(synthetic=False),
+        log=lambda *_: None,
+    )
     assert Path(result["wheel"]).exists() and Path(result["model"], "meta.json").exists()
     report = Path(result["report"])
     assert (report / "cv_report.md").exists() and (report / "model_stage.json").exists()

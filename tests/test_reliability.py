@@ -4,6 +4,7 @@ An id becomes a file or folder name (exports, folds, cross-validation outputs), 
 refuses ids outside `[A-Za-z0-9][A-Za-z0-9._-]{0,127}` (and any with ".."), naming where it found one,
 and no file is written outside the intended folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -145,8 +146,9 @@ def test_cross_validation_refuses_hostile_fold_and_system_names(tmp_path):
     with pytest.raises(VnreorgError, match="fold name"):  # folds given directly: refused before training
         cross_validate(docs, tmp_path / "cv", folds=folds, systems={"rules": "rules"}, work_dir=tmp_path / "w")
     with pytest.raises(VnreorgError, match="system or fold name"):
-        cross_validate(docs, tmp_path / "cv", folds=[{**folds[0], "name": "f"}], systems={"../x": "rules"},
-                       work_dir=tmp_path / "w")
+        cross_validate(
+            docs, tmp_path / "cv", folds=[{**folds[0], "name": "f"}], systems={"../x": "rules"}, work_dir=tmp_path / "w"
+        )
     assert not (tmp_path / "escaped").exists() and not (tmp_path.parent / "escaped").exists()
 
 
@@ -169,8 +171,9 @@ def test_worksheet_import_refuses_a_hostile_corpus_id(tmp_path, monkeypatch):
     ws = tmp_path / "ws_000.txt"
     ws.write_text("# doc: doc-a\n", encoding="utf-8")
     gold = tmp_path / "gold" / "gold.jsonl"
-    result = CliRunner().invoke(app, ["import", str(ws), "--documents", str(documents), "--gold", str(gold),
-                                      "--provenance", str(tmp_path / "prov.json")])
+    result = CliRunner().invoke(
+        app, ["import", str(ws), "--documents", str(documents), "--gold", str(gold), "--provenance", str(tmp_path / "prov.json")]
+    )
     assert result.exit_code != 0 and isinstance(result.exception, VnreorgError)
     assert "documents.jsonl:1" in str(result.exception) and "document id" in str(result.exception)
     assert not gold.exists()
@@ -178,10 +181,28 @@ def test_worksheet_import_refuses_a_hostile_corpus_id(tmp_path, monkeypatch):
 
 def _export_with_doc_id(doc_id) -> list[dict]:
     text = "Sở Nội vụ sáp nhập Phòng Y tế."
-    return [{"id": 1, "data": {"text": text, "doc_id": doc_id, "title": ""},
-             "annotations": [{"id": 7, "completed_by": 1, "updated_at": "2026-11-30T00:00:00Z", "result": [
-                 {"id": "r1", "type": "labels", "from_name": "label", "to_name": "text",
-                  "value": {"start": 0, "end": 9, "text": "Sở Nội vụ", "labels": ["AGENCY"]}}]}]}]
+    return [
+        {
+            "id": 1,
+            "data": {"text": text, "doc_id": doc_id, "title": ""},
+            "annotations": [
+                {
+                    "id": 7,
+                    "completed_by": 1,
+                    "updated_at": "2026-11-30T00:00:00Z",
+                    "result": [
+                        {
+                            "id": "r1",
+                            "type": "labels",
+                            "from_name": "label",
+                            "to_name": "text",
+                            "value": {"start": 0, "end": 9, "text": "Sở Nội vụ", "labels": ["AGENCY"]},
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
 
 
 @pytest.mark.parametrize("bad", HOSTILE[:6] + [5, ["x"]], ids=repr)
@@ -192,8 +213,16 @@ def test_pull_refuses_a_hostile_task_id_and_leaves_gold_alone(tmp_path, bad):
     gold = tmp_path / "gold.jsonl"
     write_documents(gold, [d.with_span_texts() for d in gold_docs()])
     before = gold.read_bytes()
-    args = dict(gold=gold, documents=tmp_path / "none.jsonl", choose=None, write=True, all_annotations=None,
-                quiet=True, users={}, where="export")
+    args = dict(
+        gold=gold,
+        documents=tmp_path / "none.jsonl",
+        choose=None,
+        write=True,
+        all_annotations=None,
+        quiet=True,
+        users={},
+        where="export",
+    )
     if isinstance(bad, str):  # a hostile string id stops the whole pull
         with pytest.raises(VnreorgError, match="doc_id"):
             _apply(_export_with_doc_id(bad), **args)
@@ -250,7 +279,7 @@ def test_a_span_without_its_text_is_reported(tmp_path):
 def test_committed_gold_spans_carry_their_text():
     repo = Path(__file__).resolve().parents[1]
     for doc in read_documents(repo / "corpus" / "gold" / "gold.jsonl"):
-        assert all(s.text == doc.text[s.start:s.end] for s in doc.spans), doc.id
+        assert all(s.text == doc.text[s.start : s.end] for s in doc.spans), doc.id
 
 
 def test_span_text_is_not_part_of_span_equality():

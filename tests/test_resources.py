@@ -1,5 +1,6 @@
 """Knowledge resources (models/resources/): they load, they hold what the model stage needs, the
 generated files are reproducible from the pinned package, and bad files fail with file:line."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,12 +21,20 @@ def res_dir(tmp_path):
     d.mkdir()
     for name in (R.UNIT_ABBREVIATIONS_FILE, R.AGENCIES_FILE, R.TITLES_FILE):
         shutil.copy(R.RESOURCES_DIR / name, d / name)
-    (d / R.ADMIN_UNITS_FILE).write_text(UNIT_HEADER + "\n".join([
-        "\t".join(["40", "tỉnh", "Nghệ An", "Tỉnh Nghệ An", "40", "Nghệ An", "", "province", "pre2025"]),
-        "\t".join(["412", "thành phố", "Vinh", "Thành phố Vinh", "40", "Nghệ An", "", "district", "pre2025"]),
-    ]) + "\n", encoding="utf-8")
-    (d / R.ADMIN_MAPPING_FILE).write_text("# source: test\n# version: 0\n" + "\t".join(R.ADMIN_MAPPING_COLUMNS) + "\n",
-                                          encoding="utf-8")
+    (d / R.ADMIN_UNITS_FILE).write_text(
+        UNIT_HEADER
+        + "\n".join(
+            [
+                "\t".join(["40", "tỉnh", "Nghệ An", "Tỉnh Nghệ An", "40", "Nghệ An", "", "province", "pre2025"]),
+                "\t".join(["412", "thành phố", "Vinh", "Thành phố Vinh", "40", "Nghệ An", "", "district", "pre2025"]),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    (d / R.ADMIN_MAPPING_FILE).write_text(
+        "# source: test\n# version: 0\n" + "\t".join(R.ADMIN_MAPPING_COLUMNS) + "\n", encoding="utf-8"
+    )
     return d
 
 
@@ -44,8 +53,13 @@ def test_committed_resources_load_with_their_sources():
         assert header.get("source") and header.get("version"), name
     assert res.headers[R.ADMIN_UNITS_FILE]["version"] == "1.0.4"
     eras = {(u.era, u.level) for u in res.admin_units}
-    assert eras == {("pre2025", "province"), ("pre2025", "district"), ("pre2025", "commune"),
-                    ("post2025", "province"), ("post2025", "commune")}
+    assert eras == {
+        ("pre2025", "province"),
+        ("pre2025", "district"),
+        ("pre2025", "commune"),
+        ("post2025", "province"),
+        ("post2025", "commune"),
+    }
     assert sum(u.level == "province" and u.era == "post2025" for u in res.admin_units) == 34
     assert R.load_resources() is res  # cached
 
@@ -56,9 +70,25 @@ def test_forms_are_type_prefixed_and_abbreviated_never_bare():
     assert any(u.name == "Hợp Nhất" for u in res.admin_units)  # a real commune's name ...
     assert "hợp nhất" not in forms  # ... never a form on its own
     assert "xã hợp nhất" in forms
-    for form in ("tp. vinh", "tp.vinh", "tx. hương thủy", "h. cần giờ", "h.cần giờ", "q. ba đình", "q. 1", "sở gd-đt", "ubnd",
-                 "tand", "vksnd", "mttq", "hđnd", "bộ nông nghiệp và môi trường", "ban tuyên giáo và dân vận trung ương",
-                 "sở văn hóa, thể thao và du lịch", "thành phố hồ chí minh"):
+    for form in (
+        "tp. vinh",
+        "tp.vinh",
+        "tx. hương thủy",
+        "h. cần giờ",
+        "h.cần giờ",
+        "q. ba đình",
+        "q. 1",
+        "sở gd-đt",
+        "ubnd",
+        "tand",
+        "vksnd",
+        "mttq",
+        "hđnd",
+        "bộ nông nghiệp và môi trường",
+        "ban tuyên giáo và dân vận trung ương",
+        "sở văn hóa, thể thao và du lịch",
+        "thành phố hồ chí minh",
+    ):
         assert form in forms, form
     assert R.fold("Thị uỷ") == R.fold("thị ủy")
     assert "thành ủy viên" in res.title_forms()
@@ -80,21 +110,25 @@ def test_agency_coverage_counts_exact_and_head_matches():
     from vnreorg.schema import Document, Span
 
     text = "Sở Nội vụ tỉnh Nghệ An và UBND và Ban Quản lý chợ Đồng Xuân"
-    doc = Document(id="d", text=text, spans=[Span("T1", 0, 22, "AGENCY"), Span("T2", 26, 30, "AGENCY"),
-                                                Span("T3", 34, len(text), "AGENCY")])
+    doc = Document(
+        id="d", text=text, spans=[Span("T1", 0, 22, "AGENCY"), Span("T2", 26, 30, "AGENCY"), Span("T3", 34, len(text), "AGENCY")]
+    )
     cov = R.agency_coverage([doc], R.load_resources())
     assert (cov["agency_spans"], cov["exact"], cov["head_or_exact"]) == (3, 1, 2)
 
 
-@pytest.mark.parametrize("line, message", [
-    ("Sở Mới\t\tprovincial-department\tprovince", "expected 5 tab-separated fields"),
-    ("Sở Nội vụ\t\tprovincial-department\tprovince\tboth", "duplicate agency form"),
-    ("Sở Mới\tSở GD-ĐT\tprovincial-department\tprovince\tboth", "duplicate agency form"),
-    ("Hợp nhất\t\tprovincial-department\tprovince\tboth", "action trigger"),
-    ("Sở Mới\tsáp nhập\tprovincial-department\tprovince\tboth", "action trigger"),
-    ("Sở Mới\t\tprovincial-department\tprovince\tsometime", "expected one of"),
-    ("\t\tprovincial-department\tprovince\tboth", "field 'name' is empty"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("Sở Mới\t\tprovincial-department\tprovince", "expected 5 tab-separated fields"),
+        ("Sở Nội vụ\t\tprovincial-department\tprovince\tboth", "duplicate agency form"),
+        ("Sở Mới\tSở GD-ĐT\tprovincial-department\tprovince\tboth", "duplicate agency form"),
+        ("Hợp nhất\t\tprovincial-department\tprovince\tboth", "action trigger"),
+        ("Sở Mới\tsáp nhập\tprovincial-department\tprovince\tboth", "action trigger"),
+        ("Sở Mới\t\tprovincial-department\tprovince\tsometime", "expected one of"),
+        ("\t\tprovincial-department\tprovince\tboth", "field 'name' is empty"),
+    ],
+)
 def test_bad_agency_lines_name_file_and_line(res_dir, line, message):
     n = _append(res_dir / R.AGENCIES_FILE, line)
     with pytest.raises(VnreorgError) as exc:
@@ -103,12 +137,15 @@ def test_bad_agency_lines_name_file_and_line(res_dir, line, message):
     assert f"{res_dir / R.AGENCIES_FILE}:{n}" in str(exc.value)
 
 
-@pytest.mark.parametrize("fields, message", [
-    (["08014", "xã", "Hợp Nhất", "Hợp Nhất", "25", "Phú Thọ", "230", "commune", "pre2025"], "is not its type word"),
-    (["412", "thành phố", "Vinh", "Thành phố Vinh", "40", "Nghệ An", "", "district", "pre2025"], "duplicate unit"),
-    (["99", "tỉnh", "Giảm", "Tỉnh Giảm", "99", "Giảm", "", "province", "pre2025"], None),  # a trigger as a name: fine
-    (["98", "tỉnh", "X", "Tỉnh X", "98", "X", "", "region", "pre2025"], "expected one of"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (["08014", "xã", "Hợp Nhất", "Hợp Nhất", "25", "Phú Thọ", "230", "commune", "pre2025"], "is not its type word"),
+        (["412", "thành phố", "Vinh", "Thành phố Vinh", "40", "Nghệ An", "", "district", "pre2025"], "duplicate unit"),
+        (["99", "tỉnh", "Giảm", "Tỉnh Giảm", "99", "Giảm", "", "province", "pre2025"], None),  # a trigger as a name: fine
+        (["98", "tỉnh", "X", "Tỉnh X", "98", "X", "", "region", "pre2025"], "expected one of"),
+    ],
+)
 def test_bad_admin_unit_lines_name_file_and_line(res_dir, fields, message):
     n = _append(res_dir / R.ADMIN_UNITS_FILE, "\t".join(fields))
     if message is None:

@@ -1,5 +1,6 @@
 """The synthetic training corpus: worksheets -> documents (annotation/synthetic.py), the validator's
 synthetic rules, the 8-token overlap guard against the seeds, the exports, and the folds."""
+
 from __future__ import annotations
 
 import json
@@ -33,19 +34,21 @@ def test_worksheets_become_synthetic_documents(fixture_docs):
     assert [d.id for d in fixture_docs] == ["syn-x-0001", "syn-x-0002"]
     assert doc.text.split("\n")[1] == "Buổi lễ diễn ra ngắn gọn tại hội trường lớn."
     assert doc.paragraphs == doc.sentences and len(doc.sentences) == 4
-    assert all(doc.text[e:e + 1] in ("\n", "") for _, e in doc.sentences)
+    assert all(doc.text[e : e + 1] in ("\n", "") for _, e in doc.sentences)
     assert doc.meta["synthetic"] is True and doc.meta["level"] == "province" and doc.meta["period"] == "2024-2025"
     prov = doc.provenance[0]
     assert prov["synthetic"] is True and prov["guidelines"] == "v2" and prov["writer"].startswith("writer-x")
     assert prov["file"].endswith("x_01.txt")
-    texts = [(doc.text[s.start:s.end], s.label) for s in doc.spans]
+    texts = [(doc.text[s.start : s.end], s.label) for s in doc.spans]
     assert ("Sở Nông nghiệp và Môi trường", "AGENCY") in texts and ("Phó Giám đốc Sở Nội vụ", "TITLE") in texts
     # "Sở Nội vụ #2" is the second occurrence on word edges (the first lies inside the TITLE)
-    second = [s for s in doc.spans if doc.text[s.start:s.end] == "Sở Nội vụ"]
+    second = [s for s in doc.spans if doc.text[s.start : s.end] == "Sở Nội vụ"]
     assert len(second) == 1 and second[0].start > doc.text.index("cho biết")
     by_id = doc.span_by_id()
-    rels = {(doc.text[by_id[r.head].start:by_id[r.head].end], r.label, doc.text[by_id[r.child].start:by_id[r.child].end])
-            for r in doc.relations}
+    rels = {
+        (doc.text[by_id[r.head].start : by_id[r.head].end], r.label, doc.text[by_id[r.child].start : by_id[r.child].end])
+        for r in doc.relations
+    }
     assert ("hợp nhất", "target", "Sở Nông nghiệp và Môi trường") in rels
     assert validate_documents(fixture_docs, "synthetic.jsonl") == []
 
@@ -69,18 +72,21 @@ def test_every_bad_line_is_reported_with_file_and_line(tmp_path):
     assert imp.files[str(path)]["invalid_documents"] == ["syn-x-0001"]
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("# synthetic: true\n", "", "'# synthetic:' missing"),
-    ("# level: province\n", "# level: region\n", "'# level:' 'region'"),
-    ("# doc: syn-x-0002", "# doc: syn-y-0002", "not in writer 'x'"),
-    ("# doc: syn-x-0002", "# doc: syn-x-0001", "also used in"),
-    ("> Buổi lễ", ">  Buổi lễ", "ordinary single spaces"),
-    ("> Buổi lễ diễn ra", "> Buổi lễ\u00a0diễn ra", "no-break space"),
-    ("## S1\n", "## S4\n", "not S0..S3"),
-    ("# date: 2026-11-30\n# level: province", "# date: 30/11/2026\n# level: province", "not an ISO date"),
-    ("AGENCY | Sở Nội vụ #2", "AGENCY | Sở Nội vụ", "occurs 2 times in the sentence: add #k"),
-    ("## S2\n> Sau", "## S2\n> Thêm một câu.\n> Sau", "exactly one '> ' sentence line"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("# synthetic: true\n", "", "'# synthetic:' missing"),
+        ("# level: province\n", "# level: region\n", "'# level:' 'region'"),
+        ("# doc: syn-x-0002", "# doc: syn-y-0002", "not in writer 'x'"),
+        ("# doc: syn-x-0002", "# doc: syn-x-0001", "also used in"),
+        ("> Buổi lễ", ">  Buổi lễ", "ordinary single spaces"),
+        ("> Buổi lễ diễn ra", "> Buổi lễ\u00a0diễn ra", "no-break space"),
+        ("## S1\n", "## S4\n", "not S0..S3"),
+        ("# date: 2026-11-30\n# level: province", "# date: 30/11/2026\n# level: province", "not an ISO date"),
+        ("AGENCY | Sở Nội vụ #2", "AGENCY | Sở Nội vụ", "occurs 2 times in the sentence: add #k"),
+        ("## S2\n> Sau", "## S2\n> Thêm một câu.\n> Sau", "exactly one '> ' sentence line"),
+    ],
+)
 def test_header_and_sentence_problems(tmp_path, old, new, message):
     text = FIXTURE.read_text(encoding="utf-8")
     assert old in text
@@ -89,8 +95,9 @@ def test_header_and_sentence_problems(tmp_path, old, new, message):
 
 
 def test_two_sentences_on_one_line_are_a_warning(tmp_path):
-    text = FIXTURE.read_text(encoding="utf-8").replace("> Buổi lễ diễn ra ngắn gọn tại hội trường lớn.",
-                                                       "> Buổi lễ diễn ra ngắn gọn. Hội trường chật kín người.")
+    text = FIXTURE.read_text(encoding="utf-8").replace(
+        "> Buổi lễ diễn ra ngắn gọn tại hội trường lớn.", "> Buổi lễ diễn ra ngắn gọn. Hội trường chật kín người."
+    )
     imp = import_synthetic([_write(tmp_path, text)])
     assert imp.errors == [] and len(imp.documents) == 2
     assert any("syn-x-0001 S1" in w and "2 sentences" in w for _, w in imp.warnings), imp.warnings

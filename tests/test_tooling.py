@@ -5,6 +5,7 @@ mypy sees the package through a link tree built here (vnreorg/ with its stage fo
 vnreorg.corpus, vnreorg.annotation, ...), because the package-dir mapping hides the stage folders from
 a plain `mypy -p vnreorg`. After fixing errors, lower the baseline with
 `python tests/test_tooling.py --update` and commit it."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ def _tool(name: str) -> str:
 
 def ruff_counts() -> Counter:
     """{rule code: count} of `ruff check` over the repository (config in pyproject.toml)."""
-    out = subprocess.run([_tool("ruff"), "check", "--output-format", "concise", "--no-cache", "."],
-                         cwd=REPO, capture_output=True, text=True)
+    out = subprocess.run(
+        [_tool("ruff"), "check", "--output-format", "concise", "--no-cache", "."], cwd=REPO, capture_output=True, text=True
+    )
     if out.returncode not in (0, 1):
         raise RuntimeError(out.stderr)
     return Counter(m.group(1) for m in re.finditer(r"^\S+:\d+:\d+: (\S+) ", out.stdout, re.M))
@@ -54,8 +56,13 @@ def link_tree(root: Path) -> Path:
 def mypy_counts(root: Path) -> Counter:
     """{error code: count} of mypy over the whole package (the link tree under `root`)."""
     env = {**os.environ, "MYPYPATH": str(root)}
-    out = subprocess.run([_tool("mypy"), "--config-file", str(REPO / "pyproject.toml"), "-p", "vnreorg",
-                          "--cache-dir", str(root / ".mypy_cache")], cwd=root, env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [_tool("mypy"), "--config-file", str(REPO / "pyproject.toml"), "-p", "vnreorg", "--cache-dir", str(root / ".mypy_cache")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     checked = re.search(r"(\d+) source files?", out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "")
     if out.returncode not in (0, 1) or checked is None:
         raise RuntimeError(out.stdout[-2000:] + out.stderr[-2000:])

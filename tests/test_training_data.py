@@ -1,4 +1,5 @@
 """Training data per fold (models/data.py) and the written selection rule (vnreorg/selection.py)."""
+
 import pytest
 
 from vnreorg.errors import VnreorgError
@@ -49,8 +50,9 @@ def test_cross_validate_seeds_runs_deterministic_systems_once(tmp_path):
     assert is_deterministic("scored") and not is_deterministic("scored_rel")
     docs = synthetic_documents(n_docs=2, sentences_per_doc=6, seed=4)
     logs = []
-    got = cross_validate_seeds(docs, tmp_path / "cv", folds=derive_folds(docs), systems={"rules": "rules"}, seeds=(0, 1),
-                               n_boot=10, log=logs.append)
+    got = cross_validate_seeds(
+        docs, tmp_path / "cv", folds=derive_folds(docs), systems={"rules": "rules"}, seeds=(0, 1), n_boot=10, log=logs.append
+    )
     summ = got["summary"]["rules"]
     assert summ["deterministic"] and summ["entities"]["pooled_sd_over_seeds"] == 0.0
     assert got["selection"]["chosen"] == "rules"

@@ -1,4 +1,5 @@
 """Worksheets (the annotators' record), gold import, and agreement figures."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,9 @@ from vnreorg.jsonio import read_documents
 from vnreorg.schema import Document, Relation, Span
 
 ROOT = Path(__file__).resolve().parents[1]
-TEXT = "Sáp nhập xã Điền Công vào phường Trưng Vương. Thành ủy giải thể Phòng Dân tộc; Bí thư Thành ủy đồng thời là Chủ tịch HĐND."
+TEXT = (
+    "Sáp nhập xã Điền Công vào phường Trưng Vương. Thành ủy giải thể Phòng Dân tộc; Bí thư Thành ủy đồng thời là Chủ tịch HĐND."
+)
 
 
 def _doc() -> Document:
@@ -56,25 +59,30 @@ def test_template_has_a_block_per_sentence():
 def test_parse_resolves_offsets_and_relations(tmp_path):
     ws = read_worksheets(_ws(tmp_path, GOOD))[0]
     doc = parse_worksheet(ws, _doc())
-    got = [(doc.text[s.start:s.end], s.label) for s in doc.spans]
+    got = [(doc.text[s.start : s.end], s.label) for s in doc.spans]
     assert ("xã Điền Công", "AGENCY") in got and ("Thành ủy", "AGENCY") in got
-    thanh_uy = next(s for s in doc.spans if doc.text[s.start:s.end] == "Thành ủy")
+    thanh_uy = next(s for s in doc.spans if doc.text[s.start : s.end] == "Thành ủy")
     assert thanh_uy.start == TEXT.index("Thành ủy giải thể")
     assert len(doc.relations) == 5
     ids = doc.span_by_id()
-    assert {(doc.text[ids[r.head].start:ids[r.head].end], r.label, doc.text[ids[r.child].start:ids[r.child].end])
-            for r in doc.relations} >= {("Sáp nhập", "target", "phường Trưng Vương")}
+    assert {
+        (doc.text[ids[r.head].start : ids[r.head].end], r.label, doc.text[ids[r.child].start : ids[r.child].end])
+        for r in doc.relations
+    } >= {("Sáp nhập", "target", "phường Trưng Vương")}
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("## S0\nAGENCY | xã Điền Khê\n## S1\n", "not found"),
-    ("## S0\n## S1\nAGENCY | Thành ủy\n", "occurs 2 times"),
-    ("## S0\nPERSON | xã Điền Công\n## S1\n", "unknown label"),
-    ("## S0\nAGENCY | xã Điền Công\nsource | xã Điền Công -> xã Điền Công\n## S1\n", "not allowed"),
-    ("## S0\nMERGE_ACTION | Sáp nhập\nsource | Sáp nhập -> phường Trưng Vương\n## S1\n", "not a span"),
-    ("## S0\nAGENCY | xã Điền Công\nAGENCY | Điền Công\n## S1\n", "overlaps"),
-    ("## S0\n", "missing"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("## S0\nAGENCY | xã Điền Khê\n## S1\n", "not found"),
+        ("## S0\n## S1\nAGENCY | Thành ủy\n", "occurs 2 times"),
+        ("## S0\nPERSON | xã Điền Công\n## S1\n", "unknown label"),
+        ("## S0\nAGENCY | xã Điền Công\nsource | xã Điền Công -> xã Điền Công\n## S1\n", "not allowed"),
+        ("## S0\nMERGE_ACTION | Sáp nhập\nsource | Sáp nhập -> phường Trưng Vương\n## S1\n", "not a span"),
+        ("## S0\nAGENCY | xã Điền Công\nAGENCY | Điền Công\n## S1\n", "overlaps"),
+        ("## S0\n", "missing"),
+    ],
+)
 def test_bad_worksheets_fail_naming_the_line(tmp_path, bad, message):
     ws = read_worksheets(_ws(tmp_path, bad))[0]
     with pytest.raises(VnreorgError, match=message) as err:
@@ -87,13 +95,17 @@ def test_invisible_no_break_space_is_accepted(tmp_path):
     doc = Document(id="d1", text=text, sentences=[(0, len(text))])
     ws = read_worksheets(_ws(tmp_path, "## S0\nAGENCY | Tỉnh ủy\n"))[0]
     parsed = parse_worksheet(ws, doc)
-    assert parsed.text[parsed.spans[0].start:parsed.spans[0].end] == "Tỉnh \u00a0ủy"
+    assert parsed.text[parsed.spans[0].start : parsed.spans[0].end] == "Tỉnh \u00a0ủy"
 
 
 def _d(spans, rels=()):
-    return Document(id="x", text=TEXT, sentences=[(0, 45), (46, len(TEXT))],
-                    spans=[Span(f"T{i}", s, e, l) for i, (s, e, l) in enumerate(spans)],
-                    relations=[Relation(h, c, l) for h, c, l in rels])
+    return Document(
+        id="x",
+        text=TEXT,
+        sentences=[(0, 45), (46, len(TEXT))],
+        spans=[Span(f"T{i}", s, e, l) for i, (s, e, l) in enumerate(spans)],
+        relations=[Relation(h, c, l) for h, c, l in rels],
+    )
 
 
 def test_agreement_identical_is_one_and_partial_is_between():
@@ -111,9 +123,23 @@ def test_agreement_identical_is_one_and_partial_is_between():
 def test_committed_gold_is_exactly_the_adjudicated_worksheets(tmp_path):
     """Gold is never edited by hand: re-importing the adjudicated worksheets reproduces it byte for byte."""
     out = tmp_path / "gold.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "worksheet", "import", "annotation/worksheets/adjudicated",
-                           "--gold", str(out), "--provenance", "corpus/gold/provenance.json"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vnreorg.cli",
+            "worksheet",
+            "import",
+            "annotation/worksheets/adjudicated",
+            "--gold",
+            str(out),
+            "--provenance",
+            "corpus/gold/provenance.json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert out.read_text(encoding="utf-8") == (ROOT / "corpus/gold/gold.jsonl").read_text(encoding="utf-8")
 
@@ -173,18 +199,45 @@ def test_import_refuses_to_overwrite_different_gold_without_force(tmp_path):
 
 # ---------------------------------------------------------------- provenance from the worksheet header
 
+
 def _import(tmp_path, header: str, provenance: Path):
     from vnreorg.jsonio import write_documents
 
-    write_documents(tmp_path / "documents.jsonl", [Document(id="d1", text=TEXT, sentences=[(0, 45), (46, len(TEXT))],
-                                                            paragraphs=[(0, len(TEXT))], meta={"source_file": "d1.txt"})])
+    write_documents(
+        tmp_path / "documents.jsonl",
+        [
+            Document(
+                id="d1",
+                text=TEXT,
+                sentences=[(0, 45), (46, len(TEXT))],
+                paragraphs=[(0, len(TEXT))],
+                meta={"source_file": "d1.txt"},
+            )
+        ],
+    )
     ws = tmp_path / "ws" / "ws_d1.txt"
     ws.parent.mkdir(exist_ok=True)
     ws.write_text(header + "\n" + GOOD, encoding="utf-8")
     gold = tmp_path / "gold" / "gold.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "vnreorg.cli", "worksheet", "import", str(ws.parent),
-                           "--documents", str(tmp_path / "documents.jsonl"), "--gold", str(gold),
-                           "--provenance", str(provenance)], cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vnreorg.cli",
+            "worksheet",
+            "import",
+            str(ws.parent),
+            "--documents",
+            str(tmp_path / "documents.jsonl"),
+            "--gold",
+            str(gold),
+            "--provenance",
+            str(provenance),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     return proc, gold, ws
 
 
@@ -193,8 +246,16 @@ def test_import_without_provenance_file_records_the_worksheet_header(tmp_path):
     header = "# doc: d1\n# source_file: d1.txt\n# annotator: annotator-D\n# guidelines: v1.2\n# date: 2026-11-30\n"
     proc, gold, ws = _import(tmp_path, header, provenance)
     assert proc.returncode == 0, proc.stderr
-    want = [{"pass": "annotation", "who": "annotator-D", "guidelines": "v1.2", "date": "2026-11-30",
-             "method": "manual: worksheet imported by `vnreorg worksheet import`", "worksheet": str(ws.parent / "ws_d1.txt")}]
+    want = [
+        {
+            "pass": "annotation",
+            "who": "annotator-D",
+            "guidelines": "v1.2",
+            "date": "2026-11-30",
+            "method": "manual: worksheet imported by `vnreorg worksheet import`",
+            "worksheet": str(ws.parent / "ws_d1.txt"),
+        }
+    ]
     assert read_documents(gold)[0].provenance == want
     assert json.loads(provenance.read_text(encoding="utf-8")) == {"d1": {"source_file": "d1.txt", "passes": want}}
     # a second import reads the file it created: same gold, file unchanged

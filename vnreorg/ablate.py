@@ -12,6 +12,7 @@ Each variant's predictions are kept in `<out>/work/<variant>/predictions.jsonl`;
 variant already predicted is read back instead of retrained (so variants can run in separate
 processes and one last call writes the report).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,17 @@ VARIANTS: dict[str, tuple[str, list[str] | None, str]] = {
     "no_augment": ("seeds,synthetic", None, "without the mention-replaced training seeds"),
     "seeds_only": ("seeds", None, "training seeds only (no synthetic, no augmentation)"),
     "no_lexicon": ("seeds,synthetic,augment", [], "without any lexicon form"),
-    "no_agencies": ("seeds,synthetic,augment", [k for k in ALL_KINDS if not k.startswith("agency")], "without agency names and abbreviations"),
+    "no_agencies": (
+        "seeds,synthetic,augment",
+        [k for k in ALL_KINDS if not k.startswith("agency")],
+        "without agency names and abbreviations",
+    ),
     "no_units": ("seeds,synthetic,augment", [k for k in ALL_KINDS if k != "unit"], "without administrative units"),
-    "no_titles": ("seeds,synthetic,augment", [k for k in ALL_KINDS if not k.startswith("title")], "without titles, memberships, modifiers"),
+    "no_titles": (
+        "seeds,synthetic,augment",
+        [k for k in ALL_KINDS if not k.startswith("title")],
+        "without titles, memberships, modifiers",
+    ),
 }
 
 
@@ -66,15 +75,18 @@ def run_variant(name: str, config: str, docs, folds, synthetic, out: Path, seed:
         preds = {}
         for fold in folds:
             t0 = time.perf_counter()
-            train = training_documents([by_id[i] for i in fold["train"]], sources=sources, synthetic=synthetic,
-                                       test_ids=fold["test"], seed=seed)
+            train = training_documents(
+                [by_id[i] for i in fold["train"]], sources=sources, synthetic=synthetic, test_ids=fold["test"], seed=seed
+            )
             trained = train_model(config, train, work / fold["name"], seed=seed, quiet=True, overrides=overrides)
             for p in predict_documents(str(trained.model_path), [by_id[i] for i in fold["test"]]):
                 preds[p.id] = p
             log(f"  {name:<13} {fold['name']:<26} ({time.perf_counter() - t0:.0f} s)")
         write_documents(pred_file, [preds[d.id] for d in docs])
-    return {fold["name"]: evaluate_documents([by_id[i] for i in fold["test"]], [preds[i] for i in fold["test"]], n_boot=0)
-            for fold in folds}
+    return {
+        fold["name"]: evaluate_documents([by_id[i] for i in fold["test"]], [preds[i] for i in fold["test"]], n_boot=0)
+        for fold in folds
+    }
 
 
 def transfer(config: str, docs, synthetic, out: Path, seed: int, reuse: bool, log) -> dict[str, Any]:
@@ -96,14 +108,31 @@ def transfer(config: str, docs, synthetic, out: Path, seed: int, reuse: bool, lo
             write_documents(pred_file, preds)
             log(f"  {name:<20} ({time.perf_counter() - t0:.0f} s)")
         r = evaluate_documents(test, preds, n_boot=0)
-        res[name] = {"train_documents": len(train), "test_documents": len(test),
-                     "entities": _f1(r, "entities"), "relations": _f1(r, "relations"),
-                     "entities_per_label": _per_label(r, "entities"), "relations_per_label": _per_label(r, "relations")}
+        res[name] = {
+            "train_documents": len(train),
+            "test_documents": len(test),
+            "entities": _f1(r, "entities"),
+            "relations": _f1(r, "relations"),
+            "entities_per_label": _per_label(r, "entities"),
+            "relations_per_label": _per_label(r, "relations"),
+        }
     return res
 
 
-def ablate(docs, folds, synthetic, config: str, out: Path, *, variants: list[str], seed: int = 0, n_boot: int = 1000,
-           reuse: bool = False, with_transfer: bool = True, log=print) -> dict[str, Any]:
+def ablate(
+    docs,
+    folds,
+    synthetic,
+    config: str,
+    out: Path,
+    *,
+    variants: list[str],
+    seed: int = 0,
+    n_boot: int = 1000,
+    reuse: bool = False,
+    with_transfer: bool = True,
+    log=print,
+) -> dict[str, Any]:
     from vnreorg.eval.cv import paired_bootstrap
 
     unknown = [v for v in variants if v not in VARIANTS]
@@ -114,8 +143,11 @@ def ablate(docs, folds, synthetic, config: str, out: Path, *, variants: list[str
     results = {v: run_variant(v, config, docs, folds, synthetic, out, seed, reuse, log) for v in variants}
     rows = {}
     for v in variants:
-        entry: dict[str, Any] = {"what": VARIANTS[v][2], "data": VARIANTS[v][0],
-                                 "lexicon": "all" if VARIANTS[v][1] is None else VARIANTS[v][1]}
+        entry: dict[str, Any] = {
+            "what": VARIANTS[v][2],
+            "data": VARIANTS[v][0],
+            "lexicon": "all" if VARIANTS[v][1] is None else VARIANTS[v][1],
+        }
         if v != "full":
             boot = paired_bootstrap(results[v], results["full"], seed=seed, n_boot=n_boot)
             for kind in ("entities", "relations"):
@@ -126,8 +158,13 @@ def ablate(docs, folds, synthetic, config: str, out: Path, *, variants: list[str
             for kind in ("entities", "relations"):
                 entry[kind] = {"f1": boot[f"{kind}.strict"]["a"]}
         rows[v] = entry
-    report: dict[str, Any] = {"config": config, "seed": seed, "n_boot": n_boot, "folds": [f["name"] for f in folds],
-                              "variants": rows}
+    report: dict[str, Any] = {
+        "config": config,
+        "seed": seed,
+        "n_boot": n_boot,
+        "folds": [f["name"] for f in folds],
+        "variants": rows,
+    }
     if with_transfer:
         report["transfer"] = transfer(config, docs, synthetic, out, seed, reuse, log)
     from vnreorg.selection import machine_facts
@@ -142,12 +179,17 @@ def ablate(docs, folds, synthetic, config: str, out: Path, *, variants: list[str
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = ["# Ablation and transfer", "",
-             f"System `{report['config']}`, seed {report['seed']}; leave-one-seed-out folds (test: one real seed article each). "
-             f"Strict micro F1 pooled over the folds; delta = variant − full, with a paired document-level bootstrap "
-             f"interval ({report['n_boot']} replicates, `vnreorg.eval.cv.paired_bootstrap`). Five test documents: "
-             "intervals are wide.", "",
-             "| variant | what | entities F1 | Δ entities [95% CI] | relations F1 | Δ relations [95% CI] |", "|---|---|---|---|---|---|"]
+    lines = [
+        "# Ablation and transfer",
+        "",
+        f"System `{report['config']}`, seed {report['seed']}; leave-one-seed-out folds (test: one real seed article each). "
+        f"Strict micro F1 pooled over the folds; delta = variant − full, with a paired document-level bootstrap "
+        f"interval ({report['n_boot']} replicates, `vnreorg.eval.cv.paired_bootstrap`). Five test documents: "
+        "intervals are wide.",
+        "",
+        "| variant | what | entities F1 | Δ entities [95% CI] | relations F1 | Δ relations [95% CI] |",
+        "|---|---|---|---|---|---|",
+    ]
     for v, row in report["variants"].items():
         cells = []
         for kind in ("entities", "relations"):
@@ -160,11 +202,19 @@ def markdown(report: dict[str, Any]) -> str:
                 cells.append("—")
         lines.append(f"| {v} | {row['what']} | " + " | ".join(cells) + " |")
     if "transfer" in report:
-        lines += ["", "## Transfer", "", "| train → test | documents | entities F1 | relations F1 | per label |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Transfer",
+            "",
+            "| train → test | documents | entities F1 | relations F1 | per label |",
+            "|---|---|---|---|---|",
+        ]
         for name, t in report["transfer"].items():
             per = ", ".join(f"{k} {v:.3f}" for k, v in {**t["entities_per_label"], **t["relations_per_label"]}.items())
-            lines.append(f"| {name.replace('_to_', ' → ')} | {t['train_documents']} → {t['test_documents']} | {t['entities']:.3f} | "
-                         f"{t['relations']:.3f} | {per} |")
+            lines.append(
+                f"| {name.replace('_to_', ' → ')} | {t['train_documents']} → {t['test_documents']} | {t['entities']:.3f} | "
+                f"{t['relations']:.3f} | {per} |"
+            )
     lines += ["", "## Machine", "", "```", json.dumps(report["machine"], ensure_ascii=False, indent=1), "```", ""]
     return "\n".join(lines)
 
@@ -174,14 +224,20 @@ def ablate_command(
     gold: Path = typer.Option(Path("corpus/gold/gold.jsonl"), "--gold", help="Seed gold (the test folds)."),
     folds: Path = typer.Option(Path("corpus/gold/folds.json"), "--folds", help="Folds file."),
     synthetic: Path = typer.Option(Path("corpus/synthetic/synthetic.jsonl"), "--synthetic", help="Synthetic training corpus."),
-    out: Path = typer.Option(Path("models/reports/ablation"), "--out", "-o", help="Report folder (ablation.md/.json; work/ is scratch)."),
+    out: Path = typer.Option(
+        Path("models/reports/ablation"), "--out", "-o", help="Report folder (ablation.md/.json; work/ is scratch)."
+    ),
     variants: str = typer.Option(",".join(VARIANTS), "--variants", help=f"Variants ({', '.join(VARIANTS)})."),
     seed: int = typer.Option(0, "--seed"),
     n_boot: int = typer.Option(1000, "--n-boot"),
     reuse: bool = typer.Option(False, "--reuse", help="Read back variants already predicted in <out>/work."),
     with_transfer: bool = typer.Option(True, "--transfer/--no-transfer", help="Also the two transfer checks."),
-    predict_only: bool = typer.Option(False, "--predict-only", help="Only train and predict these variants (and the transfer "
-                                      "checks unless --no-transfer) into <out>/work; no report (a later --reuse call writes it)."),
+    predict_only: bool = typer.Option(
+        False,
+        "--predict-only",
+        help="Only train and predict these variants (and the transfer "
+        "checks unless --no-transfer) into <out>/work; no report (a later --reuse call writes it).",
+    ),
 ) -> None:
     """Ablation (each resource and data source off, paired bootstrap deltas) and transfer checks for one system."""
     from vnreorg.cv import load_folds
@@ -200,7 +256,18 @@ def ablate_command(
             transfer(config, docs, syn, out, seed, reuse, typer.echo)
         typer.echo(f"== predicted {', '.join(chosen)} in {time.perf_counter() - t0:.0f} s -> {out}/work")
         return
-    ablate(docs, fold_list, syn, config, out, variants=chosen, seed=seed,
-           n_boot=n_boot, reuse=reuse, with_transfer=with_transfer, log=typer.echo)
+    ablate(
+        docs,
+        fold_list,
+        syn,
+        config,
+        out,
+        variants=chosen,
+        seed=seed,
+        n_boot=n_boot,
+        reuse=reuse,
+        with_transfer=with_transfer,
+        log=typer.echo,
+    )
     typer.echo((out / "ablation.md").read_text(encoding="utf-8"))
     typer.echo(f"== ablation done in {time.perf_counter() - t0:.0f} s -> {out}")

@@ -3,6 +3,7 @@
 Each stage owns its commands in `<stage>/cli.py` (a Typer app); this module only mounts them
 and turns `VnreorgError` into one clear line and a non-zero exit.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,7 +23,11 @@ STAGES = [
     # models/cli.py and eval/cli.py expose top-level commands (train, package, extract, evaluate)
     # through TOP_LEVEL = {"name": function}, and may also have an `app` group.
     ("vnreorg.models.cli", "model", "Predict with a trained model (train, package, extract and cv are top-level commands)."),
-    ("vnreorg.models.events_cli", "events", "Restructuring events: normalise, link to official units, cross-check, deduplicate, browse."),
+    (
+        "vnreorg.models.events_cli",
+        "events",
+        "Restructuring events: normalise, link to official units, cross-check, deduplicate, browse.",
+    ),
     ("vnreorg.eval.cli", "eval", "Scoring utilities."),
 ]
 

@@ -8,6 +8,7 @@ scored on the fold's test documents; ONE report (`cv_report.md/.html/.json`, wri
 `vnreorg.eval.cv.write_cv_report`) compares the systems: mean ± sd over folds, pooled, paired
 bootstrap deltas, and strict F1 per label (per fold and pooled).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,12 +28,21 @@ from vnreorg.schema import NAME_MAX, Document, check_id
 # rules + trained relations (no NER); "scored": rule proposals decided by the span scorer and
 # relations by the relation scorer (logistic regressions); "scored_rel": the span scorer's entities
 # and the trained relation extractor.
-DEFAULT_SYSTEMS = {"rules": "rules", "ner": "ner", "full": "full", "rules_rel": "rules_rel", "scored": "scored", "scored_rel": "scored_rel"}
+DEFAULT_SYSTEMS = {
+    "rules": "rules",
+    "ner": "ner",
+    "full": "full",
+    "rules_rel": "rules_rel",
+    "scored": "scored",
+    "scored_rel": "scored_rel",
+}
 
 
 def derive_folds(documents: list[Document]) -> list[dict[str, Any]]:
     ids = [d.id for d in documents]
-    return [{"name": f"fold{i}-{doc_id}", "test": [doc_id], "train": [x for x in ids if x != doc_id]} for i, doc_id in enumerate(ids)]
+    return [
+        {"name": f"fold{i}-{doc_id}", "test": [doc_id], "train": [x for x in ids if x != doc_id]} for i, doc_id in enumerate(ids)
+    ]
 
 
 def load_folds(documents: list[Document], folds_path: str | Path | None) -> list[dict[str, Any]]:
@@ -43,7 +53,7 @@ def load_folds(documents: list[Document], folds_path: str | Path | None) -> list
         data = read_json_file(folds_path)
         folds = data["folds"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise VnreorgError(f"folds file must be {{\"folds\": [{{name, test, train}}]}} ({exc})", str(folds_path)) from None
+        raise VnreorgError(f'folds file must be {{"folds": [{{name, test, train}}]}} ({exc})', str(folds_path)) from None
     ids = {d.id for d in documents}
     for fold in folds:
         if not isinstance(fold, dict):
@@ -104,8 +114,11 @@ def cross_validate(
     timings: dict[str, list[float]] = {s: [] for s in systems}
     from vnreorg.jsonio import read_documents
 
-    kept = {s: {d.id: d for d in read_documents(Path(out_dir) / f"predictions-{s}.jsonl")} for s in systems
-            if reuse and (Path(out_dir) / f"predictions-{s}.jsonl").exists()}
+    kept = {
+        s: {d.id: d for d in read_documents(Path(out_dir) / f"predictions-{s}.jsonl")}
+        for s in systems
+        if reuse and (Path(out_dir) / f"predictions-{s}.jsonl").exists()
+    }
     for fold in folds:
         train = [by_id[i] for i in fold["train"]]
         test = [by_id[i] for i in fold["test"]]
@@ -121,24 +134,46 @@ def cross_validate(
                 results[system][fold["name"]] = evaluate_documents(test, predicted, seed=seed, n_boot=n_boot)
                 preds[system].extend(predicted)
                 continue
-            trained = train_model(config, train, safe_join(work_dir, system, fold["name"], what="system or fold name"), seed=seed, quiet=quiet, overrides=overrides,
-                                  dev_fraction=dev_fraction)
+            trained = train_model(
+                config,
+                train,
+                safe_join(work_dir, system, fold["name"], what="system or fold name"),
+                seed=seed,
+                quiet=quiet,
+                overrides=overrides,
+                dev_fraction=dev_fraction,
+            )
             predicted = predict_documents(str(trained.model_path), test)
             timings[system].append(time.perf_counter() - t0)
             results[system][fold["name"]] = evaluate_documents(test, predicted, seed=seed, n_boot=n_boot)
             preds[system].extend(predicted)
             r = results[system][fold["name"]]
-            log(f"  {fold['name']:<28} {system:<6} entities strict F1 {r.entities['strict']['micro']['f1']:.3f}  "
-                f"relations strict F1 {r.relations['strict']['micro']['f1']:.3f}  ({timings[system][-1]:.0f} s)")
+            log(
+                f"  {fold['name']:<28} {system:<6} entities strict F1 {r.entities['strict']['micro']['f1']:.3f}  "
+                f"relations strict F1 {r.relations['strict']['micro']['f1']:.3f}  ({timings[system][-1]:.0f} s)"
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
     for system, docs in preds.items():
         write_documents(safe_join(out_dir, f"predictions-{system}", suffix=".jsonl", what="system name"), docs)
     table = per_label_table(results)
     pooled = pooled_per_label(documents, preds)
-    meta = {"seed": seed, "systems": systems, "folds": folds, "train_seconds": timings,
-            "training_data": sources.describe() if sources is not None else "seeds"}
-    write_cv_report(results, out_dir, meta=meta, reference=next(iter(systems)), seed=seed, n_boot=n_boot,
-                    per_label=table, pooled_per_label=pooled)
+    meta = {
+        "seed": seed,
+        "systems": systems,
+        "folds": folds,
+        "train_seconds": timings,
+        "training_data": sources.describe() if sources is not None else "seeds",
+    }
+    write_cv_report(
+        results,
+        out_dir,
+        meta=meta,
+        reference=next(iter(systems)),
+        seed=seed,
+        n_boot=n_boot,
+        per_label=table,
+        pooled_per_label=pooled,
+    )
     return {"results": results, "per_label": table, "pooled": pooled, "timings": timings}
 
 
@@ -149,7 +184,7 @@ DEFAULT_WORK = Path("models/trained/cv")
 
 
 def parse_systems(systems: str) -> dict[str, str]:
-    """"rules,tiny" or "fast=tiny" -> {name: config}; a known system name maps to its config."""
+    """ "rules,tiny" or "fast=tiny" -> {name: config}; a known system name maps to its config."""
     chosen: dict[str, str] = {}
     for item in [s.strip() for s in systems.split(",") if s.strip()]:
         name, _, config = item.partition("=")
@@ -162,16 +197,32 @@ def parse_systems(systems: str) -> dict[str, str]:
 def cv_command(
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
     out: Path = typer.Option(DEFAULT_CV_OUT, "--out", "-o", help="Report folder."),
-    systems: str = typer.Option(",".join(DEFAULT_SYSTEMS), "--systems", help="Systems (config names, or name=config) to compare."),
+    systems: str = typer.Option(
+        ",".join(DEFAULT_SYSTEMS), "--systems", help="Systems (config names, or name=config) to compare."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed for training and bootstrap."),
     folds: Path = typer.Option(DEFAULT_FOLDS, "--folds", help="Folds file (derived when absent)."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap replicates for the intervals."),
-    data: str = typer.Option("all", "--data", help="Training data of a fold: seeds,synthetic,augment (any subset; all = the three)."),
-    seeds: str = typer.Option("", "--seeds", help="Several training seeds, e.g. 0,1,2: mean ± sd over seeds and the selection rule (seeds_report.md)."),
-    synthetic: Path = typer.Option(Path("corpus/synthetic/synthetic.jsonl"), "--synthetic", help="Synthetic training corpus (built from the worksheets when absent)."),
+    data: str = typer.Option(
+        "all", "--data", help="Training data of a fold: seeds,synthetic,augment (any subset; all = the three)."
+    ),
+    seeds: str = typer.Option(
+        "", "--seeds", help="Several training seeds, e.g. 0,1,2: mean ± sd over seeds and the selection rule (seeds_report.md)."
+    ),
+    synthetic: Path = typer.Option(
+        Path("corpus/synthetic/synthetic.jsonl"),
+        "--synthetic",
+        help="Synthetic training corpus (built from the worksheets when absent).",
+    ),
     work: Path = typer.Option(DEFAULT_WORK, "--work", help="Scratch folder for the fold models."),
-    reuse: bool = typer.Option(False, "--reuse", help="Score predictions already in the report folder (predictions-<system>.jsonl, per seed in seed<k>/) instead of retraining."),
-    override: list[str] = typer.Option([], "--override", help="Config override key=JSON value, e.g. initialize.components.lexicon_matcher.kinds=[] (repeatable)."),
+    reuse: bool = typer.Option(
+        False,
+        "--reuse",
+        help="Score predictions already in the report folder (predictions-<system>.jsonl, per seed in seed<k>/) instead of retraining.",
+    ),
+    override: list[str] = typer.Option(
+        [], "--override", help="Config override key=JSON value, e.g. initialize.components.lexicon_matcher.kinds=[] (repeatable)."
+    ),
 ) -> None:
     """Leave-one-document-out cross-validation comparing systems: train, predict, evaluate, one report."""
     from vnreorg.jsonio import read_documents
@@ -198,11 +249,35 @@ def cv_command(
         from vnreorg.selection import cross_validate_seeds
 
         seed_list = tuple(int(x) for x in seeds.split(",") if x.strip())
-        cross_validate_seeds(docs, out, folds=fold_list, systems=chosen, seeds=seed_list, work_dir=work, n_boot=n_boot,
-                             overrides=overrides or None, sources=sources, synthetic=syn, reuse=reuse, log=typer.echo)
+        cross_validate_seeds(
+            docs,
+            out,
+            folds=fold_list,
+            systems=chosen,
+            seeds=seed_list,
+            work_dir=work,
+            n_boot=n_boot,
+            overrides=overrides or None,
+            sources=sources,
+            synthetic=syn,
+            reuse=reuse,
+            log=typer.echo,
+        )
         typer.echo((out / "seeds_report.md").read_text(encoding="utf-8"))
     else:
-        cross_validate(docs, out, folds=fold_list, systems=chosen, seed=seed, work_dir=work, n_boot=n_boot,
-                       overrides=overrides or None, sources=sources, synthetic=syn, reuse=reuse, log=typer.echo)
+        cross_validate(
+            docs,
+            out,
+            folds=fold_list,
+            systems=chosen,
+            seed=seed,
+            work_dir=work,
+            n_boot=n_boot,
+            overrides=overrides or None,
+            sources=sources,
+            synthetic=syn,
+            reuse=reuse,
+            log=typer.echo,
+        )
         typer.echo((out / "cv_report.md").read_text(encoding="utf-8"))
     typer.echo(f"== cross-validation done in {time.perf_counter() - t0:.0f} s; report in {out}")

@@ -24,6 +24,7 @@ cross a sentence), tokenized by the project tokenizer, with
 Shared by the corpus export and the model stage, so it imports only spaCy, numpy and `vnreorg`'s
 shared modules.
 """
+
 from __future__ import annotations
 
 import os
@@ -114,10 +115,14 @@ def document_to_docs(nlp, document: Document, *, with_gold: bool = True) -> list
         at = f"{where} span={span.id} offset={span.start}"
         idx = next((i for i, (a, b, _) in enumerate(docs) if a <= span.start and span.end <= b), None)
         if idx is None:
-            in_caption = any(document.paragraph_kind(i) == "caption" and a <= span.start < b
-                             for i, (a, b) in enumerate(document.paragraphs))
-            why = ("lies in a photo caption (captions are not annotated)" if in_caption
-                   else "crosses a paragraph boundary or lies outside the text")
+            in_caption = any(
+                document.paragraph_kind(i) == "caption" and a <= span.start < b for i, (a, b) in enumerate(document.paragraphs)
+            )
+            why = (
+                "lies in a photo caption (captions are not annotated)"
+                if in_caption
+                else "crosses a paragraph boundary or lies outside the text"
+            )
             raise VnreorgError(f"span {span.id} {span.label} [{span.start},{span.end}) {why}", at)
         u_start, _, doc = docs[idx]
         v_start, v_end = visible[idx].to_visible(span.start - u_start), visible[idx].to_visible(span.end - u_start)
@@ -126,8 +131,10 @@ def document_to_docs(nlp, document: Document, *, with_gold: bool = True) -> list
             around = doc.char_span(v_start, v_end, alignment_mode="expand")
             tokens = [t.text for t in around] if around is not None else []
             raise VnreorgError(
-                f"span {span.id} {span.label} {document.text[span.start:span.end]!r} [{span.start},{span.end}) "
-                f"does not align to token boundaries of the project tokenizer (tokens {tokens})", at)
+                f"span {span.id} {span.label} {document.text[span.start : span.end]!r} [{span.start},{span.end}) "
+                f"does not align to token boundaries of the project tokenizer (tokens {tokens})",
+                at,
+            )
         ents_per_doc[idx].append(ent)
         span_unit[span.id] = (idx, ent)
     for idx, ents in ents_per_doc.items():
@@ -144,8 +151,10 @@ def document_to_docs(nlp, document: Document, *, with_gold: bool = True) -> list
             raise VnreorgError(f"relation {rel.label} refers to missing span {missing}", where)
         (h_idx, head), (c_idx, child) = span_unit[rel.head], span_unit[rel.child]
         if h_idx != c_idx:
-            raise VnreorgError(f"relation {rel.label} {rel.head}->{rel.child} crosses paragraphs",
-                               f"{where} offset={docs[h_idx][0] + head.start_char}")
+            raise VnreorgError(
+                f"relation {rel.label} {rel.head}->{rel.child} crosses paragraphs",
+                f"{where} offset={docs[h_idx][0] + head.start_char}",
+            )
         rels[h_idx].setdefault((head.start, child.start), {})[rel.label] = 1.0
     for idx, (_, _, doc) in enumerate(docs):
         set_doc_relations(doc, rels[idx])

@@ -1,4 +1,5 @@
 """The one exception type for user-facing errors; it carries where the problem is."""
+
 from __future__ import annotations
 
 
@@ -25,9 +26,11 @@ def describe_error(exc: BaseException) -> str | None:
         text = str(exc)
     elif isinstance(exc, OSError):
         reason = exc.strerror or type(exc).__name__
-        hint = {IsADirectoryError: " (a folder where a file is expected)",
-                NotADirectoryError: " (a file where a folder is expected)",
-                FileExistsError: " (a file where a folder is expected)"}.get(type(exc), "")
+        hint = {
+            IsADirectoryError: " (a folder where a file is expected)",
+            NotADirectoryError: " (a file where a folder is expected)",
+            FileExistsError: " (a file where a folder is expected)",
+        }.get(type(exc), "")
         where = exc.filename if exc.filename is not None else None
         text = f"{where}: {reason}{hint}" if where is not None else f"{reason}{hint}"
         if exc.filename2 is not None:

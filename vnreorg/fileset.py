@@ -14,6 +14,7 @@ A kill -9 may come at any instruction. Single files are already written to a tem
 - `locked`: an exclusive `fcntl.flock` on `<folder>/.lock` around every writer of gold
   (`worksheet import`, `annotate pull --write`); a second writer waits, then gives up with a clear error.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -61,8 +62,11 @@ def locked(folder: str | os.PathLike, timeout: float = 60.0, what: str = "gold",
             except BlockingIOError:
                 holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
                 if time.monotonic() >= deadline:
-                    raise VnreorgError(f"{what} is locked by another run (pid {holder}) for more than {timeout:.0f} s; "
-                                       "try again when it has finished", str(path)) from None
+                    raise VnreorgError(
+                        f"{what} is locked by another run (pid {holder}) for more than {timeout:.0f} s; "
+                        "try again when it has finished",
+                        str(path),
+                    ) from None
                 if not announced:
                     import sys
 
@@ -107,8 +111,7 @@ def replace_files(files: dict[Path, str | bytes]) -> None:
                 fh.write(data.encode("utf-8") if isinstance(data, str) else data)
                 fh.flush()
                 os.fsync(fh.fileno())
-        journal = json.dumps({"pid": os.getpid(), "renames": [[os.path.basename(t), os.path.basename(p)]
-                                                             for t, p in renames]})
+        journal = json.dumps({"pid": os.getpid(), "renames": [[os.path.basename(t), os.path.basename(p)] for t, p in renames]})
         _write_small_atomic(folder / JOURNAL, journal)  # the commit point
     except BaseException:
         for tmp, _ in renames:

@@ -6,6 +6,7 @@ matching or features (the project tokenizer, the segmenter, the Document <-> Doc
 `VisibleText.text` and maps offsets back; `corpus validate` and `extract` warn where such characters occur.
 Shared by the corpus and model stages, so it imports nothing of the project.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,10 @@ def invisible_warning(text: str, where: str | None = None, shown: int = 10) -> s
         return None
     names = sorted({INVISIBLE_FORMAT_CHARS[text[o]] for o in offsets})
     more = f" (and {len(offsets) - shown} more)" if len(offsets) > shown else ""
-    return (f"{where + ': ' if where else ''}{len(offsets)} invisible format character(s) ({', '.join(names)}) at offset(s) "
-            f"{', '.join(map(str, offsets[:shown]))}{more}; kept in the text and offsets, ignored by matching and models")
+    return (
+        f"{where + ': ' if where else ''}{len(offsets)} invisible format character(s) ({', '.join(names)}) at offset(s) "
+        f"{', '.join(map(str, offsets[:shown]))}{more}; kept in the text and offsets, ignored by matching and models"
+    )
 
 
 def without_invisible(text: str) -> str:

@@ -1,4 +1,5 @@
 """Atomic file writes and JSONL reading/writing of documents, with located errors."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,15 @@ def check_input_file(path: str | os.PathLike) -> Path:
     if stat.S_ISDIR(mode):
         raise VnreorgError("is a folder, expected a file", str(path))
     if not stat.S_ISREG(mode):
-        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" \
-            if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) else "not a regular file"
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+            if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode))
+            else "not a regular file"
+        )
         raise VnreorgError(f"is {kind}, expected a regular file", str(path))
     return path
 
@@ -73,8 +81,9 @@ def loads_located(text: str, where: str, *, one_line: bool = False) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise VnreorgError(f"invalid JSON: {exc.msg} at column {exc.colno}",
-                           where if one_line else f"{where}:{exc.lineno}") from None
+        raise VnreorgError(
+            f"invalid JSON: {exc.msg} at column {exc.colno}", where if one_line else f"{where}:{exc.lineno}"
+        ) from None
     except RecursionError:
         raise VnreorgError("JSON nested too deeply", where) from None
 
@@ -145,7 +154,9 @@ def read_documents(path: str | os.PathLike) -> list[Document]:
         except (KeyError, TypeError, ValueError) as exc:
             doc_id = record.get("id", "?")
             doc_id = doc_id if isinstance(doc_id, str) else "?"
-            raise VnreorgError(f"malformed document record ({type(exc).__name__}: {exc})", f"{path}:{lineno} doc={doc_id}") from None
+            raise VnreorgError(
+                f"malformed document record ({type(exc).__name__}: {exc})", f"{path}:{lineno} doc={doc_id}"
+            ) from None
     return docs
 
 

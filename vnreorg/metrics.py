@@ -10,6 +10,7 @@ one sentence) stay in the validator (`vnreorg.corpus.validate`), which adds them
 (The relation components in `models/` score with spaCy's `PRFScore`: they are copied into the packaged
 model, which carries no `vnreorg`; the formula is the same.)
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -89,14 +90,22 @@ def span_problems(text: str, spans: Iterable[Span], *, overlaps: bool = False) -
     in_range: list[Span] = []
     for s in spans:
         if s.label not in ENTITY_LABELS:
-            yield SpanProblem("span-label", f"unknown label {s.label!r} (expected one of {', '.join(ENTITY_LABELS)})",
-                              s.id, s.start if type(s.start) is int else None)
+            yield SpanProblem(
+                "span-label",
+                f"unknown label {s.label!r} (expected one of {', '.join(ENTITY_LABELS)})",
+                s.id,
+                s.start if type(s.start) is int else None,
+            )
         if not (type(s.start) is int and type(s.end) is int):  # bool is an int subclass: refuse it
             yield SpanProblem("span-offsets", f"offsets must be integers: start={s.start!r} end={s.end!r}", s.id, None)
             continue
         if not 0 <= s.start < s.end <= len(text):
-            yield SpanProblem("span-offsets", f"bad offsets [{s.start}, {s.end}): empty or outside the text of length {len(text)}",
-                              s.id, s.start)
+            yield SpanProblem(
+                "span-offsets",
+                f"bad offsets [{s.start}, {s.end}): empty or outside the text of length {len(text)}",
+                s.id,
+                s.start,
+            )
             continue
         in_range.append(s)
     if overlaps:
@@ -104,9 +113,14 @@ def span_problems(text: str, spans: Iterable[Span], *, overlaps: bool = False) -
     reach: Span | None = None
     for s in sorted(in_range, key=lambda s: (s.start, s.end)):
         if reach is not None and s.start < reach.end:
-            yield SpanProblem("span-overlap", f"overlapping spans {reach.id!r} [{reach.start}, {reach.end}) {reach.label} "
-                              f"{text[reach.start:reach.end]!r} and {s.id!r} [{s.start}, {s.end}) {s.label} "
-                              f"{text[s.start:s.end]!r}", s.id, s.start)
+            yield SpanProblem(
+                "span-overlap",
+                f"overlapping spans {reach.id!r} [{reach.start}, {reach.end}) {reach.label} "
+                f"{text[reach.start : reach.end]!r} and {s.id!r} [{s.start}, {s.end}) {s.label} "
+                f"{text[s.start : s.end]!r}",
+                s.id,
+                s.start,
+            )
         if reach is None or s.end > reach.end:
             reach = s
 
@@ -115,5 +129,9 @@ def check_spans(text: str, spans: Iterable[Span], where: str, *, overlaps: bool 
     """The span check in stop-at-first mode: raise the first problem as a VnreorgError located at
     `where` plus the span id and offset."""
     for p in span_problems(text, spans, overlaps=overlaps):
-        at = where + (f" span {p.span_id!r}" if p.span_id is not None else "") + (f" offset {p.offset}" if p.offset is not None else "")
+        at = (
+            where
+            + (f" span {p.span_id!r}" if p.span_id is not None else "")
+            + (f" offset {p.offset}" if p.offset is not None else "")
+        )
         raise VnreorgError(p.message, at.strip())

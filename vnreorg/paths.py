@@ -3,6 +3,7 @@
 A name from a file or a server is untrusted: `safe_join` checks every part against the id rule of
 `vnreorg.schema` and then checks that the resolved result still lies inside the resolved base (which a
 symbolic link inside the base could otherwise escape)."""
+
 from __future__ import annotations
 
 import os

@@ -10,6 +10,7 @@ The model part (`run_model_stage`) writes under `out_root`:
   packages/            the wheel vi_vnreorg-<version>-py3-none-any.whl
 With out_root = "models", trained/ and packages/ are git-ignored and reports/cv/ can be committed.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,12 +85,25 @@ def run_model_stage(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
-    log(f"== model: cross-validation ({', '.join(systems)}) over {len(docs)} seed documents, seeds {list(seeds)}, "
-        f"training data {sources.describe()} ({len(synthetic)} synthetic documents)")
+    log(
+        f"== model: cross-validation ({', '.join(systems)}) over {len(docs)} seed documents, seeds {list(seeds)}, "
+        f"training data {sources.describe()} ({len(synthetic)} synthetic documents)"
+    )
     folds = load_folds(docs, folds_path)
     report_dir = out_root / "reports" / "cv"
-    summary = cross_validate_seeds(docs, report_dir, folds=folds, systems=systems, seeds=seeds, work_dir=out_root / "trained" / "cv",
-                                   n_boot=100 if quick else 1000, overrides=overrides, sources=sources, synthetic=synthetic, log=log)
+    summary = cross_validate_seeds(
+        docs,
+        report_dir,
+        folds=folds,
+        systems=systems,
+        seeds=seeds,
+        work_dir=out_root / "trained" / "cv",
+        n_boot=100 if quick else 1000,
+        overrides=overrides,
+        sources=sources,
+        synthetic=synthetic,
+        log=log,
+    )
     timings["cross_validation"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -98,16 +112,27 @@ def run_model_stage(
         raise VnreorgError(f"final system {chosen!r} is not among {sorted(systems)}")
     final_config = systems[chosen]
     final_docs = training_documents(docs, sources=sources, synthetic=synthetic, seed=seed)
-    log(f"== model: training the final model ({chosen}: {final_config}) on all {len(docs)} seed documents + "
-        f"{sources.describe()} ({len(final_docs)} documents)")
+    log(
+        f"== model: training the final model ({chosen}: {final_config}) on all {len(docs)} seed documents + "
+        f"{sources.describe()} ({len(final_docs)} documents)"
+    )
     trained = train_model(final_config, final_docs, out_root / "trained" / "final", seed=seed, quiet=True, overrides=overrides)
     timings["final_training"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     log("== model: packaging")
-    wheel = package_model(trained.model_path, out_root / "packages", quiet=True,
-                          extra_meta={"cross_validation": summary["pooled"], "cv_report": str(report_dir), "system": chosen,
-                                      "selection": summary["selection"], "training_data": sources.describe()})
+    wheel = package_model(
+        trained.model_path,
+        out_root / "packages",
+        quiet=True,
+        extra_meta={
+            "cross_validation": summary["pooled"],
+            "cv_report": str(report_dir),
+            "system": chosen,
+            "selection": summary["selection"],
+            "training_data": sources.describe(),
+        },
+    )
     timings["package"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     result = {
@@ -125,8 +150,10 @@ def run_model_stage(
     }
     (report_dir / "model_stage.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     pooled = summary["pooled"][chosen]
-    log(f"== model stage done in {timings['total']:.0f} s: wheel {wheel.name} ({chosen}); CV pooled strict F1 "
-        f"entities {pooled['entities']['micro']:.3f}, relations {pooled['relations']['micro']:.3f}")
+    log(
+        f"== model stage done in {timings['total']:.0f} s: wheel {wheel.name} ({chosen}); CV pooled strict F1 "
+        f"entities {pooled['entities']['micro']:.3f}, relations {pooled['relations']['micro']:.3f}"
+    )
     return result
 
 
@@ -140,15 +167,20 @@ def check_gold_matches_corpus(gold_path: Path = GOLD, documents_path: Path = DOC
         if g is None:
             raise VnreorgError(f"document {doc.id} ({doc.meta.get('source_file')}) has no gold annotation", str(gold_path))
         if g.text != doc.text:
-            raise VnreorgError(f"document {doc.id}: gold text differs from the rebuilt corpus text; offsets would drift "
-                               "(re-import the worksheets with `vnreorg worksheet import --force`)", str(gold_path))
+            raise VnreorgError(
+                f"document {doc.id}: gold text differs from the rebuilt corpus text; offsets would drift "
+                "(re-import the worksheets with `vnreorg worksheet import --force`)",
+                str(gold_path),
+            )
 
 
 def run_all(
     out: Path = typer.Option(Path("var"), help="Folder for trained models, wheels and reports (git-ignored)."),
     quick: bool = typer.Option(False, help="Smoke run: two epochs, 100 bootstrap samples (scores not meaningful)."),
     seed: int = typer.Option(0, help="Random seed for training and bootstrap."),
-    systems: str = typer.Option("", help="Systems to cross-validate (names or name=config, e.g. rules,small=tiny); default rules,scored over 3 seeds."),
+    systems: str = typer.Option(
+        "", help="Systems to cross-validate (names or name=config, e.g. rules,small=tiny); default rules,scored over 3 seeds."
+    ),
 ) -> None:
     """Run the whole pipeline: corpus, validation, exports, cross-validation, final model, wheel."""
     from vnreorg.corpus import cli as corpus_cli
@@ -181,12 +213,19 @@ def run_all(
     timings["export"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    result = run_model_stage(GOLD, out, quick=quick, seed=seed, log=typer.echo, systems=parse_systems(systems) if systems else None)
+    result = run_model_stage(
+        GOLD, out, quick=quick, seed=seed, log=typer.echo, systems=parse_systems(systems) if systems else None
+    )
     timings["model_stage"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
-    summary = {"timings_s": {k: round(v, 1) for k, v in timings.items()}, "model_stage": result, "quick": quick, "seed": seed,
-               "systems": systems or "default"}
+    summary = {
+        "timings_s": {k: round(v, 1) for k, v in timings.items()},
+        "model_stage": result,
+        "quick": quick,
+        "seed": seed,
+        "systems": systems or "default",
+    }
     out.mkdir(parents=True, exist_ok=True)
     from vnreorg.jsonio import write_atomic
 

@@ -6,6 +6,7 @@ guidelines in annotation/GUIDELINES.md.
 
 Offsets are Python code-point offsets into the NFC text, end exclusive.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,11 +67,7 @@ def bio_tags() -> list[str]:
 
 
 def relation_allowed(label: str, head_label: str, child_label: str) -> bool:
-    return (
-        label in RELATION_CHILD_LABELS
-        and head_label in RELATION_HEAD_LABELS
-        and child_label in RELATION_CHILD_LABELS[label]
-    )
+    return label in RELATION_CHILD_LABELS and head_label in RELATION_HEAD_LABELS and child_label in RELATION_CHILD_LABELS[label]
 
 
 # Identifiers (document ids, fold names, ...) become file and folder names, so they have one safe form:
@@ -87,8 +84,10 @@ def id_problem(value: Any, max_len: int = ID_MAX) -> str | None:
     if not isinstance(value, str):
         return f"must be a string, not {type(value).__name__} {value!r:.60}"
     if not ID_RE.fullmatch(value) or ".." in value or len(value) > max_len:
-        return (f"{ascii(value)[:80]} is not a valid id: use 1-{max_len} characters from A-Z a-z 0-9 . _ -, "
-                "starting with a letter or digit, without '..'")
+        return (
+            f"{ascii(value)[:80]} is not a valid id: use 1-{max_len} characters from A-Z a-z 0-9 . _ -, "
+            "starting with a letter or digit, without '..'"
+        )
     return None
 
 
@@ -194,8 +193,10 @@ class Document:
             "id": self.id,
             "text": self.text,
             "meta": self.meta,
-            "paragraphs": [list(p) + ([self.paragraph_kind(i)] if self.paragraph_kind(i) != DEFAULT_PARAGRAPH_KIND else [])
-                           for i, p in enumerate(self.paragraphs)],
+            "paragraphs": [
+                list(p) + ([self.paragraph_kind(i)] if self.paragraph_kind(i) != DEFAULT_PARAGRAPH_KIND else [])
+                for i, p in enumerate(self.paragraphs)
+            ],
             "sentences": [list(s) for s in self.sentences],
             "spans": [s.to_dict() for s in self.spans],
             "relations": [r.to_dict() for r in self.relations],
@@ -236,6 +237,8 @@ def _paragraphs_from_json(items: list) -> tuple[list[tuple[int, int]], list[str]
     if all(k == DEFAULT_PARAGRAPH_KIND for k in kinds):
         kinds = []
     return paragraphs, kinds
+
+
 def _check_shape(data: Any) -> None:
     """The JSON types a document record must have, checked before use (ValueError names the field)."""
     if not isinstance(data, dict):

@@ -8,6 +8,7 @@ driven by Playwright, does what a newcomer does: reads the instructions, accepts
 pre-annotations, draws a region with its hotkey and the mouse, draws and labels a relation, submits.
 The images go to annotation/img/ (committed); `pull`'s dry run is printed at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,9 +38,16 @@ def main() -> None:
         raise SystemExit(f"no credentials in {args.data_dir}: start `vnreorg annotate serve --data-dir {args.data_dir}` first")
     session = LabelStudioSession(creds.url, creds.token)
     doc = Document("walkthrough", TEXT, meta={"title": "Sáp nhập Phòng Y tế"})
-    model = Document(doc.id, TEXT, spans=[span("m1", "sáp nhập", "MERGE_ACTION"), span("m2", "Phòng Y tế", "AGENCY"),
-                                          span("m3", "Văn phòng HĐND", "AGENCY")],  # too short: the annotator corrects it
-                     relations=[Relation("m1", "m2", "source", 0.7)])
+    model = Document(
+        doc.id,
+        TEXT,
+        spans=[
+            span("m1", "sáp nhập", "MERGE_ACTION"),
+            span("m2", "Phòng Y tế", "AGENCY"),
+            span("m3", "Văn phòng HĐND", "AGENCY"),
+        ],  # too short: the annotator corrects it
+        relations=[Relation("m1", "m2", "source", 0.7)],
+    )
     project = f"walk-through {time.strftime('%H%M%S')}"
     report = push(session, [doc], project=project, predictions=[model], model_version="model-v1", annotate=False)
     (task,) = session.export(report.project_id)
