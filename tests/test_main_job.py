@@ -37,6 +37,10 @@ def test_vnreorg_all_runs_on_a_tiny_system_list(tmp_path):
     stage = summary["model_stage"]
     assert set(stage["pooled"]) == {"rules", "small"} and stage["final_system"] in {"rules", "small"}
     assert Path(stage["wheel"]).exists()
+    # issue 17: the events of the final model's own extraction of the seed corpus, with their page
+    events = Path(stage["events"])
+    assert (events / "index.html").exists() and (events / "events.jsonl").exists()
+    assert json.loads((events / "summary.json").read_text(encoding="utf-8"))
     report = (tmp_path / "var" / "reports" / "cv" / "cv_report.md").read_text(encoding="utf-8")
     assert "| rules |" in report and "| small |" in report
     # the main job rebuilt the corpus and the exports from the same inputs: they equal the committed ones

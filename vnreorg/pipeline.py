@@ -174,6 +174,36 @@ def check_gold_matches_corpus(gold_path: Path = GOLD, documents_path: Path = DOC
             )
 
 
+def run_events_step(model: Path, out_dir: Path) -> Path:
+    """`vnreorg extract` of corpus/documents.jsonl with the final model, then `vnreorg events build` on it
+    (issue 17: events on the main job's own extraction). The same commands a user runs; returns the folder."""
+    from vnreorg.cli import app
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    extraction = out_dir / "seed_extract.jsonl"
+    app(
+        [
+            "extract",
+            str(DOCUMENTS),
+            "--text-field",
+            "text",
+            "--id-field",
+            "id",
+            "--model",
+            str(model),
+            "--out",
+            str(extraction),
+            "--no-progress",
+        ],
+        standalone_mode=False,
+    )
+    app(
+        ["events", "build", str(extraction), "--docs", str(DOCUMENTS), "--out", str(out_dir / "seeds"), "--no-progress"],
+        standalone_mode=False,
+    )
+    return out_dir / "seeds"
+
+
 def run_all(
     out: Path = typer.Option(Path("var"), help="Folder for trained models, wheels and reports (git-ignored)."),
     quick: bool = typer.Option(False, help="Smoke run: two epochs, 100 bootstrap samples (scores not meaningful)."),
@@ -217,6 +247,11 @@ def run_all(
         GOLD, out, quick=quick, seed=seed, log=typer.echo, systems=parse_systems(systems) if systems else None
     )
     timings["model_stage"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    typer.echo("== events: the final model's extraction of the seed corpus -> typed, linked, checked events")
+    result["events"] = str(run_events_step(Path(result["model"]), out / "events").resolve())
+    timings["events"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
 
     summary = {
