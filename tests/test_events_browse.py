@@ -11,19 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from vnreorg.annotation.browser import CHROMIUM_FLAGS
 from vnreorg.models.browse import write_page
 from vnreorg.models.events import build_events
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+FLAGS = CHROMIUM_FLAGS  # the same offline, headless launch as the Label Studio browser tests
 
 
 def _record(doc_id, sentence, action, sources, target, meta):
