@@ -554,17 +554,7 @@ def _document(
 ) -> Document:
     """The converted document; its spans record their covered text, as gold spans do."""
     if known is not None:
-        return Document(
-            id=known.id,
-            text=known.text,
-            meta=dict(known.meta),
-            paragraphs=list(known.paragraphs),
-            sentences=list(known.sentences),
-            spans=spans,
-            relations=relations,
-            provenance=list(known.provenance),
-            paragraph_kinds=list(known.paragraph_kinds),
-        ).with_span_texts()
+        return known.with_annotations(spans, relations).with_span_texts()
     meta = {"title": data[TITLE_FIELD]} if data.get(TITLE_FIELD) else {}
     return Document(id=doc_id, text=text, meta=meta, spans=spans, relations=relations).with_span_texts()
 

@@ -218,17 +218,7 @@ def parse_worksheet(
             raise VnreorgError(f"relation {rel.label} {r.head}->{r.child} given twice", f"{source} doc={doc.id}")
         seen.add(k)
         rels.append(rel)
-    return Document(
-        id=doc.id,
-        text=doc.text,
-        meta=dict(doc.meta),
-        paragraphs=list(doc.paragraphs),
-        sentences=list(doc.sentences),
-        spans=spans,
-        relations=rels,
-        provenance=list(doc.provenance),
-        paragraph_kinds=_marked_paragraph_kinds(doc, captions, f"{source} doc={doc.id}"),
-    )
+    return doc.with_annotations(spans, rels, paragraph_kinds=_marked_paragraph_kinds(doc, captions, f"{source} doc={doc.id}"))
 
 
 def _marked_paragraph_kinds(doc: Document, captions: set[int], where: str) -> list[str]:

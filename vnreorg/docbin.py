@@ -224,14 +224,4 @@ def docs_to_document(document: Document, docs: list) -> Document:
                 continue
             for label, prob in sorted(labels.items()):
                 relations.append(Relation(ids[h], ids[c], label, round(float(prob), 4)))
-    return Document(
-        id=document.id,
-        text=document.text,
-        meta=dict(document.meta),
-        paragraphs=list(document.paragraphs),
-        sentences=list(document.sentences),
-        spans=spans,
-        relations=relations,
-        provenance=list(document.provenance),
-        paragraph_kinds=list(document.paragraph_kinds),
-    )
+    return document.with_annotations(spans, relations)

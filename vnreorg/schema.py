@@ -182,6 +182,21 @@ class Document:
             span.text = self.text[span.start : span.end]
         return self
 
+    def with_annotations(self, spans: list[Span], relations: list[Relation], *, paragraph_kinds: list | None = None) -> Document:
+        """A copy of this document (text, metadata, layout, provenance, paragraph kinds) carrying the given
+        spans and relations instead of its own; links, which name spans, are not carried over."""
+        return Document(
+            id=self.id,
+            text=self.text,
+            meta=dict(self.meta),
+            paragraphs=list(self.paragraphs),
+            sentences=list(self.sentences),
+            spans=spans,
+            relations=relations,
+            provenance=list(self.provenance),
+            paragraph_kinds=list(self.paragraph_kinds) if paragraph_kinds is None else paragraph_kinds,
+        )
+
     def sentence_of(self, offset: int) -> tuple[int, int] | None:
         for start, end in self.sentences:
             if start <= offset < end:
