@@ -245,39 +245,25 @@ def cv_command(
             raise VnreorgError(f"--override must be key=value, got {item!r}")
         overrides[key] = json.loads(value)
     t0 = time.perf_counter()
+    common: dict[str, Any] = dict(
+        folds=fold_list,
+        systems=chosen,
+        work_dir=work,
+        n_boot=n_boot,
+        overrides=overrides or None,
+        sources=sources,
+        synthetic=syn,
+        reuse=reuse,
+        log=typer.echo,
+    )
     if seeds:
         from vnreorg.selection import cross_validate_seeds
 
         seed_list = tuple(int(x) for x in seeds.split(",") if x.strip())
-        cross_validate_seeds(
-            docs,
-            out,
-            folds=fold_list,
-            systems=chosen,
-            seeds=seed_list,
-            work_dir=work,
-            n_boot=n_boot,
-            overrides=overrides or None,
-            sources=sources,
-            synthetic=syn,
-            reuse=reuse,
-            log=typer.echo,
-        )
-        typer.echo((out / "seeds_report.md").read_text(encoding="utf-8"))
+        cross_validate_seeds(docs, out, seeds=seed_list, **common)
+        report = "seeds_report.md"
     else:
-        cross_validate(
-            docs,
-            out,
-            folds=fold_list,
-            systems=chosen,
-            seed=seed,
-            work_dir=work,
-            n_boot=n_boot,
-            overrides=overrides or None,
-            sources=sources,
-            synthetic=syn,
-            reuse=reuse,
-            log=typer.echo,
-        )
-        typer.echo((out / "cv_report.md").read_text(encoding="utf-8"))
+        cross_validate(docs, out, seed=seed, **common)
+        report = "cv_report.md"
+    typer.echo((out / report).read_text(encoding="utf-8"))
     typer.echo(f"== cross-validation done in {time.perf_counter() - t0:.0f} s; report in {out}")
