@@ -31,6 +31,7 @@ from typing import Any, TextIO
 from vnreorg.corpus.parts import PART_CHARS, Part, iter_parts
 from vnreorg.corpus.readers import InputText, ReadOptions, UnreadableInput, iter_inputs
 from vnreorg.errors import VnreorgError
+from vnreorg.fileset import hold_temp, remove_stale_temps
 from vnreorg.schema import Document
 
 # Letters only Vietnamese uses among Latin scripts (with tone marks in NFC), and very common words.
@@ -269,7 +270,10 @@ class _AtomicOut:
             if self.path.is_dir():
                 raise VnreorgError("--out is a folder; give a file name", str(self.path))
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            for line in remove_stale_temps(self.path.parent, [self.path.name]):  # a killed run's, of this output only
+                print(line, file=sys.stderr)
             fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            hold_temp(fd)  # a run started meanwhile does not take it for stale
             self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         else:
             self.fh = sys.stdout
