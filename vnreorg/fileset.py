@@ -13,6 +13,9 @@ A kill -9 may come at any instruction. Single files are already written to a tem
   the temporary files of a set that was never committed.
 - `locked`: an exclusive `fcntl.flock` on `<folder>/.lock` around every writer of gold
   (`worksheet import`, `annotate pull --write`); a second writer waits, then gives up with a clear error.
+- `remove_stale_temps`: before a file is written, the temporary files a killed writer left for that
+  file name are removed (`write_atomic`, `extract --out`, the Label Studio credentials); a writer marks
+  its own with `hold_temp` (an flock) so a run started meanwhile never takes it for stale.
 """
 
 from __future__ import annotations
