@@ -439,7 +439,7 @@ def iter_records(
         _gather(job, doc)
         if last_doc:
             yield record_of(job.item, job.document, None if job.whole else job.part, job.warnings), job.part.last
-        job = doc = None  # the finished part is not held while the next batch runs through the pipeline
+        del job, doc  # the finished part is not held while the next batch runs through the pipeline
     yield from records_first()
 
 
@@ -515,7 +515,7 @@ def extract(
             if ends_input:
                 bar.update(1)
                 bar.set_postfix(words_s=f"{plan.words / max(bar.format_dict['elapsed'], 1e-9):,.0f}", refresh=False)
-            rec = None  # a part's record is megabytes: not held while the next part is processed
+            del rec  # a part's record is megabytes: not held while the next part is processed
         counts["words"] = plan.words
         bar.close()
         ok = True
