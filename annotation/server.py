@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vnreorg.errors import VnreorgError
+from vnreorg.fileset import hold_temp, remove_stale_temps
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("annotation/ls-data")
@@ -76,9 +77,11 @@ class Credentials:
         """Atomically, and private from the first byte: the temporary file is created 600 before the secrets go in."""
         make_private(Path(data_dir))
         path = Path(data_dir) / CREDENTIALS_FILE
+        remove_stale_temps(path.parent, [path.name])  # a killed start's temporary file (it holds secrets)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
+            hold_temp(fd)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps(self.__dict__, indent=2) + "\n")
                 fh.flush()

@@ -31,6 +31,7 @@ from typing import Any, TextIO
 from vnreorg.corpus.parts import PART_CHARS, Part, iter_parts
 from vnreorg.corpus.readers import InputText, ReadOptions, UnreadableInput, iter_inputs
 from vnreorg.errors import VnreorgError
+from vnreorg.fileset import hold_temp, remove_stale_temps
 from vnreorg.schema import Document
 
 # Letters only Vietnamese uses among Latin scripts (with tone marks in NFC), and very common words.
@@ -269,13 +270,17 @@ class _AtomicOut:
             if self.path.is_dir():
                 raise VnreorgError("--out is a folder; give a file name", str(self.path))
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            for line in remove_stale_temps(self.path.parent, [self.path.name]):  # a killed run's, of this output only
+                print(line, file=sys.stderr)
             fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            hold_temp(fd)  # a run started meanwhile does not take it for stale
             self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         else:
             self.fh = sys.stdout
 
     def write(self, record: dict) -> None:
-        self.fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.fh.write(json.dumps(record, ensure_ascii=False))  # no `+ "\n"`: a part's line is megabytes
+        self.fh.write("\n")
 
     def close(self, ok: bool) -> None:
         if not self.path:
@@ -434,6 +439,7 @@ def iter_records(
         _gather(job, doc)
         if last_doc:
             yield record_of(job.item, job.document, None if job.whole else job.part, job.warnings), job.part.last
+        del job, doc  # the finished part is not held while the next batch runs through the pipeline
     yield from records_first()
 
 
@@ -509,6 +515,7 @@ def extract(
             if ends_input:
                 bar.update(1)
                 bar.set_postfix(words_s=f"{plan.words / max(bar.format_dict['elapsed'], 1e-9):,.0f}", refresh=False)
+            del rec  # a part's record is megabytes: not held while the next part is processed
         counts["words"] = plan.words
         bar.close()
         ok = True

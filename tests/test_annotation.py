@@ -705,13 +705,16 @@ def test_credentials_file_is_private_from_its_first_byte(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ls_server.os, "fdopen", spy)
     monkeypatch.setattr(ls_server.os, "umask", _os.umask)
+    stale = tmp_path / f".{ls_server.CREDENTIALS_FILE}.99999.tmp"  # left by a killed start: it holds secrets
+    stale.write_text("secret")
+    (tmp_path / ".other.json.99999.tmp").write_text("not ours")
     old = _os.umask(0)
     try:
         path = ls_server.Credentials("u", "a@b.c", "pw", "t" * 40).save(tmp_path)
     finally:
         _os.umask(old)
     assert seen == [0o600] and path.stat().st_mode & 0o777 == 0o600
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == [".other.json.99999.tmp"]
 
 
 def test_data_folder_is_made_private(tmp_path):

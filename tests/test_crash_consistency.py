@@ -76,6 +76,32 @@ def test_an_uncommitted_set_is_rolled_back_and_its_temp_files_removed(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.txt.tmp", "gold.jsonl", "review.json"]
 
 
+def test_stale_temps_of_a_file_are_removed_and_nothing_else(tmp_path):
+    """Issue 12.5, temp files cleaned on start: a killed write's `.NAME.*.tmp` goes when NAME is
+    written again; a live writer's temporary file, one a commit journal names, other files' temps
+    and ordinary files stay."""
+    from vnreorg.fileset import hold_temp, remove_stale_temps
+    from vnreorg.jsonio import write_atomic
+
+    for name in [".out.json.k1ll3d.tmp", ".out.json.bak.x1.tmp", ".out.json.c0mm1t.set.tmp", ".out.json.l1ve.tmp"]:
+        (tmp_path / name).write_text("left by a run")
+    keep = [".other.json.abc.tmp", ".out.json.txt", "out.json.notes.tmp", ".out.jsonl.abc.tmp", "notes.txt"]
+    for name in keep:
+        (tmp_path / name).write_text("not a temporary file of out.json")
+    (tmp_path / JOURNAL).write_text(json.dumps({"renames": [[".out.json.c0mm1t.set.tmp", "out.json"]]}))
+    live = os.open(tmp_path / ".out.json.l1ve.tmp", os.O_RDWR)
+    try:
+        hold_temp(live)
+        write_atomic(tmp_path / "out.json", "new")  # cleans first
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert left == sorted([*keep, JOURNAL, ".out.json.c0mm1t.set.tmp", ".out.json.l1ve.tmp", "out.json"])
+    finally:
+        os.close(live)  # the writer is gone: its file is stale now
+    (tmp_path / JOURNAL).unlink()
+    assert len(remove_stale_temps(tmp_path, ["out.json"])) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, "out.json"])
+
+
 def test_replace_dir_swaps_whole_folders_and_the_fallback_is_repaired(tmp_path, monkeypatch):
     target = tmp_path / "export"
     target.mkdir()

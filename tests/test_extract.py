@@ -186,3 +186,49 @@ def test_stdin_is_streamed_and_endless_input_ends_the_run(rules_model, tmp_path)
     (rec,) = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert rec["source"] == "<stdin>" and rec["skipped"].startswith("no words")
     assert time.perf_counter() - t0 < 100
+
+
+def test_a_parts_record_is_let_go_before_the_next_part_is_processed(rules_model, tmp_path, monkeypatch):
+    """Peak memory must not grow with the input (issue 12.2): a part's record (megabytes for a part of
+    1,000,000 characters) was held by the writing loop while the next part went through the pipeline."""
+    import weakref
+
+    from vnreorg.models import extract as ex
+
+    class Record(dict):  # a dict that can be watched
+        pass
+
+    made, alive_at_next = [], []
+
+    def watched_record_of(*args, **kwargs):
+        alive_at_next.append(sum(ref() is not None for ref in made))
+        rec = Record(real_record_of(*args, **kwargs))
+        made.append(weakref.ref(rec))
+        return rec
+
+    real_record_of = ex.record_of
+    monkeypatch.setattr(ex, "record_of", watched_record_of)
+    src = tmp_path / "big.txt"
+    src.write_text(_article(60), encoding="utf-8")
+    ex.extract(rules_model, [str(src)], str(tmp_path / "out.jsonl"), progress=False, part_chars=1000)
+    assert len(made) > 3
+    assert alive_at_next == [0] * len(made)
+
+
+def test_stale_temp_files_of_the_output_are_removed_on_start(rules_model, tmp_path):
+    """Issue 12.5: a killed run leaves `.OUT.*.tmp` beside the output; the next run removes those of
+    its own output name and nothing else."""
+    from vnreorg.models.extract import extract
+
+    src = tmp_path / "in.txt"
+    src.write_text(_article(4), encoding="utf-8")
+    out = tmp_path / "out" / "res.jsonl"
+    out.parent.mkdir()
+    stale = out.parent / ".res.jsonl.k1ll3d.tmp"
+    stale.write_text('{"half": ')
+    keep = [".other.jsonl.k1ll3d.tmp", "res.jsonl.notes", ".res.jsonl.txt"]
+    for name in keep:
+        (out.parent / name).write_text("not ours")
+    extract(rules_model, [str(src)], str(out), progress=False)
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted([*keep, "res.jsonl"])
+    assert len(_records(out)) == 1

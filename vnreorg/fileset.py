@@ -13,6 +13,9 @@ A kill -9 may come at any instruction. Single files are already written to a tem
   the temporary files of a set that was never committed.
 - `locked`: an exclusive `fcntl.flock` on `<folder>/.lock` around every writer of gold
   (`worksheet import`, `annotate pull --write`); a second writer waits, then gives up with a clear error.
+- `remove_stale_temps`: before a file is written, the temporary files a killed writer left for that
+  file name are removed (`write_atomic`, `extract --out`, the Label Studio credentials); a writer marks
+  its own with `hold_temp` (an flock) so a run started meanwhile never takes it for stale.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import fcntl
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -157,10 +161,50 @@ def recover_files(folder: str | os.PathLike, names: Iterable[str] = ()) -> list[
             done.append(f"completed an interrupted commit in {folder}")
         except (ValueError, KeyError, TypeError):  # cannot happen (written atomically): keep it for a human
             raise VnreorgError("unreadable commit journal; inspect it and remove it by hand", str(folder / JOURNAL))
+    return done + _remove_temps(folder, prefixes)
+
+
+def hold_temp(fd: int) -> None:
+    """Mark a temporary file as in use by this process (a lock released when `fd` is closed):
+    `remove_stale_temps` of another run leaves it alone."""
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
+
+
+def remove_stale_temps(folder: str | os.PathLike, names: Iterable[str]) -> list[str]:
+    """Before writing the files `names` of `folder`: delete the temporary files a killed writer left
+    for them (`.NAME.*.tmp`: atomic writes, backups, sets not committed). Other files, temporaries a
+    live writer holds (`hold_temp`) and those a commit journal names (`recover_files` rolls them
+    forward) are kept. Returns what was done, for a message."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return _remove_temps(folder, tuple(f".{n}." for n in names))
+
+
+def _remove_temps(folder: Path, prefixes: tuple[str, ...]) -> list[str]:
+    done: list[str] = []
+    journaled: set[str] = set()
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        journaled = {tmp for tmp, _ in json.loads((folder / JOURNAL).read_text(encoding="utf-8"))["renames"]}
     for p in folder.iterdir():
-        if p.name.startswith(prefixes) and p.name.endswith(".tmp") and p.is_file():
-            p.unlink()
-            done.append(f"removed stale temporary file {p}")
+        if not (p.name.startswith(prefixes) and p.name.endswith(".tmp")) or p.name in journaled:
+            continue
+        try:
+            fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:  # gone meanwhile, or a link: not ours to follow
+            continue
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # a live writer's
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+                done.append(f"removed stale temporary file {p}")
+        finally:
+            os.close(fd)
     return done
 
 

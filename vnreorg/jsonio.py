@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vnreorg.errors import VnreorgError
+from vnreorg.fileset import hold_temp, remove_stale_temps
 from vnreorg.schema import Document
 
 
@@ -21,8 +22,10 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
+    remove_stale_temps(path.parent, [path.name])  # a killed earlier write's temporary file
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        hold_temp(fd)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file should look like any other
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as fh:
             fh.write(data)
@@ -111,16 +114,17 @@ def backup(path: str | os.PathLike) -> Path | None:
         dest = path.with_name(f"{path.name}.bak-{stamp}-{n}")
         n += 1
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.bak.", suffix=".tmp")
-    os.close(fd)
     try:  # copied under a temporary name, then renamed: a kill never leaves a half backup
+        hold_temp(fd)  # held (open) until renamed
         shutil.copy2(path, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        os.fsync(fd)
         os.replace(tmp, dest)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    finally:
+        os.close(fd)
     return dest
 
 
