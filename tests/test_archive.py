@@ -517,3 +517,36 @@ def test_an_object_storage_output_is_refused_with_one_line(archive, rules_model,
     )
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(err) == 1 and "no atomic rename" in err[0], err
+
+
+def test_dask_checks_the_model_without_loading_it_and_a_bad_one_is_one_line(archive, tmp_path):
+    """With --engine dask the client does not load the model (the workers do); a missing model is
+    still one error line before the cluster starts or anything is written."""
+    proc = _cli(
+        archive / "c.jsonl",
+        "-m",
+        tmp_path / "no-model",
+        "-o",
+        tmp_path / "ds",
+        "--engine",
+        "dask",
+        *ARGS,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and "no such model folder or installed model package" in err[0], err
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "meta.json").write_text("{}")
+    proc = _cli(
+        archive / "c.jsonl", "-m", tmp_path / "half", "-o", tmp_path / "ds", "--engine", "dask", *ARGS, cwd=tmp_path, timeout=60
+    )
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and "not a spaCy pipeline folder" in err[0], err
+    (tmp_path / "half" / "config.cfg").write_text('[nlp]\nlang = "vi"\npipeline = ["no_such_factory"]\n')
+    proc = _cli(
+        archive / "c.jsonl", "-m", tmp_path / "half", "-o", tmp_path / "ds", "--engine", "dask", *ARGS, cwd=tmp_path, timeout=120
+    )
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and "a Dask worker cannot load the model" in err[0], err
+    assert not (tmp_path / "ds").exists()
