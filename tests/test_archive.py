@@ -395,6 +395,8 @@ def test_warc_partitions_give_the_rows_of_one_partition_on_both_engines(rules_mo
     path = tmp_path / "crawl.warc.gz"
     _write_warc(path, 18)
 
+    dask_log: list[str] = []
+
     def run(out: Path, n: int, engine: str = "local") -> dict:
         extract_dataset(
             rules_model,
@@ -404,7 +406,7 @@ def test_warc_partitions_give_the_rows_of_one_partition_on_both_engines(rules_mo
             workers=2,
             progress=False,
             read_options=ReadOptions(records_per_partition=n),
-            log=lambda m: None,
+            log=dask_log.append,
         )
         return read_dataset(out)
 
@@ -420,6 +422,7 @@ def test_warc_partitions_give_the_rows_of_one_partition_on_both_engines(rules_mo
     assert one["documents"].num_rows == 18 and one["entities"].num_rows > 0
     assert without_partition(cut) == without_partition(one)
     _equal_tables(run(tmp_path / "dask", 4, engine="dask"), cut)
+    assert any("note: 5 partitions for 2 workers" in m for m in dask_log), dask_log  # too few to keep 2 busy
     logs: list[str] = []
     (tmp_path / "cut" / "_done" / f"{keys[2]}.json").unlink()  # as if killed before its marker
     extract_dataset(
