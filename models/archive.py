@@ -351,6 +351,9 @@ def _dask_client(workers: int, scheduler: str | None):
     # The workers' statistical profiler (it samples the running task's stack 100 times a second for the
     # dashboard's profile page) cost each worker ~2% of a core beside the task, and the tasks ~7% more
     # CPU (benchmarks/RESULTS-extract-dask.md): off. Workers of a real cluster keep their own settings.
+    # Workers log only CRITICAL to the terminal: a failed task or model load reaches this process as an
+    # exception (one error line); their ERROR tracebacks (and heartbeat noise while the cluster closes
+    # after such an error) would bury it.
     with dask.config.set({"distributed.worker.profile.enabled": False}):
         cluster = LocalCluster(
             n_workers=workers,
@@ -358,7 +361,7 @@ def _dask_client(workers: int, scheduler: str | None):
             processes=True,
             host="127.0.0.1",
             dashboard_address=dashboard,
-            silence_logs=40,
+            silence_logs=50,
         )
     return Client(cluster), cluster
 
@@ -406,8 +409,9 @@ def extract_dataset(
         if scheduler is None:
             _check_model_here(options.model)
         client, cluster = _dask_client(workers or os.cpu_count() or 1, scheduler)
-        try:
-            client.run(_load_model, options.model)
+        try:  # as a task on each worker (client.run would block the worker's event loop meanwhile)
+            names = list(client.scheduler_info()["workers"])
+            client.gather([client.submit(_load_model, options.model, workers=[w], pure=False) for w in names])
         except Exception as exc:  # the worker's error, whatever its type
             client.close()
             if cluster is not None:
