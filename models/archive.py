@@ -204,6 +204,7 @@ def run_partition(part: Partition, options: RunOptions, out_dir: str) -> dict[st
     marker = Path(out_dir) / DONE / f"{part.key}.json"
     if marker.exists():
         return json.loads(marker.read_text(encoding="utf-8"))
+    started, cpu0 = time.time(), time.thread_time()
     nlp = resolve_model(options.model)  # cached: loaded once per worker process
     plan = _Plan()
     t0 = time.perf_counter()
@@ -214,6 +215,7 @@ def run_partition(part: Partition, options: RunOptions, out_dir: str) -> dict[st
         )
     ]
     rows = rows_of(records, part.key)
+    t_write = time.perf_counter()
     counts = {
         "documents": len({r["id"] for r in rows["documents"]}),
         "skipped": len(rows["skipped"]),
@@ -225,6 +227,14 @@ def run_partition(part: Partition, options: RunOptions, out_dir: str) -> dict[st
         "pid": os.getpid(),
     }
     write_partition(out_dir, part.key, rows, counts)
+    # Returned, not in the marker: where the time went (benchmarks/profile_extract_dask.py), i.e. the
+    # write, this thread's CPU seconds (the task's own, not the worker's event loop), when it ran.
+    counts.update(
+        write_seconds=round(time.perf_counter() - t_write, 3),
+        cpu_seconds=round(time.thread_time() - cpu0, 3),
+        started=round(started, 3),
+        finished=round(time.time(), 3),
+    )
     return counts
 
 
@@ -297,6 +307,29 @@ def _prepare_out(out: Path, manifest: dict[str, Any], overwrite: bool) -> None:
         _write_json_atomic({**manifest, "complete": False}, mpath)
 
 
+def _check_model_here(model: str) -> None:
+    """A model folder has a pipeline's files, or a package name is installed (neither is loaded)."""
+    import importlib.util
+
+    path = Path(model)
+    if path.exists():
+        if (path / "model" / "meta.json").exists():
+            path = path / "model"
+        if not ((path / "meta.json").exists() and (path / "config.cfg").exists()):
+            raise VnreorgError("not a spaCy pipeline folder (no meta.json/config.cfg)", str(path))
+        return
+    name = model.replace("-", "_")
+    if not name.isidentifier() or importlib.util.find_spec(name) is None:
+        raise VnreorgError("no such model folder or installed model package", model)
+
+
+def _load_model(model: str) -> None:
+    """Run on each Dask worker before the tasks: loads and keeps the model (once per worker process)."""
+    from vnreorg.models.extract import resolve_model
+
+    resolve_model(model)
+
+
 def _dask_client(workers: int, scheduler: str | None):
     try:
         from dask.distributed import Client, LocalCluster
@@ -313,9 +346,23 @@ def _dask_client(workers: int, scheduler: str | None):
         dashboard = "127.0.0.1:0"
     except ImportError:
         dashboard = None  # no bokeh: no dashboard (Dask would only warn)
-    cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=dashboard, silence_logs=40
-    )
+    import dask
+
+    # The workers' statistical profiler (it samples the running task's stack 100 times a second for the
+    # dashboard's profile page) cost each worker ~2% of a core beside the task, and the tasks ~7% more
+    # CPU (benchmarks/RESULTS-extract-dask.md): off. Workers of a real cluster keep their own settings.
+    # Workers log only CRITICAL to the terminal: a failed task or model load reaches this process as an
+    # exception (one error line); their ERROR tracebacks (and heartbeat noise while the cluster closes
+    # after such an error) would bury it.
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=dashboard,
+            silence_logs=50,
+        )
     return Client(cluster), cluster
 
 
@@ -344,19 +391,34 @@ def extract_dataset(
     from vnreorg.models.extract import check_inputs
 
     check_inputs(paths)
+    from vnreorg.corpus.storage import local_output
+
+    out = Path(local_output(str(out)))
     model = str(Path(model).resolve()) if Path(model).exists() else str(model)  # workers may run elsewhere
     options = RunOptions(model, read_options or ReadOptions(), part_chars)
-    out = Path(out)
     parts, bad = plan_partitions(list(paths), options.read)
     if not parts and not bad:
         raise VnreorgError("no input files found", " ".join(paths))
-    # Wrong options are one clear error before any work: the model loads here, the scheduler answers here.
+    # Wrong options are one clear error before any work. The local engine loads the model here; with
+    # Dask only the workers load it (once each, before the first task), and this process checks that
+    # it is there without loading it: on a cluster the model need only be installed on the workers.
     from vnreorg.models.extract import resolve_model
 
-    resolve_model(options.model)
     client = cluster = None
     if engine == "dask":
+        if scheduler is None:
+            _check_model_here(options.model)
         client, cluster = _dask_client(workers or os.cpu_count() or 1, scheduler)
+        try:  # as a task on each worker (client.run would block the worker's event loop meanwhile)
+            names = list(client.scheduler_info()["workers"])
+            client.gather([client.submit(_load_model, options.model, workers=[w], pure=False) for w in names])
+        except Exception as exc:  # the worker's error, whatever its type
+            client.close()
+            if cluster is not None:
+                cluster.close()
+            raise VnreorgError(f"a Dask worker cannot load the model: {str(exc).splitlines()[0][:300]}", options.model) from None
+    else:
+        resolve_model(options.model)
     try:
         return _run(options, list(paths), out, parts, bad, overwrite, client, cluster, scheduler, progress, log)
     finally:
@@ -395,6 +457,11 @@ def _run(options, paths, out, parts, bad, overwrite, client, cluster, scheduler,
         else:
             board = client.dashboard_link if _has_bokeh() else "off (bokeh is not installed)"
             log(f"dask: LocalCluster on 127.0.0.1, {n} workers; dashboard: {board}")
+        if len(todo) < 4 * n:
+            log(
+                f"note: {len(todo)} partitions for {n} workers: workers wait while the last partitions finish; "
+                "a smaller --records-per-partition makes more (a partition is one task)"
+            )
         futures = client.map(run_partition, todo, options=options, out_dir=str(out.resolve()), pure=False, retries=2)
         for fut in as_completed(futures):
             tick(fut.result())

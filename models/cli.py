@@ -172,7 +172,9 @@ def extract(
         "id", "--id-field", help="JSONL/Parquet: the field holding a document id ('' for none: ids hashed from file and record)."
     ),
     records_per_partition: int = typer.Option(
-        10_000, "--records-per-partition", help="JSONL/Parquet: records per partition of a large file."
+        10_000,
+        "--records-per-partition",
+        help="JSONL/Parquet/WARC: records (lines, rows, HTML responses) per partition of a large file; a partition is one task: give each Dask worker several.",
     ),
     n_process: int = typer.Option(
         1,

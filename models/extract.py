@@ -445,11 +445,19 @@ def iter_records(
 
 def check_inputs(paths: Iterable[str]) -> None:
     """A missing path, a FIFO or a device is the user's mistake, not an unusable text: one error
-    before any work (a folder is searched; "-" is standard input)."""
+    before any work (a folder is searched; "-" is standard input). URLs (s3://, gs://, memory://,
+    file://) are read through fsspec: a scheme whose driver package is missing is one error naming it."""
+    from vnreorg.corpus.storage import check_url, exists, is_url
     from vnreorg.jsonio import check_input_file
 
+    paths = list(paths)
+    for p in paths:  # every URL's driver first: a missing package is named before any network call
+        check_url(p)
     for p in paths:
-        if p != "-" and not Path(p).is_dir():
+        if is_url(p):
+            if not exists(p):
+                raise VnreorgError("no such file or folder (or nothing matches the glob)", p)
+        elif p != "-" and not Path(p).is_dir():
             check_input_file(p)
 
 
@@ -482,6 +490,10 @@ def extract(
     if not paths:
         raise VnreorgError("no inputs given")
     check_inputs(paths)  # usage errors before the model loads
+    if out and out != "-":
+        from vnreorg.corpus.storage import local_output
+
+        out = local_output(out)
     if out and out != "-" and Path(out).is_dir():
         raise VnreorgError("is a folder; --out needs a file name", str(out))
     nlp = resolve_model(model)

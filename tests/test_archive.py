@@ -315,3 +315,241 @@ def test_corpus_build_reads_html_through_the_same_readers(tmp_path):
     assert html.meta["title"] == "Sáp nhập hai phòng" and html.meta["date"] == "2018-05-14"
     assert by_id["b1"].paragraphs == [(0, len(paras[2])), (len(paras[2]) + 2, len(paras[2]) + 2 + len(paras[3]))]
     assert any("c.html" in w and "without main text" in w for w in report.warnings)
+
+
+# ------------------------------------------------------------------ WARC partitions, object storage paths
+
+
+def _write_warc(path: Path, n_pages: int, gzip: bool = True, corrupt_after: int | None = None) -> None:
+    """A WARC of `n_pages` HTML responses, each after a request, with an image response every third
+    page (records the partitions must pass over); with `corrupt_after`, bytes that are no WARC record
+    follow that page."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    paras = _seed_paragraphs()
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=gzip)
+        for i in range(n_pages):
+            req = StatusAndHeaders(f"GET /w/{i} HTTP/1.1", [("Host", "tin.example")], is_http_request=True)
+            writer.write_record(writer.create_warc_record(f"https://tin.example/w/{i}", "request", http_headers=req))
+            html = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            page = _page(f"Tin {i}", [paras[i % len(paras)], paras[(5 * i + 1) % len(paras)]]).encode("utf-8")
+            writer.write_record(
+                writer.create_warc_record(f"https://tin.example/w/{i}", "response", payload=io.BytesIO(page), http_headers=html)
+            )
+            if i % 3 == 0:
+                img = StatusAndHeaders("200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1")
+                writer.write_record(
+                    writer.create_warc_record(
+                        f"https://tin.example/{i}.png", "response", payload=io.BytesIO(b"\x89PNG"), http_headers=img
+                    )
+                )
+            if i == corrupt_after:
+                fh.write(b"this is no WARC record at all\r\n\r\n")
+
+
+def _items(paths: list[str], per_partition: int) -> tuple[list, list]:
+    from vnreorg.corpus.readers import ReadOptions, plan_partitions, read_partition
+
+    options = ReadOptions(records_per_partition=per_partition)
+    parts, _ = plan_partitions(paths, options)
+    items = [
+        (i.id, i.source, i.skipped, "".join(i.chunks()) if i.chunks else None) for p in parts for i in read_partition(p, options)
+    ]
+    return parts, items
+
+
+@pytest.mark.parametrize("gzip", [True, False])
+def test_a_large_warc_is_cut_into_partitions_of_records_with_the_same_documents(tmp_path, gzip):
+    path = tmp_path / ("big.warc.gz" if gzip else "big.warc")
+    _write_warc(path, 23, gzip=gzip)
+    parts, items = _items([str(path)], 5)
+    one, whole = _items([str(path)], 1000)
+    assert len(one) == 1 and len(parts) == 5  # 23 responses: 5 + 5 + 5 + 5 + 3
+    assert [(p.start, p.stop) for p in parts] == [(0, 5), (5, 10), (10, 15), (15, 20), (20, 23)]
+    assert parts[0].byte_start == 0 and parts[-1].byte_stop is None
+    assert all(a.byte_stop == b.byte_start for a, b in zip(parts, parts[1:], strict=False))
+    assert len({p.key for p in parts}) == 5
+    assert items == whole and len(items) == 23 and all(s is None for _, _, s, _ in items)
+    assert len({i for i, *_ in items}) == 23 and all(i.startswith("warc-") for i, *_ in items)
+
+
+def test_a_corrupt_warc_tail_is_reported_once_by_the_last_partition(tmp_path):
+    path = tmp_path / "cut.warc"  # (warcio passes over junk between gzip members; in a plain WARC it is an error)
+    _write_warc(path, 12, gzip=False, corrupt_after=8)
+    parts, items = _items([str(path)], 4)
+    _, whole = _items([str(path)], 1000)
+    assert len(parts) == 3 and items == whole  # 4 + 4 + (1 and the fault): planning stopped at the fault
+    skipped = [(i, s) for i, _, s, _ in items if s]
+    assert len(skipped) == 1 and "corrupt WARC record" in skipped[0][1]
+    assert len(items) == 10 and len({i for i, *_ in items}) == 10  # the fault's id is not the last page's
+
+
+def test_warc_partitions_give_the_rows_of_one_partition_on_both_engines(rules_model, tmp_path):
+    """A WARC with more responses than a partition: several partitions, the same rows as one, and
+    the local and Dask engines agree; a rerun resumes."""
+    from vnreorg.corpus.readers import ReadOptions
+    from vnreorg.models.archive import extract_dataset, read_dataset
+
+    path = tmp_path / "crawl.warc.gz"
+    _write_warc(path, 18)
+
+    dask_log: list[str] = []
+
+    def run(out: Path, n: int, engine: str = "local") -> dict:
+        extract_dataset(
+            rules_model,
+            [str(path)],
+            out,
+            engine=engine,
+            workers=2,
+            progress=False,
+            read_options=ReadOptions(records_per_partition=n),
+            log=dask_log.append,
+        )
+        return read_dataset(out)
+
+    def without_partition(tables: dict) -> dict:
+        return {
+            t: sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "partition")) for r in tables[t].to_pylist())
+            for t in tables
+        }
+
+    one, cut = run(tmp_path / "one", 1000), run(tmp_path / "cut", 4)
+    keys = json.loads((tmp_path / "cut" / "manifest.json").read_text())["partitions"]
+    assert len(keys) == 5 and len(set(keys)) == 5
+    assert one["documents"].num_rows == 18 and one["entities"].num_rows > 0
+    assert without_partition(cut) == without_partition(one)
+    _equal_tables(run(tmp_path / "dask", 4, engine="dask"), cut)
+    assert any("note: 5 partitions for 2 workers" in m for m in dask_log), dask_log  # too few to keep 2 busy
+    logs: list[str] = []
+    (tmp_path / "cut" / "_done" / f"{keys[2]}.json").unlink()  # as if killed before its marker
+    extract_dataset(
+        rules_model,
+        [str(path)],
+        tmp_path / "cut",
+        progress=False,
+        read_options=ReadOptions(records_per_partition=4),
+        log=logs.append,
+    )
+    assert any("4 of 5 partitions already finished" in m for m in logs), logs
+    _equal_tables(read_dataset(tmp_path / "cut"), cut)
+
+
+def test_inputs_in_object_storage_are_read_through_fsspec(local_run, archive, rules_model, tmp_path):
+    """memory:// (fsspec's in-process store) stands for s3:// or gs://: a folder and a glob of URLs
+    give the documents, ids and partitions of the same files on disk."""
+    import fsspec
+
+    from vnreorg.corpus.readers import ReadOptions
+    from vnreorg.models.archive import extract_dataset, read_dataset
+
+    mem = fsspec.filesystem("memory")
+    for f in archive.rglob("*"):
+        if f.is_file():
+            mem.pipe(f"/bucket/in/{f.relative_to(archive).as_posix()}", f.read_bytes())
+    totals = extract_dataset(
+        rules_model,
+        ["memory://bucket/in"],
+        tmp_path / "ds",
+        progress=False,
+        read_options=ReadOptions("body", "id", 10),
+        log=lambda m: None,
+    )
+    assert totals == local_run[1]
+    got, want = read_dataset(tmp_path / "ds"), local_run[2]
+    assert got["entities"].to_pylist() == want["entities"].to_pylist()  # same partitions, ids and offsets
+    docs = got["documents"].to_pylist()
+    assert all(d["source"].startswith("memory:///bucket/in/") for d in docs)
+    strip = lambda s: s.split("/in/", 1)[1]  # noqa: E731
+    assert sorted((d["id"], strip(d["source"])) for d in docs) == sorted(
+        (d["id"], strip(d["source"])) for d in want["documents"].to_pylist()
+    )
+    assert {strip(r["source"]) for r in got["skipped"].to_pylist()} == {strip(r["source"]) for r in want["skipped"].to_pylist()}
+
+    from vnreorg.corpus.readers import iter_inputs
+
+    globbed = [
+        i
+        for i in iter_inputs(
+            ["memory://bucket/in/*.warc.gz", "memory://bucket/in/c.jsonl"], options=ReadOptions("body", "id", 10)
+        )
+    ]
+    assert len(globbed) == N_PER_FORMAT + N_PER_FORMAT + 1
+    assert {i.id for i in globbed} == {
+        d["id"] for d in want["documents"].to_pylist() if ".warc.gz#" in d["source"] or ".jsonl#" in d["source"]
+    } | {"c-no-text"}
+
+
+def test_file_urls_on_the_dask_engine_and_as_output(archive, rules_model, tmp_path):
+    from vnreorg.corpus.readers import ReadOptions
+    from vnreorg.models.archive import extract_dataset, read_dataset
+
+    inputs = [f"file://{archive}/c.jsonl", f"file://{archive}/*.warc.gz"]
+    opts = ReadOptions("body", "id", 10)
+    extract_dataset(rules_model, inputs, f"file://{tmp_path}/local", progress=False, read_options=opts, log=lambda m: None)
+    extract_dataset(
+        rules_model, inputs, tmp_path / "dask", engine="dask", workers=2, progress=False, read_options=opts, log=lambda m: None
+    )
+    local, dask = read_dataset(tmp_path / "local"), read_dataset(tmp_path / "dask")
+    assert local["documents"].num_rows == 2 * N_PER_FORMAT and all(
+        s.startswith("file:///") for s in local["documents"].column("source").to_pylist()
+    )
+    _equal_tables(dask, local)
+
+
+@pytest.mark.parametrize(("url", "package"), [("s3://bucket/crawl/*.warc.gz", "s3fs"), ("gs://bucket/dump.jsonl", "gcsfs")])
+def test_a_missing_storage_driver_is_one_line_naming_the_package_before_any_work(rules_model, tmp_path, url, package):
+    import importlib.util
+
+    if importlib.util.find_spec(package) is not None:
+        pytest.skip(f"{package} is installed")
+    proc = _cli(url, "-m", tmp_path / "no-model", "-o", tmp_path / "ds", "--format", "parquet", cwd=tmp_path, timeout=60)
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and f"pip install {package}" in err[0] and url in err[0], err
+    assert not (tmp_path / "ds").exists()  # before any work: not even the model (a missing one) was looked at
+    proc = _cli("http://tin.example/a.html", "-m", rules_model, cwd=tmp_path, timeout=60)
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and "http:// inputs are not read" in err[0], err
+
+
+def test_an_object_storage_output_is_refused_with_one_line(archive, rules_model, tmp_path):
+    proc = _cli(
+        archive / "c.jsonl", "-m", rules_model, "-o", "memory://bucket/out", "--format", "parquet", cwd=tmp_path, timeout=60
+    )
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and "no atomic rename" in err[0], err
+
+
+def test_dask_checks_the_model_without_loading_it_and_a_bad_one_is_one_line(archive, tmp_path):
+    """With --engine dask the client does not load the model (the workers do); a missing model is
+    still one error line before the cluster starts or anything is written."""
+    proc = _cli(
+        archive / "c.jsonl",
+        "-m",
+        tmp_path / "no-model",
+        "-o",
+        tmp_path / "ds",
+        "--engine",
+        "dask",
+        *ARGS,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and "no such model folder or installed model package" in err[0], err
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "meta.json").write_text("{}")
+    proc = _cli(
+        archive / "c.jsonl", "-m", tmp_path / "half", "-o", tmp_path / "ds", "--engine", "dask", *ARGS, cwd=tmp_path, timeout=60
+    )
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and "not a spaCy pipeline folder" in err[0], err
+    (tmp_path / "half" / "config.cfg").write_text('[nlp]\nlang = "vi"\npipeline = ["no_such_factory"]\n')
+    proc = _cli(
+        archive / "c.jsonl", "-m", tmp_path / "half", "-o", tmp_path / "ds", "--engine", "dask", *ARGS, cwd=tmp_path, timeout=120
+    )
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(err) == 1 and "a Dask worker cannot load the model" in err[0], err
+    assert not (tmp_path / "ds").exists()
