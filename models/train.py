@@ -85,7 +85,11 @@ def _span_keys(config_file: Path) -> list[str]:
 
     cfg = load_config(config_file)
     return sorted(
-        {cfg["components"][c].get("spans_key", "sc") for c in cfg["nlp"]["pipeline"] if cfg["components"][c].get("factory") == "spancat"}
+        {
+            cfg["components"][c].get("spans_key", "sc")
+            for c in cfg["nlp"]["pipeline"]
+            if cfg["components"][c].get("factory") == "spancat"
+        }
     )
 
 
