@@ -10,6 +10,7 @@ because `package.py` bundles them into the one `components.py` that the packaged
 - `candidates.py`: candidate (action, entity) pairs (`vnreorg.action_candidates.v1`), pair features, cue words;
 - `lexicon.py`: `lexicon_matcher`, the knowledge resources as a token trie, and its span-scorer features;
 - `span_scorer.py`: `span_scorer`, learned decisions over the ruler's and a head lexicon's candidates;
+- `spans_ents.py`: `spans_to_ents`, spancat's scored spans as non-overlapping entities (the `spancat` system);
 - `relation_scorer.py`: `relation_scorer`, a logistic regression over pair features;
 - `relext_model.py`: the thinc architectures `vnreorg.RelationModel.v1`, `vnreorg.InstanceTensor.v1`,
   `vnreorg.RelationClassifier.v1`;
@@ -28,6 +29,7 @@ from .relation_scorer import DIRECTED, RelationScorer, guideline_direction, make
 from .relext import RelationExtractor, make_relation_extractor
 from .relext_model import create_classification_layer, create_instance_tensor, create_relation_model
 from .span_scorer import SpanScorer, make_span_scorer
+from .spans_ents import SpansToEnts, make_spans_to_ents
 
 # The modules the packaged model carries, in dependency order (package.py bundles them for `spacy package --code`).
 CODE_MODULES = (
@@ -36,6 +38,7 @@ CODE_MODULES = (
     "candidates",
     "lexicon",
     "span_scorer",
+    "spans_ents",
     "relation_scorer",
     "relext_model",
     "relext",
@@ -53,6 +56,7 @@ __all__ = [
     "RelationRules",
     "RelationScorer",
     "SpanScorer",
+    "SpansToEnts",
     "action_candidates",
     "allowed_relations",
     "create_classification_layer",
@@ -65,6 +69,7 @@ __all__ = [
     "make_relation_rules",
     "make_relation_scorer",
     "make_span_scorer",
+    "make_spans_to_ents",
     "relation_tuples",
     "score_relations",
     "tokens_copy",

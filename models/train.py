@@ -79,6 +79,20 @@ def _is_trainable(config_file: Path) -> bool:
     )
 
 
+def _span_keys(config_file: Path) -> list[str]:
+    """The span keys the config's `spancat` components learn from."""
+    from spacy.util import load_config
+
+    cfg = load_config(config_file)
+    return sorted(
+        {
+            cfg["components"][c].get("spans_key", "sc")
+            for c in cfg["nlp"]["pipeline"]
+            if cfg["components"][c].get("factory") == "spancat"
+        }
+    )
+
+
 def train_model(
     config: str | Path,
     train_docs: list[Document],
@@ -117,6 +131,9 @@ def train_model(
         dev_spacy = documents_to_docs(tok, dev_docs)
     else:
         train_spacy, dev_spacy = split_dev(train_spacy, dev_fraction)
+    for key in _span_keys(cfg_file):  # spancat learns from doc.spans[key]: the gold entities, as spans
+        for d in (*train_spacy, *dev_spacy):
+            d.spans[key] = list(d.ents)
     data_dir = output_dir / "corpus"
     write_docbin(train_spacy, data_dir / "train.spacy")
     write_docbin(dev_spacy, data_dir / "dev.spacy")

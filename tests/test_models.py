@@ -630,3 +630,67 @@ def test_generated_configs_are_fresh_and_complete():
 
         nlp = load_model_from_config(Config().from_disk(path), auto_fill=True, validate=True)
         assert nlp.pipe_names == Config().from_disk(path)["nlp"]["pipeline"]
+
+
+# ------------------------------------------------------------------ the spancat system (issue 15)
+
+
+def test_spans_to_ents_takes_the_most_confident_spans_without_overlap(blank):
+    """spancat proposes overlapping scored spans; the entities are the most confident ones that do not
+    overlap a span already taken, each with its score as the entity's confidence."""
+    import numpy
+    from spacy.tokens import Span as SpacySpan
+
+    from vnreorg.models.components import ENT_SCORE_KEY
+    from vnreorg.models.spans_ents import SpansToEnts
+
+    proposed = [
+        (0, 2, "MERGE_ACTION", 0.9),
+        (2, 5, "AGENCY", 0.8),  # Sở Tài chính
+        (2, 12, "AGENCY", 0.6),  # overlaps the one above, less confident: dropped
+        (6, 12, "AGENCY", 0.7),  # Sở Kế hoạch và Đầu tư
+        (4, 7, "TITLE", 0.95),  # most confident: taken, and it blocks both agencies it overlaps
+        (9, 10, "NUMBER", 0.2),  # below the threshold
+    ]
+
+    def resolve(spans):
+        doc = blank("Sáp nhập Sở Tài chính và Sở Kế hoạch và Đầu tư")
+        doc.spans["sc"] = [SpacySpan(doc, s, e, label=lab) for s, e, lab, _ in spans]
+        doc.spans["sc"].attrs["scores"] = numpy.array([p for *_, p in spans], dtype="f")
+        return SpansToEnts("spans_to_ents", "sc", 0.5)(doc)
+
+    doc = resolve(proposed)
+    assert [(e.start, e.end, e.label_) for e in doc.ents] == [(0, 2, "MERGE_ACTION"), (4, 7, "TITLE")]
+    assert doc.user_data[(ENT_SCORE_KEY, 4, 7)] == pytest.approx(0.95)
+    doc = resolve([p for p in proposed if p[2] != "TITLE"])  # without the title: both agencies, in text order
+    assert [(e.start, e.end, e.label_) for e in doc.ents] == [(0, 2, "MERGE_ACTION"), (2, 5, "AGENCY"), (6, 12, "AGENCY")]
+
+
+@pytest.mark.slow
+def test_spancat_system_learns_from_the_gold_entities(synthetic, tmp_path):
+    """The spancat config trains (a few steps) on corpus Documents: spancat learns its labels from the
+    gold entities (copied into doc.spans for it), and the saved model predicts entities through
+    spans_to_ents and loads with plain spacy.load."""
+    import spacy
+
+    from vnreorg.models.train import train_model
+
+    result = train_model(
+        "spancat",
+        synthetic[:2],
+        tmp_path / "sc",
+        seed=0,
+        quiet=True,
+        overrides={"training.max_steps": 4, "training.eval_frequency": 2},
+    )
+    nlp = spacy.load(result.model_path)
+    assert nlp.pipe_names == ["tok2vec", "spancat", "spans_to_ents", "relation_extractor"]
+    assert set(nlp.get_pipe("spancat").labels) == {s.label for d in synthetic[:2] for s in d.spans}
+    corpus = (tmp_path / "sc" / "corpus" / "train.spacy").read_bytes()
+    from spacy.tokens import DocBin
+
+    docs = list(DocBin().from_bytes(corpus).get_docs(nlp.vocab))
+    assert all([(s.start, s.end, s.label_) for s in d.spans["sc"]] == [(e.start, e.end, e.label_) for e in d.ents] for d in docs)
+    assert sum(len(d.ents) for d in docs) > 0
+    doc = nlp(synthetic[0].text[:300])
+    assert all(a.end <= b.start for a, b in zip(doc.ents, doc.ents[1:], strict=False))
