@@ -622,7 +622,7 @@ def test_generated_configs_are_fresh_and_complete():
 
     from vnreorg.models.configgen import CONFIG_DIR, config_text, generated_names
 
-    assert set(generated_names()) == {"ner", "rules_rel", "scored_rel", "tiny"}
+    assert set(generated_names()) == {"ner", "rules_rel", "scored_rel", "spancat", "tiny"}
     for name in generated_names():
         path = CONFIG_DIR / f"{name}.cfg"
         assert path.read_text(encoding="utf-8") == config_text(name), f"{path} is stale"
