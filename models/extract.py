@@ -10,8 +10,15 @@ Linear in the input and bounded in memory: inputs are streamed (standard input t
 more than 1,000,000 characters is processed in parts cut at line ends (corpus/parts.py), one record
 per part with a `part` field ({index, start, end}) and every offset relative to the whole text;
 nothing is skipped or truncated for its length. A paragraph longer than 20,000 characters is cut into
-pieces at sentence ends (or, failing that, at spaces) and the record says so in `warnings`. All
-texts flow through one `nlp.pipe`, so `--n-process` starts its processes once.
+pieces at sentence ends (or, failing that, at spaces) and the record says so in `warnings`.
+
+Memory stays bounded on real text too: spaCy keeps every new string (a number, a date, a name) in the
+model's StringStore and vocab for the life of the process, so with one process (`--n-process 1`, the
+default, and every archive partition) the texts go through the pipeline in groups of about
+1,000,000 characters (whole parts), each inside `nlp.memory_zone()`, which frees the strings and lexemes
+the group added. A group's records are plain Python built inside its zone (no Doc, Span, Token or string
+hash outlives it). With `--n-process` > 1 all texts flow through one `nlp.pipe` with no zone (its
+processes start once; a zone would restart them per group), and the strings grow as before.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ import os
 import re
 import sys
 import tempfile
+import threading
+import weakref
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -320,10 +329,12 @@ class _Plan:
 GROUP_CHARS = 50_000  # Docs are made this many characters of paragraphs at a time, as the pipeline asks
 
 
-def _lazy_docs(nlp, document: Document, group_chars: int = GROUP_CHARS) -> Iterator[tuple[Any, bool]]:
-    """The part's Docs (one per body paragraph or piece; captions have none) made a group at a time,
-    with `is_last`. A group is a Document sharing the part's text, holding only its own paragraphs and
-    sentences (so finding a paragraph's sentences never scans the whole part)."""
+def _lazy_docs(nlp, document: Document, on_doc: Callable[[bool], None], group_chars: int = GROUP_CHARS) -> Iterator[Any]:
+    """The part's Docs (one per body paragraph or piece; captions have none) made a group at a time;
+    `on_doc(is_last)` is called just before each is given. A group is a Document sharing the part's
+    text, holding only its own paragraphs and sentences (so finding a paragraph's sentences never scans
+    the whole part). No Doc stays referenced here once given: after a part's last Doc, a memory zone
+    may end (`iter_records`)."""
     from bisect import bisect_left
 
     from vnreorg.models.convert import document_to_docs
@@ -338,9 +349,10 @@ def _lazy_docs(nlp, document: Document, group_chars: int = GROUP_CHARS) -> Itera
             j += 1
         lo, hi = bisect_left(sent_starts, paras[i][0]), bisect_left(sent_starts, paras[j - 1][1])
         group = Document(id=document.id, text=document.text, paragraphs=paras[i:j], sentences=sents[lo:hi])
-        docs = document_to_docs(nlp, group, with_gold=False)
-        for k, doc in enumerate(docs):
-            yield doc, j == len(paras) and k == len(docs) - 1
+        docs = deque(document_to_docs(nlp, group, with_gold=False))
+        while docs:
+            on_doc(j == len(paras) and len(docs) == 1)
+            yield docs.popleft()
         i = j
 
 
@@ -392,9 +404,7 @@ def _text_parts(item: InputText, plan: _Plan, nlp, limit: int) -> Iterator[Any]:
         given, reached = given + 1, part.end
         if not document.body_paragraphs():  # only blank lines or captions: nothing to extract from
             plan.queue.append(("record", record_of(item, document, None if whole else part, warnings), part.last))
-        for doc, last in _lazy_docs(nlp, document):
-            plan.queue.append(("doc", job, last))
-            yield doc
+        yield from _lazy_docs(nlp, document, lambda last, job=job: plan.queue.append(("doc", job, last)))
         if part.last:
             return
 
@@ -415,6 +425,35 @@ def _gather(job: _PartJob, doc) -> None:
     job.document.relations.extend(predicted.relations)
 
 
+ZONE_CHARS = 1_000_000  # characters of text (whole parts) processed inside one memory zone
+# spaCy's tokenizer does not fill its cache inside a zone (tokenizing took ~6x longer there, ~25% of the
+# run with the shipped model): a pipeline's first groups, this many characters, warm it outside a zone.
+# Their strings stay, a fixed amount per process (a few thousand), however long it runs.
+WARM_CHARS = 1_000_000
+_ZONE_LOCK = threading.Lock()  # zones must not nest: threads sharing a process (and its model) take turns
+_WARMED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # pipeline -> characters run outside zones
+
+
+@dataclass
+class _Group:
+    """What `_until_full` gave: characters, and whether the stream ran out."""
+
+    chars: int = 0
+    ended: bool = False
+
+
+def _until_full(stream: Iterator[Any], plan: _Plan, zone_chars: int, group: _Group) -> Iterator[Any]:
+    """Docs from `stream` until at least `zone_chars` characters were given and a part is complete.
+    Nothing is read past the group's last Doc, so the next group's Docs are made in the next zone."""
+    for doc in stream:
+        ends_part = plan.queue[-1][2]  # the entry `_text_parts` queued for this very Doc
+        group.chars += len(doc.text)
+        yield doc
+        if ends_part and group.chars >= zone_chars:
+            return
+    group.ended = True
+
+
 def iter_records(
     nlp,
     items: Iterable[InputText],
@@ -423,24 +462,45 @@ def iter_records(
     batch_size: int = 64,
     part_chars: int = PART_CHARS,
     plan: _Plan | None = None,
+    zone_chars: int = ZONE_CHARS,
 ) -> Iterator[tuple[dict[str, Any], bool]]:
     """The output records of the inputs, in input order, with whether each one ends its input (a
-    long text gives one record per part). `plan.words` counts the words read so far."""
+    long text gives one record per part). `plan.words` counts the words read so far. With one
+    process the Docs go through the pipeline in groups of whole parts of about `zone_chars`
+    characters, each group inside `nlp.memory_zone()` (0: no zones, as with `n_process` > 1), but
+    for a pipeline's first `WARM_CHARS` characters in this process."""
     plan = plan if plan is not None else _Plan()
+    stream = _docs_stream(items, plan, nlp, part_chars)
 
     def records_first() -> Iterator[tuple[dict[str, Any], bool]]:
         while plan.queue and plan.queue[0][0] == "record":
             _, rec, ends = plan.queue.popleft()
             yield rec, ends
 
-    for doc in nlp.pipe(_docs_stream(items, plan, nlp, part_chars), batch_size=batch_size, n_process=n_process):
+    def run(docs: Iterable[Any], n: int) -> Iterator[tuple[dict[str, Any], bool]]:
+        for doc in nlp.pipe(docs, batch_size=batch_size, n_process=n):
+            yield from records_first()
+            _, job, last_doc = plan.queue.popleft()
+            _gather(job, doc)
+            if last_doc:
+                yield record_of(job.item, job.document, None if job.whole else job.part, job.warnings), job.part.last
+            del job, doc  # the finished part is not held while the next batch runs through the pipeline
         yield from records_first()
-        _, job, last_doc = plan.queue.popleft()
-        _gather(job, doc)
-        if last_doc:
-            yield record_of(job.item, job.document, None if job.whole else job.part, job.warnings), job.part.last
-        del job, doc  # the finished part is not held while the next batch runs through the pipeline
-    yield from records_first()
+
+    if n_process != 1 or zone_chars <= 0 or not hasattr(nlp, "memory_zone"):
+        yield from run(stream, n_process)
+        return
+    group = _Group()
+    while not group.ended:
+        group.chars = 0
+        with _ZONE_LOCK:
+            warmed = _WARMED.get(nlp, 0)
+            if warmed < WARM_CHARS:  # the tokenizer's cache is filled outside zones only
+                yield from run(_until_full(stream, plan, zone_chars, group), 1)
+                _WARMED[nlp] = warmed + group.chars
+                continue
+            with nlp.memory_zone():
+                yield from run(_until_full(stream, plan, zone_chars, group), 1)
 
 
 def check_inputs(paths: Iterable[str]) -> None:
@@ -482,9 +542,11 @@ def extract(
     stdin: TextIO | None = None,
     part_chars: int = PART_CHARS,
     read_options: ReadOptions | None = None,
+    zone_chars: int = ZONE_CHARS,
 ) -> dict[str, int]:
     """Extract from every input (`model`: a path, a package name or a loaded pipeline) into one JSONL
-    stream; returns counts (texts, skipped, entities, relations, events, words)."""
+    stream; returns counts (texts, skipped, entities, relations, events, words). `zone_chars`: text
+    per memory zone with one process (0: none)."""
     from tqdm import tqdm
 
     if not paths:
@@ -507,7 +569,7 @@ def extract(
     in_parts: set[tuple[str, str]] = set()
     try:
         for rec, ends_input in iter_records(
-            nlp, items, n_process=n_process, batch_size=batch_size, part_chars=part_chars, plan=plan
+            nlp, items, n_process=n_process, batch_size=batch_size, part_chars=part_chars, plan=plan, zone_chars=zone_chars
         ):
             writer.write(rec)
             if "skipped" in rec:

@@ -22,6 +22,9 @@ bundle puts every component module in one namespace.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 
 import srsly
@@ -118,6 +121,18 @@ class LexiconMatcher:
         if got is None:
             got = self._fold_cache[text] = lexicon_fold(text)
         return got
+
+    @contextmanager
+    def memory_zone(self, mem=None) -> Iterator:
+        """Entered by `nlp.memory_zone()`: the folding cache forgets the token texts first seen inside
+        the zone (as spaCy's vocab forgets their strings), so it does not grow with the text."""
+        before = len(self._fold_cache)
+        try:
+            yield mem
+        finally:
+            added = len(self._fold_cache) - before
+            for key in list(islice(reversed(self._fold_cache), max(added, 0))):  # a dict keeps insertion order
+                del self._fold_cache[key]
 
     def trie(self) -> dict:
         if self._trie is None:

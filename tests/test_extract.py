@@ -232,3 +232,64 @@ def test_stale_temp_files_of_the_output_are_removed_on_start(rules_model, tmp_pa
     extract(rules_model, [str(src)], str(out), progress=False)
     assert sorted(p.name for p in out.parent.iterdir()) == sorted([*keep, "res.jsonl"])
     assert len(_records(out)) == 1
+
+
+# ------------------------------------------------------------------ memory zones
+
+
+@pytest.fixture(scope="module")
+def scored_model(tmp_path_factory):
+    """The shipped pipeline's components (entity_ruler, lexicon_matcher, span_scorer, relation_scorer),
+    trained on a little synthetic text."""
+    from vnreorg.models.fixtures import synthetic_documents
+    from vnreorg.models.train import train_model
+
+    docs = synthetic_documents(n_docs=3, sentences_per_doc=12, seed=1)
+    run = tmp_path_factory.mktemp("scored") / "run"
+    return str(train_model("scored", docs, run, seed=0, quiet=True, dev_fraction=0).model_path)
+
+
+def _new_strings_text(n_paragraphs: int, first: int) -> str:
+    """Paragraphs each bringing a number, a code and a date never seen before (from `first` on)."""
+    paras = []
+    for i in range(first, first + n_paragraphs):
+        base = SENTENCES[i % len(SENTENCES)]
+        paras.append(f"{base} Theo Quyết định số {7919 * i + 3}/QĐ-X{i} ngày {1 + i % 28}/{1 + i % 12}/{1000 + i}, chi {i * 37}.")
+    return "\n\n".join(paras) + "\n"
+
+
+def test_memory_zones_keep_the_string_store_bounded_and_change_no_output(scored_model, tmp_path, monkeypatch):
+    """Issue 12.2: every new number or code of a text stayed in the model's StringStore and vocab (and
+    the lexicon's folding cache) for the life of the process. With memory zones a 4x larger text of
+    new strings leaves them no larger than a 1x one (after the warm-up outside zones); the output
+    equals that of a run without zones."""
+    from vnreorg.models import extract as ex
+    from vnreorg.models.extract import extract
+    from vnreorg.models.predict import load_model
+
+    monkeypatch.setattr(ex, "WARM_CHARS", 10_000)  # the first group (20,000 characters) warms up
+    nlp = load_model(scored_model)
+    lexicon = nlp.get_pipe("lexicon_matcher")
+
+    def sizes() -> tuple[int, int, int]:  # (len(nlp.vocab) counts lexemes ever added, freed ones too)
+        return len(nlp.vocab.strings), sum(1 for _ in nlp.vocab), len(lexicon._fold_cache)
+
+    one, four = tmp_path / "one.txt", tmp_path / "four.txt"
+    one.write_text(_new_strings_text(150, 0), encoding="utf-8")  # ~40 KB
+    four.write_text(_new_strings_text(600, 10_000), encoding="utf-8")  # ~160 KB, other numbers
+    # Small parts and zones: many zones, each ending after a part; a text in several parts.
+    opts = {"progress": False, "part_chars": 30_000, "zone_chars": 20_000}
+    extract(nlp, [str(one)], str(tmp_path / "one.jsonl"), **opts)
+    after_one = sizes()
+    extract(nlp, [str(four), str(one)], str(tmp_path / "zoned.jsonl"), **opts)
+    after_four = sizes()
+    assert all(b <= a + 20 for a, b in zip(after_one, after_four)), (after_one, after_four)
+
+    extract(nlp, [str(four), str(one)], str(tmp_path / "plain.jsonl"), progress=False, part_chars=30_000, zone_chars=0)
+    assert sizes()[0] > after_four[0] + 1000  # the text does bring new strings: without zones they stay
+    zoned = (tmp_path / "zoned.jsonl").read_bytes()
+    assert zoned == (tmp_path / "plain.jsonl").read_bytes()
+    recs = _records(tmp_path / "zoned.jsonl")
+    assert (
+        len(recs) == 4 and "part" in recs[0] and sum(len(r["entities"]) for r in recs) > 500 and any(r["relations"] for r in recs)
+    )
