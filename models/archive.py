@@ -12,7 +12,9 @@ rerun with different ones is refused unless `--overwrite`.
 The same task function runs on both engines: `local` calls it in this process, `dask` sends it to
 workers (a LocalCluster with one single-threaded worker process per core, or `--scheduler`), and the
 model is loaded once per worker process (a module-level cache). We do not schedule anything
-ourselves: retries of tasks whose worker died are Dask's.
+ourselves: retries of tasks whose worker died are Dask's. A partition runs through extract's
+`iter_records` with one process, so in memory zones (models/extract.py): a long-lived worker's
+StringStore does not grow with the partitions it has done.
 """
 
 from __future__ import annotations

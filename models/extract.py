@@ -16,9 +16,11 @@ Memory stays bounded on real text too: spaCy keeps every new string (a number, a
 model's StringStore and vocab for the life of the process, so with one process (`--n-process 1`, the
 default, and every archive partition) the texts go through the pipeline in groups of about
 1,000,000 characters (whole parts), each inside `nlp.memory_zone()`, which frees the strings and lexemes
-the group added. A group's records are plain Python built inside its zone (no Doc, Span, Token or string
-hash outlives it). With `--n-process` > 1 all texts flow through one `nlp.pipe` with no zone (its
-processes start once; a zone would restart them per group), and the strings grow as before.
+the group added (and the lexicon component its cache entries). A group's records are plain Python built
+inside its zone (no Doc, Span, Token or string hash outlives it). The first 1,000,000 characters a
+process gives a pipeline run outside a zone, to fill spaCy's tokenizer cache (a zone does not): their
+strings stay, a fixed amount. With `--n-process` > 1 all texts flow through one `nlp.pipe` with no
+zone (its processes start once; a zone would restart them per group), and the strings grow as before.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import weakref
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -431,6 +434,23 @@ ZONE_CHARS = 1_000_000  # characters of text (whole parts) processed inside one 
 # Their strings stay, a fixed amount per process (a few thousand), however long it runs.
 WARM_CHARS = 1_000_000
 _ZONE_LOCK = threading.Lock()  # zones must not nest: threads sharing a process (and its model) take turns
+_ZONE_OWNER: list[int | None] = [None]
+
+
+@contextmanager
+def _zone_turn() -> Iterator[None]:
+    """This thread's turn to run a group (in a zone or warming up). A run this thread left unfinished
+    (an iterator of `iter_records` neither exhausted nor closed) holds the turn: an error, not a hang."""
+    if _ZONE_OWNER[0] == threading.get_ident():
+        raise VnreorgError("an earlier extraction in this thread was left unfinished (close its iterator first)")
+    with _ZONE_LOCK:
+        _ZONE_OWNER[0] = threading.get_ident()
+        try:
+            yield
+        finally:
+            _ZONE_OWNER[0] = None
+
+
 _WARMED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # pipeline -> characters run outside zones
 
 
@@ -493,7 +513,7 @@ def iter_records(
     group = _Group()
     while not group.ended:
         group.chars = 0
-        with _ZONE_LOCK:
+        with _zone_turn():
             warmed = _WARMED.get(nlp, 0)
             if warmed < WARM_CHARS:  # the tokenizer's cache is filled outside zones only
                 yield from run(_until_full(stream, plan, zone_chars, group), 1)

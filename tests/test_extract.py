@@ -293,3 +293,26 @@ def test_memory_zones_keep_the_string_store_bounded_and_change_no_output(scored_
     assert (
         len(recs) == 4 and "part" in recs[0] and sum(len(r["entities"]) for r in recs) > 500 and any(r["relations"] for r in recs)
     )
+
+
+def test_a_run_left_unfinished_in_a_thread_is_an_error_not_a_hang(rules_model, tmp_path):
+    """Zones must not nest: runs take turns per process. An iterator left open holds the turn; a new
+    run in the same thread says so instead of waiting for ever, and works once it is closed."""
+    from vnreorg.corpus.readers import ReadOptions, iter_inputs
+    from vnreorg.errors import VnreorgError
+    from vnreorg.models.extract import iter_records
+    from vnreorg.models.predict import load_model
+
+    nlp = load_model(rules_model)
+    src = tmp_path / "a.txt"
+    src.write_text(_article(6), encoding="utf-8")
+
+    def run():
+        return iter_records(nlp, iter_inputs([str(src)], None, ReadOptions(), frozenset()), zone_chars=100)
+
+    first = run()
+    next(first)
+    with pytest.raises(VnreorgError, match="left unfinished"):
+        list(run())
+    first.close()
+    assert len(list(run())) == 1
