@@ -407,7 +407,11 @@ def _text_parts(item: InputText, plan: _Plan, nlp, limit: int) -> Iterator[Any]:
         given, reached = given + 1, part.end
         if not document.body_paragraphs():  # only blank lines or captions: nothing to extract from
             plan.queue.append(("record", record_of(item, document, None if whole else part, warnings), part.last))
-        yield from _lazy_docs(nlp, document, lambda last, job=job: plan.queue.append(("doc", job, last)))
+
+        def queue_doc(last: bool, job: _PartJob = job) -> None:
+            plan.queue.append(("doc", job, last))
+
+        yield from _lazy_docs(nlp, document, queue_doc)
         if part.last:
             return
 
@@ -456,7 +460,7 @@ _WARMED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # pipeline -> 
 
 @dataclass
 class _Group:
-    """What `_until_full` gave: characters, and whether the stream ran out."""
+    """What `_until_full` gave: characters of the parts it completed, and whether the stream ran out."""
 
     chars: int = 0
     ended: bool = False
@@ -466,11 +470,12 @@ def _until_full(stream: Iterator[Any], plan: _Plan, zone_chars: int, group: _Gro
     """Docs from `stream` until at least `zone_chars` characters were given and a part is complete.
     Nothing is read past the group's last Doc, so the next group's Docs are made in the next zone."""
     for doc in stream:
-        ends_part = plan.queue[-1][2]  # the entry `_text_parts` queued for this very Doc
-        group.chars += len(doc.text)
+        _, job, ends_part = plan.queue[-1]  # the entry `_text_parts` queued for this very Doc
         yield doc
-        if ends_part and group.chars >= zone_chars:
-            return
+        if ends_part:
+            group.chars += job.part.end - job.part.start
+            if group.chars >= zone_chars:
+                return
     group.ended = True
 
 

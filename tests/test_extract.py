@@ -283,7 +283,7 @@ def test_memory_zones_keep_the_string_store_bounded_and_change_no_output(scored_
     after_one = sizes()
     extract(nlp, [str(four), str(one)], str(tmp_path / "zoned.jsonl"), **opts)
     after_four = sizes()
-    assert all(b <= a + 20 for a, b in zip(after_one, after_four)), (after_one, after_four)
+    assert all(b <= a + 20 for a, b in zip(after_one, after_four, strict=True)), (after_one, after_four)
 
     extract(nlp, [str(four), str(one)], str(tmp_path / "plain.jsonl"), progress=False, part_chars=30_000, zone_chars=0)
     assert sizes()[0] > after_four[0] + 1000  # the text does bring new strings: without zones they stay
