@@ -17,7 +17,7 @@ model's StringStore and vocab for the life of the process, so with one process (
 default, and every archive partition) the texts go through the pipeline in groups of about
 1,000,000 characters (whole parts), each inside `nlp.memory_zone()`, which frees the strings and lexemes
 the group added (and the lexicon component its cache entries). A group's records are plain Python built
-inside its zone (no Doc, Span, Token or string hash outlives it). The first 1,000,000 characters a
+inside its zone (no Doc, Span, Token or string hash outlives it). The first ~1,000,000 characters a
 process gives a pipeline run outside a zone, to fill spaCy's tokenizer cache (a zone does not): their
 strings stay, a fixed amount. With `--n-process` > 1 all texts flow through one `nlp.pipe` with no
 zone (its processes start once; a zone would restart them per group), and the strings grow as before.
@@ -432,11 +432,13 @@ def _gather(job: _PartJob, doc) -> None:
     job.document.relations.extend(predicted.relations)
 
 
-ZONE_CHARS = 1_000_000  # characters of text (whole parts) processed inside one memory zone
+# Characters of text (whole parts) processed inside one memory zone: one part of a long text (at most
+# 1,000,000 characters, cut at a line end, so usually a little less) fills a group by itself.
+ZONE_CHARS = 900_000
 # spaCy's tokenizer does not fill its cache inside a zone (tokenizing took ~6x longer there, ~25% of the
-# run with the shipped model): a pipeline's first groups, this many characters, warm it outside a zone.
+# run with the shipped model): a pipeline's first group(s), this many characters, warm it outside a zone.
 # Their strings stay, a fixed amount per process (a few thousand), however long it runs.
-WARM_CHARS = 1_000_000
+WARM_CHARS = 900_000
 _ZONE_LOCK = threading.Lock()  # zones must not nest: threads sharing a process (and its model) take turns
 _ZONE_OWNER: list[int | None] = [None]
 
