@@ -25,14 +25,12 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import islice
-from pathlib import Path
 
-import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .pipe_base import _factory
+from .pipe_base import _factory, _FittedCfg
 
 LEXICON_KEY = "vnreorg_lex"
 # kind -> entity label ("title_mod" is a modifier: it extends a title, never one on its own)
@@ -91,7 +89,7 @@ def make_lexicon_matcher(nlp: Language, name: str, set_ents: bool) -> LexiconMat
     return LexiconMatcher(nlp, name, set_ents)
 
 
-class LexiconMatcher:
+class LexiconMatcher(_FittedCfg):
     def __init__(self, nlp: Language, name: str = "lexicon_matcher", set_ents: bool = False):
         self.nlp = nlp
         self.name = name
@@ -190,24 +188,9 @@ class LexiconMatcher:
         for doc in docs:
             yield self(doc)
 
-    # serialisation ---------------------------------------------------------------------------
-    def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return srsly.msgpack_dumps(self.cfg)
-
-    def from_bytes(self, data: bytes, *, exclude=tuple()):
-        self.cfg = srsly.msgpack_loads(data)
+    # serialisation: the whole state is `cfg` (pipe_base._FittedCfg); the trie is rebuilt from it
+    def _loaded(self) -> None:
         self._trie = None
-        return self
-
-    def to_disk(self, path, *, exclude=tuple()):
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg.json", self.cfg)
-
-    def from_disk(self, path, *, exclude=tuple()):
-        self.cfg = srsly.read_json(Path(path) / "cfg.json")
-        self._trie = None
-        return self
 
 
 # ------------------------------------------------------------------ span-scorer features
