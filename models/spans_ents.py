@@ -57,15 +57,3 @@ class SpansToEnts:
         from spacy.scorer import get_ner_prf
 
         return get_ner_prf(examples)
-
-    def to_disk(self, path, exclude=tuple()):
-        pass
-
-    def from_disk(self, path, exclude=tuple()):
-        return self
-
-    def to_bytes(self, exclude=tuple()):
-        return b""
-
-    def from_bytes(self, data, exclude=tuple()):
-        return self
