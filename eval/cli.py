@@ -33,17 +33,7 @@ def sha256_file(path: Path) -> str:
 
 def strip_annotations(docs: list[Document]) -> list[Document]:
     """Copies without spans and relations: what a model may see of the gold documents."""
-    return [
-        Document(
-            id=d.id,
-            text=d.text,
-            meta=dict(d.meta),
-            paragraphs=list(d.paragraphs),
-            sentences=list(d.sentences),
-            paragraph_kinds=list(d.paragraph_kinds),
-        )  # captions are not predicted on
-        for d in docs
-    ]
+    return [d.unannotated() for d in docs]
 
 
 def predict_with_model(model: str, gold: list[Document]) -> list[Document]:

@@ -84,17 +84,7 @@ def predict_command(
     documents = read_documents(docs)
     if not documents:
         raise VnreorgError("no documents", str(docs))
-    bare = [
-        type(d)(
-            id=d.id,
-            text=d.text,
-            meta=dict(d.meta),
-            paragraphs=list(d.paragraphs),
-            sentences=list(d.sentences),
-            paragraph_kinds=list(d.paragraph_kinds),
-        )
-        for d in documents
-    ]
+    bare = [d.unannotated() for d in documents]
     predicted = predict_documents(model or _default_model(), bare)
     write_documents(out, predicted)
     n_spans = sum(len(d.spans) for d in predicted)
