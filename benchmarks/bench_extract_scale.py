@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,12 +50,14 @@ def seed_paragraphs() -> list[str]:
     return paras
 
 
-def build_input(path: Path, megabytes: float) -> int:
-    """One file of `megabytes` MB of seed paragraphs, written as it is built (never held whole)."""
+def build_input(path: Path, megabytes: float, extra: Callable[[int], str] | None = None) -> int:
+    """One file of `megabytes` MB of seed paragraphs, written as it is built (never held whole);
+    `extra(i)`, when given, is appended to the i-th paragraph (after a space)."""
     paras, target, size, i = seed_paragraphs(), int(megabytes * 1_000_000), 0, 0
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         while size < target:
-            block = paras[i % len(paras)] + "\n\n"
+            para = paras[i % len(paras)]
+            block = (f"{para} {extra(i)}" if extra else para) + "\n\n"
             fh.write(block)
             size += len(block.encode("utf-8"))
             i += 1

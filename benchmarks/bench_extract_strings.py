@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_extract_scale import build_input  # the same seed-paragraph input, with new strings added
+
 REPO = Path(__file__).resolve().parents[1]
 
 CHILD = """
@@ -42,26 +44,10 @@ print(json.dumps(counts))
 """
 
 
-def seed_paragraphs() -> list[str]:
-    paras = []
-    for line in (REPO / "corpus/documents.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            paras += [p for p in json.loads(line)["text"].split("\n") if p.strip()]
-    return paras
-
-
-def build_input(path: Path, megabytes: float) -> int:
-    """`megabytes` MB of seed paragraphs, each with a new number, code and date (written as built)."""
-    paras, target, size, i = seed_paragraphs(), int(megabytes * 1_000_000), 0, 0
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        while size < target:
-            n = 100_003 + i * 7
-            new = f"Theo Quyết định số {n}/QĐ-UBND ngày {1 + i % 28}/{1 + i % 12}/{1900 + i % 1000}, chi {n * 13:,} đồng."
-            block = f"{paras[i % len(paras)]} {new}\n\n"
-            fh.write(block)
-            size += len(block.encode("utf-8"))
-            i += 1
-    return size
+def new_strings(i: int) -> str:
+    """A sentence with a number, a document code and a date never seen before in the file."""
+    n = 100_003 + i * 7
+    return f"Theo Quyết định số {n}/QĐ-UBND ngày {1 + i % 28}/{1 + i % 12}/{1900 + i % 1000}, chi {n * 13:,} đồng."
 
 
 def main() -> None:
@@ -80,7 +66,7 @@ def main() -> None:
         outdir.mkdir(parents=True, exist_ok=True)
         for mb in [float(s) for s in args.sizes.split(",")]:
             path = Path(tmp) / f"in_{mb:g}MB.txt"
-            build_input(path, mb)
+            build_input(path, mb, new_strings)
             for zone in [int(z) for z in args.zones.split(",")]:
                 out = outdir / f"out_{mb:g}MB_zone{zone}.jsonl"
                 proc = subprocess.run(
