@@ -62,6 +62,33 @@ def doc_from_surfaces(
     return doc
 
 
+# The sentence both the corpus validator's and the export's tests annotate: a combined title, a cut in
+# numbers (Sóc Trăng, Resolution 18).
+TEXT_NHAT_THE_HOA = (
+    "Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
+    "Thị xã giảm 03 tổ dân phố và 10% biên chế."
+)
+
+
+def doc_nhat_the_hoa(doc_id: str, **kwargs: Any) -> Document:
+    """TEXT_NHAT_THE_HOA with its seven spans and four relations (keyword arguments as doc_from_surfaces)."""
+    return doc_from_surfaces(
+        doc_id,
+        TEXT_NHAT_THE_HOA,
+        [
+            ("AGENCY", "Thành ủy Sóc Trăng"),
+            ("MERGE_ACTION", "nhất thể hóa"),
+            ("TITLE", "Bí thư Đảng ủy"),
+            ("TITLE", "Chủ tịch UBND Phường 6"),
+            ("MERGE_ACTION", "giảm"),
+            ("NUMBER", "03"),
+            ("NUMBER", "10%"),
+        ],
+        [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")],
+        **kwargs,
+    )
+
+
 def doc_from_offsets(
     doc_id: str,
     text: str,

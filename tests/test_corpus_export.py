@@ -9,7 +9,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest  # noqa: E402
-from conftest import doc_from_surfaces  # noqa: E402
+from conftest import doc_from_surfaces, doc_nhat_the_hoa  # noqa: E402
 import yaml  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -29,20 +29,8 @@ PROVENANCE = [{"who": "test", "pass": "fixture", "date": "2026-11-23"}]
 
 
 def gold_docs() -> list[Document]:
-    a = doc_from_surfaces(
+    a = doc_nhat_the_hoa(
         "doc-a",
-        "Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
-        "Thị xã giảm 03 tổ dân phố và 10% biên chế.",
-        [
-            ("AGENCY", "Thành ủy Sóc Trăng"),
-            ("MERGE_ACTION", "nhất thể hóa"),
-            ("TITLE", "Bí thư Đảng ủy"),
-            ("TITLE", "Chủ tịch UBND Phường 6"),
-            ("MERGE_ACTION", "giảm"),
-            ("NUMBER", "03"),
-            ("NUMBER", "10%"),
-        ],
-        [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")],
         provenance=PROVENANCE,
         meta={"title": "Tin A", "outlet": "Báo Sóc Trăng", "date": "2018-05-14T06:00", "source_file": "000_a.txt"},
     )

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import doc_from_surfaces
+from conftest import TEXT_NHAT_THE_HOA, doc_from_surfaces, doc_nhat_the_hoa
 
 from vnreorg.corpus.tokenize import tokenize
 from vnreorg.corpus.validate import load_valid, validate_documents, validate_path
@@ -18,28 +18,12 @@ from vnreorg.errors import VnreorgError
 from vnreorg.jsonio import write_documents
 from vnreorg.schema import Document, Relation, Span
 
-TEXT_A = (
-    "Thành ủy Sóc Trăng thực hiện “nhất thể hóa” Bí thư Đảng ủy đồng thời là Chủ tịch UBND Phường 6. "
-    "Thị xã giảm 03 tổ dân phố và 10% biên chế."
-)
+TEXT_A = TEXT_NHAT_THE_HOA
 TEXT_B = "Sáp nhập Phòng Y tế vào Phòng Nội vụ thành phố; giải thể Trung tâm Dân số (cũ)."
 
 
 def doc_a() -> Document:
-    return doc_from_surfaces(
-        "a",
-        TEXT_A,
-        [
-            ("AGENCY", "Thành ủy Sóc Trăng"),
-            ("MERGE_ACTION", "nhất thể hóa"),
-            ("TITLE", "Bí thư Đảng ủy"),
-            ("TITLE", "Chủ tịch UBND Phường 6"),
-            ("MERGE_ACTION", "giảm"),
-            ("NUMBER", "03"),
-            ("NUMBER", "10%"),
-        ],
-        [(1, 2, "source"), (1, 3, "source"), (4, 5, "amount"), (4, 6, "amount")],
-    )
+    return doc_nhat_the_hoa("a")
 
 
 def doc_b() -> Document:
