@@ -70,27 +70,15 @@ def split_dev(docs: list, fraction: float) -> tuple[list, list]:
     return train, dev
 
 
-def _is_trainable(config_file: Path) -> bool:
+def _pipeline_facts(config_file: Path) -> tuple[bool, list[str]]:
+    """Whether the config has a training loop (a trainable component), and the span keys its `spancat`
+    components learn from."""
     from spacy.util import load_config
 
     cfg = load_config(config_file)
-    return "training" in cfg and any(
-        cfg["components"][c].get("factory") in {"ner", "relation_extractor", "tok2vec"} for c in cfg["nlp"]["pipeline"]
-    )
-
-
-def _span_keys(config_file: Path) -> list[str]:
-    """The span keys the config's `spancat` components learn from."""
-    from spacy.util import load_config
-
-    cfg = load_config(config_file)
-    return sorted(
-        {
-            cfg["components"][c].get("spans_key", "sc")
-            for c in cfg["nlp"]["pipeline"]
-            if cfg["components"][c].get("factory") == "spancat"
-        }
-    )
+    pipes = [cfg["components"][c] for c in cfg["nlp"]["pipeline"]]
+    trainable = "training" in cfg and any(p.get("factory") in {"ner", "relation_extractor", "tok2vec"} for p in pipes)
+    return trainable, sorted({p.get("spans_key", "sc") for p in pipes if p.get("factory") == "spancat"})
 
 
 def train_model(
@@ -131,7 +119,8 @@ def train_model(
         dev_spacy = documents_to_docs(tok, dev_docs)
     else:
         train_spacy, dev_spacy = split_dev(train_spacy, dev_fraction)
-    for key in _span_keys(cfg_file):  # spancat learns from doc.spans[key]: the gold entities, as spans
+    trainable, span_keys = _pipeline_facts(cfg_file)
+    for key in span_keys:  # spancat learns from doc.spans[key]: the gold entities, as spans
         for d in (*train_spacy, *dev_spacy):
             d.spans[key] = list(d.ents)
     data_dir = output_dir / "corpus"
@@ -140,7 +129,7 @@ def train_model(
     all_overrides = {"paths.train": str(data_dir / "train.spacy"), "paths.dev": str(data_dir / "dev.spacy"), "system.seed": seed}
     all_overrides.update(overrides or {})
     final = output_dir / "model"
-    if _is_trainable(cfg_file):
+    if trainable:
         if quiet:
             import contextlib
             import io
