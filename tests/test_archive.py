@@ -553,3 +553,57 @@ def test_dask_checks_the_model_without_loading_it_and_a_bad_one_is_one_line(arch
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(err) == 1 and "a Dask worker cannot load the model" in err[0], err
     assert not (tmp_path / "ds").exists()
+
+
+def test_a_cluster_started_with_the_dask_cli_gives_the_local_rows(local_run, archive, rules_model, tmp_path):
+    """docs/SCALING.md's cluster recipe on one machine: `dask scheduler` and `dask worker` as separate
+    processes, then `vnreorg extract --engine dask --scheduler tcp://...` from the command line."""
+    import socket
+
+    from vnreorg.models.archive import read_dataset
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dask = Path(sys.executable).parent / "dask"
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], stderr=subprocess.DEVNULL
+        )
+    ]
+    try:
+        procs.append(
+            subprocess.Popen(
+                [dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], stderr=subprocess.DEVNULL
+            )
+        )
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+            worker_pids = set(client.run(os.getpid).values())
+        proc = _cli(
+            archive,
+            "-m",
+            rules_model,
+            "-o",
+            tmp_path / "ds",
+            "--engine",
+            "dask",
+            "--scheduler",
+            address,
+            *ARGS,
+            cwd=tmp_path,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr.decode()[-800:]
+        assert f"joined {address}, 2 workers" in proc.stderr.decode()
+        pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "ds" / "_done").glob("*.json")}
+        assert pids and pids <= worker_pids  # the work ran in the cluster's worker processes
+        _equal_tables(read_dataset(tmp_path / "ds"), local_run[2])
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=60)
