@@ -200,14 +200,9 @@ class Document:
     def unannotated(self) -> Document:
         """What a model may see of this document: text, metadata, layout and paragraph kinds; no spans,
         relations, provenance or links."""
-        return Document(
-            id=self.id,
-            text=self.text,
-            meta=dict(self.meta),
-            paragraphs=list(self.paragraphs),
-            sentences=list(self.sentences),
-            paragraph_kinds=list(self.paragraph_kinds),
-        )
+        bare = self.with_annotations([], [])
+        bare.provenance = []
+        return bare
 
     def sentence_of(self, offset: int) -> tuple[int, int] | None:
         for start, end in self.sentences:
