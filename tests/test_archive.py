@@ -115,6 +115,11 @@ def _cli(*args, cwd, **kw):
     return subprocess.run([sys.executable, "-m", "vnreorg.cli", "extract", *map(str, args)], capture_output=True, cwd=cwd, **kw)
 
 
+def _dask_cli(source, model, out, *more, cwd, timeout):
+    """`vnreorg extract SOURCE -m MODEL -o OUT --engine dask [MORE] [ARGS]`."""
+    return _cli(source, "-m", model, "-o", out, "--engine", "dask", *more, *ARGS, cwd=cwd, timeout=timeout)
+
+
 def _equal_tables(a: dict, b: dict) -> None:
     from vnreorg.models.archive import TABLES
 
@@ -260,20 +265,7 @@ def test_kill_9_in_the_middle_then_rerun_equals_an_uninterrupted_run(local_run, 
 
 
 def test_wrong_options_are_one_clear_line_before_any_work(archive, rules_model, tmp_path):
-    proc = _cli(
-        archive,
-        "-m",
-        rules_model,
-        "-o",
-        tmp_path / "ds",
-        "--engine",
-        "dask",
-        "--scheduler",
-        "tcp://127.0.0.1:9",
-        *ARGS,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    proc = _dask_cli(archive, rules_model, tmp_path / "ds", "--scheduler", "tcp://127.0.0.1:9", cwd=tmp_path, timeout=120)
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(err) == 1 and "cannot reach the Dask scheduler" in err[0], err
     assert not (tmp_path / "ds").exists()
@@ -525,31 +517,16 @@ def test_an_object_storage_output_is_refused_with_one_line(archive, rules_model,
 def test_dask_checks_the_model_without_loading_it_and_a_bad_one_is_one_line(archive, tmp_path):
     """With --engine dask the client does not load the model (the workers do); a missing model is
     still one error line before the cluster starts or anything is written."""
-    proc = _cli(
-        archive / "c.jsonl",
-        "-m",
-        tmp_path / "no-model",
-        "-o",
-        tmp_path / "ds",
-        "--engine",
-        "dask",
-        *ARGS,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    proc = _dask_cli(archive / "c.jsonl", tmp_path / "no-model", tmp_path / "ds", cwd=tmp_path, timeout=60)
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(err) == 1 and "no such model folder or installed model package" in err[0], err
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "meta.json").write_text("{}")
-    proc = _cli(
-        archive / "c.jsonl", "-m", tmp_path / "half", "-o", tmp_path / "ds", "--engine", "dask", *ARGS, cwd=tmp_path, timeout=60
-    )
+    proc = _dask_cli(archive / "c.jsonl", tmp_path / "half", tmp_path / "ds", cwd=tmp_path, timeout=60)
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(err) == 1 and "not a spaCy pipeline folder" in err[0], err
     (tmp_path / "half" / "config.cfg").write_text('[nlp]\nlang = "vi"\npipeline = ["no_such_factory"]\n')
-    proc = _cli(
-        archive / "c.jsonl", "-m", tmp_path / "half", "-o", tmp_path / "ds", "--engine", "dask", *ARGS, cwd=tmp_path, timeout=120
-    )
+    proc = _dask_cli(archive / "c.jsonl", tmp_path / "half", tmp_path / "ds", cwd=tmp_path, timeout=120)
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(err) == 1 and "a Dask worker cannot load the model" in err[0], err
     assert not (tmp_path / "ds").exists()
@@ -583,20 +560,7 @@ def test_a_cluster_started_with_the_dask_cli_gives_the_local_rows(local_run, arc
         with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
             worker_pids = set(client.run(os.getpid).values())
-        proc = _cli(
-            archive,
-            "-m",
-            rules_model,
-            "-o",
-            tmp_path / "ds",
-            "--engine",
-            "dask",
-            "--scheduler",
-            address,
-            *ARGS,
-            cwd=tmp_path,
-            timeout=600,
-        )
+        proc = _dask_cli(archive, rules_model, tmp_path / "ds", "--scheduler", address, cwd=tmp_path, timeout=600)
         assert proc.returncode == 0, proc.stderr.decode()[-800:]
         assert f"joined {address}, 2 workers" in proc.stderr.decode()
         pids = {json.loads(p.read_text())["pid"] for p in (tmp_path / "ds" / "_done").glob("*.json")}
