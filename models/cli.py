@@ -37,7 +37,7 @@ def train(
         "rules_rel",
         "--config",
         "-c",
-        help="Config name in models/configs/ (rules, ner, full, rules_rel, scored, scored_rel, tiny) or a path. The shipped system is the one the main job's cross-validation scores best (see models/reports/cv/seeds_report.md), not this default.",
+        help="Config name in models/configs/ (a wrong name lists them) or a path. The shipped system is the one the main job's cross-validation scores best (see models/reports/cv/seeds_report.md), not this default.",
     ),
     gold: Path = typer.Option(DEFAULT_GOLD, "--gold", help="Gold corpus JSONL."),
     out: Path | None = typer.Option(

@@ -210,7 +210,8 @@ def run_all(
     quick: bool = typer.Option(False, help="Smoke run: two epochs, 100 bootstrap samples (scores not meaningful)."),
     seed: int = typer.Option(0, help="Random seed for training and bootstrap."),
     systems: str = typer.Option(
-        "", help="Systems to cross-validate (names or name=config, e.g. rules,small=tiny); default rules,scored,ner over 3 seeds."
+        "",
+        help=f"Systems to cross-validate (names or name=config, e.g. rules,small=tiny); default {','.join(MAIN_JOB_SYSTEMS)} over {len(MAIN_JOB_SEEDS)} seeds.",
     ),
 ) -> None:
     """Run the whole pipeline: corpus, validation, exports, cross-validation, final model, wheel."""
